@@ -1,0 +1,449 @@
+#!/usr/bin/env python3
+"""Compare msealbench runs and decide, per benchmark, regression / improvement /
+equivalent / inconclusive.
+
+  compare.py RUN.json                one run: seal mode none against every other mode,
+                                     paired by round
+  compare.py BASE.json CAND.json     two runs (kernel A vs B): cells matched by benchmark,
+                                     parameters and seal mode
+  compare.py DIR | compare.py F1 F2 F3 ... --history
+                                     many runs: each against the first (or --baseline)
+
+Exit status: 0 no regression, 1 at least one regression, 2 bad input, 3 internal error.
+"""
+import argparse
+import json
+import math
+import os
+import sys
+
+import msbcompare
+from msbcompare import REGRESSION, IMPROVEMENT, INCONCLUSIVE, TIME, Settings
+import msbresults
+from msbresults import BadInput
+
+PROG = "compare"
+VERDICT_MARKS = {REGRESSION: "R", IMPROVEMENT: "I", msbcompare.EQUIVALENT: "=", INCONCLUSIVE: "?"}
+
+
+# ------------------------------------------------------------------ inputs
+
+def percent(text):
+    """"2", "2%" or "2.5%" -> 0.02 / 0.025."""
+    try:
+        value = float(text.strip().rstrip("%")) / 100.0
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a percentage (e.g. 2 or 2%)") from None
+    if not 0 <= value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} must be between 0% and 100%")
+    return value
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(prog="compare.py", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("inputs", nargs="+", metavar="RUN", help="results file(s) or a directory")
+    parser.add_argument("--format", choices=("text", "markdown", "json"), default="text")
+    parser.add_argument("--margin", type=percent, default=percent("2"),
+                        help="equivalence margin: whole CI inside +-margin (default 2%%)")
+    parser.add_argument("--threshold", type=percent, default=percent("1"),
+                        help="smallest significant change called a regression (default 1%%)")
+    parser.add_argument("--alpha", type=float, default=0.05, help="Mann-Whitney level (0.05)")
+    parser.add_argument("--confidence", type=float, default=0.95, help="CI level (0.95)")
+    parser.add_argument("--bootstrap", type=int, default=2000, help="resamples (2000)")
+    parser.add_argument("--seed", type=int, default=1, help="bootstrap seed (1)")
+    parser.add_argument("--base-seal", default="none", help="one run: baseline seal mode (none)")
+    parser.add_argument("--cand-seal", help="one run: candidate mode(s), comma separated "
+                        "(default: every other mode in the run)")
+    parser.add_argument("--no-counters", action="store_true", help="compare time only")
+    parser.add_argument("--allow-unmatched", action="store_true",
+                        help="two runs: list cells without a partner instead of refusing")
+    parser.add_argument("--history", action="store_true", help="treat the files as a history")
+    parser.add_argument("--order", choices=("date", "label", "files"), default="date",
+                        help="history order: context.date (default), label, or as given")
+    parser.add_argument("--baseline", help="history: label or file name of the baseline run")
+    args = parser.parse_args(argv)
+    if not 0 < args.alpha < 1 or not 0 < args.confidence < 1 or args.bootstrap < 100:
+        parser.error("--alpha and --confidence must be in (0, 1), --bootstrap at least 100")
+    return args
+
+
+def settings_from(args):
+    return Settings(margin=args.margin, threshold=args.threshold, alpha=args.alpha,
+                    confidence=args.confidence, iterations=args.bootstrap, seed=args.seed)
+
+
+def input_mode(args):
+    """"run", "files" or "history" from the shape of the inputs."""
+    if len(args.inputs) == 1 and os.path.isdir(args.inputs[0]):
+        return "history"
+    if any(os.path.isdir(p) for p in args.inputs):
+        raise BadInput("pass either one directory or results files, not both")
+    if args.history or len(args.inputs) > 2:
+        return "history"
+    return "run" if len(args.inputs) == 1 else "files"
+
+
+def partial_warnings(runs):
+    return [f"{r.path} is partial (the run was interrupted): only its finished rounds are compared"
+            for r in runs if r.partial]
+
+
+def outlier_warnings(comparisons):
+    notes = []
+    for c in comparisons:
+        if c.metric != TIME:
+            continue
+        for side, count, n in (("baseline", c.base_outliers, c.n_base), ("candidate", c.cand_outliers, c.n_cand)):
+            if count > 0.05 * n:
+                notes.append(f"{c.benchmark} [{msbresults.params_text(c.params)}] {side} "
+                             f"{c.base_name if side == 'baseline' else c.cand_name}: {count} of {n} "
+                             "samples are outliers (kept; the median resists them, the noise is real)")
+    return notes
+
+
+# ------------------------------------------------------------ comparisons
+
+def strip_counters(cells):
+    for cell in cells:
+        cell.counters = {}
+
+
+def compare_run_modes(run, args, settings):
+    cand_seals = [s for s in args.cand_seal.split(",") if s] if args.cand_seal else None
+    pairs, unmatched = msbcompare.pairs_within_run(run, args.base_seal, cand_seals)
+    comparisons, not_compared = msbcompare.compare_pairs(
+        pairs, settings, lambda b, c: (b.seal, c.seal), paired=True)
+    return comparisons, unmatched + not_compared
+
+
+def compare_two_runs(base_run, cand_run, args, settings):
+    pairs, unmatched = msbcompare.pairs_between_runs(base_run, cand_run, args.allow_unmatched)
+    names = _distinct_names(base_run, cand_run)
+    comparisons, not_compared = msbcompare.compare_pairs(
+        pairs, settings, lambda b, c: (f"{names[0]}:{b.seal}", f"{names[1]}:{c.seal}"), paired=False)
+    return comparisons, unmatched + not_compared
+
+
+def _distinct_names(base_run, cand_run):
+    if base_run.label != cand_run.label:
+        return base_run.label, cand_run.label
+    return "A", "B"
+
+
+def pick_baseline(runs, wanted):
+    if not wanted:
+        return runs[0]
+    for run in runs:
+        if wanted in (run.label, run.path, os.path.basename(run.path)):
+            return run
+    raise BadInput(f"--baseline {wanted!r} names no run (labels: {', '.join(r.label for r in runs)})")
+
+
+def load_history(args):
+    if len(args.inputs) == 1 and os.path.isdir(args.inputs[0]):
+        runs = msbresults.runs_in(args.inputs[0])
+    else:
+        runs = [msbresults.load_run(p) for p in args.inputs]
+    if len(runs) < 2:
+        raise BadInput(f"{args.inputs[0]}: a history needs at least two results files")
+    return msbresults.order_runs(runs, args.order)
+
+
+def compare_history(runs, baseline, settings):
+    """Each run against the baseline, time only. Returns [(run, comparisons, not_compared)]."""
+    columns = []
+    for run in runs:
+        if run is baseline:
+            columns.append((run, [], []))
+            continue
+        pairs, unmatched = msbcompare.pairs_between_runs(baseline, run, allow_unmatched=True)
+        comparisons, not_compared = msbcompare.compare_pairs(
+            pairs, settings, lambda b, c: (b.seal, c.seal), paired=False)
+        columns.append((run, comparisons, unmatched + not_compared))
+    return columns
+
+
+# ------------------------------------------------------------ formatting
+
+def format_value(value):
+    """About four significant digits without exponents: 25.31, 2001234, 0.5000."""
+    if value is None or not math.isfinite(value):
+        return "-"
+    magnitude = math.floor(math.log10(abs(value))) if value else 0
+    decimals = min(6, max(0, 3 - magnitude))
+    return f"{value:.{decimals}f}"
+
+
+def format_change(fraction):
+    return "(    -   )" if not math.isfinite(fraction) else f"({fraction * 100:+8.2f}%)"
+
+
+def significance_mark(c, settings):
+    """'*' when the change is statistically significant (p below alpha, CI excludes 1)."""
+    p_ok = c.p_value is None or c.p_value < settings.alpha
+    return "*" if p_ok and (c.ci_low > 1.0 or c.ci_high < 1.0) else " "
+
+
+def format_ci(c):
+    return f"{c.ratio:.4f} [{c.ci_low:.4f}, {c.ci_high:.4f}]"
+
+
+def format_p(c):
+    if c.p_value is None:
+        return "-"
+    return "<0.0001" if c.p_value < 0.0001 else f"{c.p_value:.4f}"
+
+
+def verdict_text(c):
+    if c.verdict != INCONCLUSIVE:
+        return c.verdict
+    if c.more_samples is None:
+        return f"{c.verdict} (more samples would not settle it soon)"
+    return f"{c.verdict} (~{c.more_samples} more samples per side)"
+
+
+def row_label(c):
+    if c.metric != TIME:
+        return f"  {c.metric}"
+    return c.benchmark
+
+
+def table_rows(comparisons, geomeans, settings):
+    """Rows of cells in family order, each family closed by its geomean row."""
+    header = ["benchmark", "params", "n", "baseline", "candidate (change)", "ratio [CI]", "p", "verdict"]
+    rows = []
+    geomean_by_family = {g.family: g for g in geomeans}
+    families = []
+    for c in comparisons:
+        if c.family not in families:
+            families.append(c.family)
+    for family in families:
+        for c in (c for c in comparisons if c.family == family):
+            rows.append([row_label(c), msbresults.params_text(c.params) if c.metric == TIME else "",
+                         f"{c.n_base}/{c.n_cand}", format_value(c.base_median),
+                         f"{format_value(c.cand_median)} {format_change(c.change)}{significance_mark(c, settings)}",
+                         format_ci(c), format_p(c), verdict_text(c)])
+        if family in geomean_by_family:
+            g = geomean_by_family[family]
+            rows.append([g.benchmark, f"{g.note}", "", "",
+                         f"{format_change(g.change)}{significance_mark(g, settings)}",
+                         format_ci(g), "-", verdict_text(g)])
+    return header, rows
+
+
+def render_text_table(header, rows):
+    widths = [max(len(str(r[i])) for r in [header] + rows) for i in range(len(header))]
+    lines = ["  ".join(str(cell).ljust(widths[i]) for i, cell in enumerate(row)).rstrip()
+             for row in [header] + rows]
+    return "\n".join(lines)
+
+
+def markdown_escape(text):
+    return str(text).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+
+
+def render_markdown_table(header, rows):
+    lines = ["| " + " | ".join(markdown_escape(h) for h in header) + " |",
+             "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(markdown_escape(cell) for cell in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def settings_line(settings):
+    return (f"margin +-{settings.margin * 100:g}%, threshold {settings.threshold * 100:g}%, "
+            f"alpha {settings.alpha:g}, {settings.confidence * 100:g}% CI from "
+            f"{settings.iterations} bootstrap resamples (seed {settings.seed})")
+
+
+LEGEND = ("change = candidate median against baseline median, + is slower; * significant "
+          "(Mann-Whitney p < alpha and the CI excludes 1)")
+
+
+def sections(comparisons):
+    """Comparisons grouped by (baseline name, candidate name) in first-seen order."""
+    grouped = {}
+    for c in comparisons:
+        grouped.setdefault((c.base_name, c.cand_name), []).append(c)
+    return grouped
+
+
+def not_compared_lines(not_compared):
+    return [f"{n.benchmark} [{msbresults.params_text(n.params)}] seal={n.seal}: {n.reason}"
+            for n in not_compared]
+
+
+def render_report(title, comparisons, geomeans, not_compared, settings, markdown):
+    out = [("## " if markdown else "") + title, settings_line(settings), ""]
+    render = render_markdown_table if markdown else render_text_table
+    for (base_name, cand_name), members in sections(comparisons).items():
+        paired = " (paired by round)" if all(c.paired for c in members) else ""
+        out.append(("### " if markdown else "") + f"{base_name} -> {cand_name}{paired}")
+        section_geomeans = [g for g in geomeans if (g.base_name, g.cand_name) == (base_name, cand_name)]
+        out += [render(*table_rows(members, section_geomeans, settings)), ""]
+    out.append(LEGEND)
+    if not_compared:
+        out += ["", "not compared (never part of a verdict):"]
+        out += [("- " if markdown else "  ") + line for line in not_compared_lines(not_compared)]
+    return "\n".join(out)
+
+
+def verdict_summary(comparisons, geomeans):
+    counts = msbcompare.count_verdicts([c for c in comparisons if c.metric == TIME])
+    text = ", ".join(f"{n} {v}" for v, n in counts.items())
+    family_regressions = [g.family for g in geomeans if g.verdict == REGRESSION]
+    if family_regressions:
+        text += f"; family geomean regression: {', '.join(family_regressions)}"
+    return text
+
+
+def gating_regressions(comparisons, geomeans):
+    """What sets exit status 1: time regressions of cells and of family geomeans.
+    Counter verdicts are shown but do not gate."""
+    return [c for c in comparisons + geomeans if c.metric == TIME and c.verdict == REGRESSION]
+
+
+# ------------------------------------------------------------ history output
+
+def history_table(columns, baseline, settings):
+    cells = {}
+    for run, comparisons, _ in columns:
+        for c in comparisons:
+            key = (c.benchmark, msbresults.params_text(c.params), c.base_name)
+            cells.setdefault(key, {})[run.path] = c
+    header = ["benchmark", "params", "seal"] + [run.label + (" (base)" if run is baseline else "")
+                                               for run, _, _ in columns]
+    rows = []
+    for (benchmark, params, seal), by_run in cells.items():
+        any_c = next(iter(by_run.values()))
+        row = [benchmark, params, seal]
+        for run, _, _ in columns:
+            c = by_run.get(run.path)
+            if run is baseline:
+                row.append(format_value(any_c.base_median))
+            elif c is None:
+                row.append("-")
+            else:
+                row.append(f"{format_value(c.cand_median)} {format_change(c.change)}"
+                           f"{significance_mark(c, settings)}{VERDICT_MARKS[c.verdict]}")
+        rows.append(row)
+    return header, rows
+
+
+def render_history(columns, baseline, settings, markdown):
+    render = render_markdown_table if markdown else render_text_table
+    out = [("## " if markdown else "") + f"history of {len(columns)} runs against {baseline.label}",
+           settings_line(settings), "", render(*history_table(columns, baseline, settings)), "",
+           LEGEND + "; verdict R regression, I improvement, = equivalent, ? inconclusive"]
+    for run, _, not_compared in columns:
+        for line in not_compared_lines(not_compared):
+            out.append(f"  {run.label}: not compared: {line}")
+    return "\n".join(out)
+
+
+# ------------------------------------------------------------ main
+
+def emit_json(document):
+    json.dump(document, sys.stdout, indent=1, allow_nan=False, default=str)
+    sys.stdout.write("\n")
+
+
+def clean_floats(value):
+    """NaN and infinities become null so the JSON stays standard."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: clean_floats(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [clean_floats(v) for v in value]
+    return value
+
+
+def report_pairwise(args, settings, runs, comparisons, not_compared):
+    geomeans = msbcompare.family_geomeans(comparisons, settings)
+    regressions = gating_regressions(comparisons, geomeans)
+    warnings = partial_warnings(runs) + outlier_warnings(comparisons)
+    status = 1 if regressions else 0
+    if args.format == "json":
+        emit_json(clean_floats({
+            "schema": "msealbench-compare", "schema_version": 1,
+            "inputs": [r.path for r in runs], "settings": vars(settings),
+            "comparisons": [c.as_dict() for c in comparisons],
+            "geomeans": [g.as_dict() for g in geomeans],
+            "not_compared": [n.as_dict() for n in not_compared],
+            "warnings": warnings, "verdicts": msbcompare.count_verdicts(
+                [c for c in comparisons if c.metric == TIME]),
+            "regressions": len(regressions), "exit_status": status}))
+    else:
+        title = (f"{runs[0].path}: seal modes compared" if len(runs) == 1
+                 else f"{runs[0].path} (baseline) -> {runs[1].path} (candidate)")
+        print(render_report(title, comparisons, geomeans, not_compared, settings,
+                            args.format == "markdown"))
+        print(f"\nverdicts: {verdict_summary(comparisons, geomeans)}")
+    for warning in warnings:
+        print(f"{PROG}: warning: {warning}", file=sys.stderr)
+    return status
+
+
+def report_history(args, settings, runs):
+    baseline = pick_baseline(runs, args.baseline)
+    columns = compare_history(runs, baseline, settings)
+    latest_run, latest, _ = columns[-1]
+    regressions = [c for c in latest if c.verdict == REGRESSION]
+    status = 1 if regressions and latest_run is not baseline else 0
+    warnings = partial_warnings(runs)
+    if args.format == "json":
+        emit_json(clean_floats({
+            "schema": "msealbench-compare-history", "schema_version": 1,
+            "baseline": baseline.path, "settings": vars(settings),
+            "runs": [{"path": run.path, "label": run.label, "date": run.date,
+                      "comparisons": [c.as_dict() for c in comparisons],
+                      "not_compared": [n.as_dict() for n in not_compared]}
+                     for run, comparisons, not_compared in columns],
+            "warnings": warnings, "regressions_in_latest": len(regressions), "exit_status": status}))
+    else:
+        print(render_history(columns, baseline, settings, args.format == "markdown"))
+        print(f"\nlatest run {latest_run.label}: {len(regressions)} regressions against {baseline.label}")
+    for warning in warnings:
+        print(f"{PROG}: warning: {warning}", file=sys.stderr)
+    return status
+
+
+def run_compare(args):
+    settings = settings_from(args)
+    mode = input_mode(args)
+    if mode == "history":
+        runs = load_history(args)
+        for run in runs:
+            strip_counters(run.cells)
+        return report_history(args, settings, runs)
+    runs = [msbresults.load_run(p) for p in args.inputs]
+    if args.no_counters:
+        for run in runs:
+            strip_counters(run.cells)
+    if mode == "run":
+        comparisons, not_compared = compare_run_modes(runs[0], args, settings)
+    else:
+        comparisons, not_compared = compare_two_runs(runs[0], runs[1], args, settings)
+    return report_pairwise(args, settings, runs, comparisons, not_compared)
+
+
+def main(argv):
+    args = parse_args(argv)
+    try:
+        return run_compare(args)
+    except BadInput as e:
+        print(f"{PROG}: {e}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:
+        return 0
+    except Exception as e:  # a bug, not bad input: say so in one line, keep the exit status apart
+        if os.environ.get("MSEALBENCH_DEBUG"):
+            raise
+        print(f"{PROG}: internal error: {type(e).__name__}: {e} (set MSEALBENCH_DEBUG=1 for a traceback)",
+              file=sys.stderr)
+        return 3
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,327 @@
+"""Baseline-versus-candidate comparison of msealbench cells and the verdict rules.
+
+Lower is better for every metric here (ns per operation, counter events per operation).
+A ratio is median(candidate) / median(baseline): above 1 means the candidate is slower.
+"""
+import dataclasses
+import math
+import zlib
+
+import msbstats
+from msbresults import BadInput
+
+REGRESSION = "regression"
+IMPROVEMENT = "improvement"
+EQUIVALENT = "equivalent"
+INCONCLUSIVE = "inconclusive"
+TIME = "time"
+MIN_SAMPLES = 3
+SETTLE_LIMIT = 100  # beyond this many times the current samples, "settling" is not practical
+
+
+@dataclasses.dataclass
+class Settings:
+    margin: float = 0.02        # equivalence band: the whole CI inside 1 +- margin
+    threshold: float = 0.01     # smallest change called a regression or improvement
+    alpha: float = 0.05         # Mann-Whitney significance level
+    confidence: float = 0.95    # bootstrap interval
+    iterations: int = 2000      # bootstrap resamples
+    seed: int = 1
+
+
+@dataclasses.dataclass
+class Comparison:
+    benchmark: str
+    family: str
+    params: dict
+    metric: str                 # "time" or a counter name
+    unit: str
+    base_name: str              # what the baseline is: a seal mode or a run label
+    cand_name: str
+    paired: bool
+    n_base: int
+    n_cand: int
+    base_median: float
+    cand_median: float
+    ratio: float
+    ci_low: float
+    ci_high: float
+    p_value: float              # None for geomean rows
+    verdict: str
+    more_samples: int = None    # inconclusive: about how many more samples per side
+    note: str = ""
+    base_outliers: int = 0
+    cand_outliers: int = 0
+    base_cv: float = 0.0
+    cand_cv: float = 0.0
+    replicates: list = dataclasses.field(default=None, repr=False)
+
+    @property
+    def change(self):
+        return self.ratio - 1.0
+
+    @property
+    def significant(self):
+        return self.verdict in (REGRESSION, IMPROVEMENT)
+
+    def as_dict(self):
+        out = dataclasses.asdict(self)
+        del out["replicates"]
+        out["change_pct"] = _pct(self.change)
+        return out
+
+
+def _pct(fraction):
+    return None if fraction is None or not math.isfinite(fraction) else round(fraction * 100.0, 4)
+
+
+@dataclasses.dataclass
+class NotCompared:
+    benchmark: str
+    params: dict
+    seal: str
+    reason: str
+
+    def as_dict(self):
+        return dataclasses.asdict(self)
+
+
+# ------------------------------------------------------------------ verdicts
+
+def decide_verdict(ratio, ci_low, ci_high, p_value, settings):
+    """regression / improvement: significant (p below alpha where there is a p, and the
+    CI excludes 1) and the change at least the threshold; equivalent: the whole CI
+    inside 1 +- margin; inconclusive otherwise."""
+    significant_p = p_value is None or p_value < settings.alpha
+    if significant_p and ci_low > 1.0 and ratio - 1.0 >= settings.threshold:
+        return REGRESSION
+    if significant_p and ci_high < 1.0 and 1.0 - ratio >= settings.threshold:
+        return IMPROVEMENT
+    if 1.0 - settings.margin <= ci_low and ci_high <= 1.0 + settings.margin:
+        return EQUIVALENT
+    return INCONCLUSIVE
+
+
+def more_samples_to_settle(n, ratio, ci_low, ci_high, settings):
+    """About how many more samples per side would settle an inconclusive result,
+    assuming the CI shrinks around the estimate as 1/sqrt(n).
+
+    Settled means: the CI inside 1 +- margin (equivalent), or the CI clear of 1 with the
+    change at least the threshold (regression or improvement). None when neither is
+    within SETTLE_LIMIT times the samples already taken."""
+    if n <= 0 or not (ci_low < ratio < ci_high):
+        return None
+    shrink = max(_shrink_to_equivalence(ratio, ci_low, ci_high, settings.margin),
+                 _shrink_to_significance(ratio, ci_low, ci_high, settings.threshold))
+    if shrink <= 0 or n / shrink ** 2 > n * SETTLE_LIMIT:
+        return None
+    return max(1, math.ceil(n / shrink ** 2 - n))
+
+
+def _shrink_to_equivalence(ratio, ci_low, ci_high, margin):
+    """The factor the CI must shrink by so both ends fit in 1 +- margin (0: never)."""
+    if abs(ratio - 1.0) >= margin:
+        return 0.0
+    return min((1.0 + margin - ratio) / (ci_high - ratio), (ratio - (1.0 - margin)) / (ratio - ci_low))
+
+
+def _shrink_to_significance(ratio, ci_low, ci_high, threshold):
+    """The factor the CI must shrink by to clear 1 (0: the change is below threshold)."""
+    if abs(ratio - 1.0) < threshold:
+        return 0.0
+    if ratio > 1.0:
+        return (ratio - 1.0) / (ratio - ci_low)
+    return (1.0 - ratio) / (ci_high - ratio)
+
+
+# ------------------------------------------------------------ one comparison
+
+def cell_seed(settings, *parts):
+    """A seed for one cell's bootstrap that does not depend on the order of cells."""
+    text = "\x1f".join(str(p) for p in (settings.seed,) + parts)
+    return zlib.crc32(text.encode("utf-8"))
+
+
+def compare_series(base, cand, settings, seed, base_rounds=None, cand_rounds=None):
+    """Ratio of medians, its bootstrap CI and the Mann-Whitney p of two sample lists.
+
+    With rounds for both sides the bootstrap resamples whole rounds (paired)."""
+    paired = base_rounds is not None and cand_rounds is not None
+    base_median = msbstats.median(base)
+    cand_median = msbstats.median(cand)
+    ratio = cand_median / base_median
+    if paired:
+        replicates = msbstats.bootstrap_paired_ratio_replicates(
+            msbstats.group_by_round(base, base_rounds),
+            msbstats.group_by_round(cand, cand_rounds), seed, settings.iterations)
+    else:
+        replicates = msbstats.bootstrap_ratio_replicates(base, cand, seed, settings.iterations)
+    ci_low, ci_high = msbstats.percentile_interval(replicates, settings.confidence)
+    p_value = msbstats.mann_whitney(cand, base).p
+    return ratio, ci_low, ci_high, p_value, replicates
+
+
+def compare_metric(base_cell, cand_cell, metric, settings, names, paired):
+    """One Comparison of a metric ("time" or a counter) between two cells, or the
+    reason it cannot be made (a string)."""
+    base = base_cell.samples if metric == TIME else base_cell.counters[metric]
+    cand = cand_cell.samples if metric == TIME else cand_cell.counters[metric]
+    if len(base) < MIN_SAMPLES or len(cand) < MIN_SAMPLES:
+        return f"too few samples ({len(base)} and {len(cand)}; at least {MIN_SAMPLES} each)"
+    if msbstats.median(base) <= 0:
+        return f"baseline median of {metric} is {msbstats.median(base):g}: no ratio"
+    shared_rounds = paired and set(base_cell.rounds) & set(cand_cell.rounds)
+    seed = cell_seed(settings, base_cell.benchmark, base_cell.params_text, metric,
+                     names[0], names[1])
+    ratio, low, high, p_value, replicates = compare_series(
+        base, cand, settings, seed,
+        base_cell.rounds if shared_rounds else None, cand_cell.rounds if shared_rounds else None)
+    verdict = decide_verdict(ratio, low, high, p_value, settings)
+    more = None
+    if verdict == INCONCLUSIVE:
+        more = more_samples_to_settle(min(len(base), len(cand)), ratio, low, high, settings)
+    return Comparison(
+        benchmark=base_cell.benchmark, family=base_cell.family, params=base_cell.params,
+        metric=metric, unit=base_cell.unit if metric == TIME else "per op",
+        base_name=names[0], cand_name=names[1], paired=bool(shared_rounds),
+        n_base=len(base), n_cand=len(cand),
+        base_median=msbstats.median(base), cand_median=msbstats.median(cand),
+        ratio=ratio, ci_low=low, ci_high=high, p_value=p_value, verdict=verdict,
+        more_samples=more,
+        base_outliers=msbstats.outlier_count(base), cand_outliers=msbstats.outlier_count(cand),
+        base_cv=msbstats.coefficient_of_variation(base),
+        cand_cv=msbstats.coefficient_of_variation(cand), replicates=replicates)
+
+
+def compare_cells(base_cell, cand_cell, settings, names, paired):
+    """The time comparison first, then every counter both cells counted.
+
+    Returns (comparisons, reasons-not-compared)."""
+    comparisons, problems = [], []
+    shared_counters = sorted(set(base_cell.counters) & set(cand_cell.counters))
+    for metric in [TIME] + shared_counters:
+        result = compare_metric(base_cell, cand_cell, metric, settings, names, paired)
+        if isinstance(result, str):
+            problems.append(result if metric == TIME else f"{metric}: {result}")
+        else:
+            comparisons.append(result)
+    return comparisons, problems
+
+
+# ------------------------------------------------------------ pairing cells
+
+def not_compared_reason(base_cell, cand_cell):
+    """Why a pair of cells cannot be compared, or None when both ran."""
+    for side, cell in (("baseline", base_cell), ("candidate", cand_cell)):
+        if cell.status != "ok":
+            return f"{cell.status} in {side}: {cell.reason or 'no reason given'}"
+        if not cell.samples:
+            return f"no samples in {side}"
+    return None
+
+
+def pairs_within_run(run, base_seal="none", cand_seals=None):
+    """(baseline cell, candidate cell) pairs of one run: base_seal against each other mode."""
+    modes = run.seal_modes()
+    if base_seal not in modes:
+        raise BadInput(f"{run.path}: holds no cells in seal mode {base_seal!r} (modes: {', '.join(modes)})")
+    candidates = cand_seals or [m for m in modes if m != base_seal]
+    missing = [m for m in candidates if m not in modes]
+    if missing:
+        raise BadInput(f"{run.path}: holds no cells in seal mode {missing[0]!r} (modes: {', '.join(modes)})")
+    if not candidates:
+        raise BadInput(f"{run.path}: holds only seal mode {base_seal!r}: nothing to compare "
+                       "(run with --seal none,sysmap, or pass a second file)")
+    by_key = {c.key: c for c in run.cells}
+    pairs, unmatched = [], []
+    for cand_seal in candidates:
+        for cell in run.cells:
+            if cell.seal != base_seal:
+                continue
+            partner = by_key.get((cell.benchmark, cell.key[1], cand_seal))
+            if partner is None:
+                unmatched.append(NotCompared(cell.benchmark, cell.params, cand_seal,
+                                             f"no {cand_seal} cell in this run"))
+            else:
+                pairs.append((cell, partner))
+    return pairs, unmatched
+
+
+def pairs_between_runs(base_run, cand_run, allow_unmatched=False):
+    """Pairs of cells with the same benchmark, parameters and seal mode in two runs.
+
+    A cell without a partner is bad input unless allow_unmatched: comparing a subset
+    silently could hide a regression."""
+    base_by_key = {c.key: c for c in base_run.cells}
+    cand_by_key = {c.key: c for c in cand_run.cells}
+    pairs = [(base_by_key[k], cand_by_key[k]) for k in base_by_key if k in cand_by_key]
+    orphans = [(base_by_key[k], cand_run) for k in base_by_key if k not in cand_by_key]
+    orphans += [(cand_by_key[k], base_run) for k in cand_by_key if k not in base_by_key]
+    if not pairs:
+        raise BadInput(f"{base_run.path} and {cand_run.path} share no cell "
+                       "(same benchmark, parameters and seal mode): nothing to compare")
+    if orphans and not allow_unmatched:
+        cell, other = orphans[0]
+        raise BadInput(f"{len(orphans)} cells do not match: {cell.describe()} has no partner in "
+                       f"{other.path}; run both with the same --filter and --seal, or pass --allow-unmatched")
+    unmatched = [NotCompared(c.benchmark, c.params, c.seal, f"not in {other.path}") for c, other in orphans]
+    return pairs, unmatched
+
+
+def compare_pairs(pairs, settings, names_of, paired):
+    """Compare every pair; names_of(base_cell, cand_cell) -> (base name, candidate name)."""
+    comparisons, not_compared = [], []
+    for base_cell, cand_cell in pairs:
+        reason = not_compared_reason(base_cell, cand_cell)
+        if reason is None:
+            found, problems = compare_cells(base_cell, cand_cell, settings,
+                                            names_of(base_cell, cand_cell), paired)
+            comparisons += found
+            if not any(c.metric == TIME for c in found):
+                reason = problems[0] if problems else "nothing to compare"
+        if reason is not None:
+            not_compared.append(NotCompared(base_cell.benchmark, base_cell.params,
+                                            f"{base_cell.seal}/{cand_cell.seal}", reason))
+    return comparisons, not_compared
+
+
+# ------------------------------------------------------------------ geomeans
+
+def family_geomeans(comparisons, settings):
+    """One row per (family, baseline, candidate): the geometric mean of the time ratios,
+    its CI from the per-cell bootstrap replicates combined replicate by replicate
+    (the cells were resampled independently, so that is a valid joint resample)."""
+    groups = {}
+    for c in comparisons:
+        if c.metric == TIME and c.replicates:
+            groups.setdefault((c.family, c.base_name, c.cand_name), []).append(c)
+    rows = []
+    for (family, base_name, cand_name), members in groups.items():
+        rows.append(_geomean_row(family, base_name, cand_name, members, settings))
+    return rows
+
+
+def _geomean_row(family, base_name, cand_name, members, settings):
+    ratio = msbstats.geometric_mean([c.ratio for c in members])
+    joint = []
+    for replicate in zip(*(c.replicates for c in members)):
+        usable = [r for r in replicate if r > 0 and math.isfinite(r)]
+        if len(usable) == len(replicate):
+            joint.append(msbstats.geometric_mean(usable))
+    low, high = msbstats.percentile_interval(joint, settings.confidence)
+    verdict = decide_verdict(ratio, low, high, None, settings)
+    return Comparison(
+        benchmark=f"geomean {family}", family=family, params={}, metric=TIME,
+        unit="ratio", base_name=base_name, cand_name=cand_name,
+        paired=all(c.paired for c in members),
+        n_base=len(members), n_cand=len(members),
+        base_median=float("nan"), cand_median=float("nan"), ratio=ratio,
+        ci_low=low, ci_high=high, p_value=None, verdict=verdict,
+        note=f"{len(members)} cell" + ("s" if len(members) > 1 else ""), replicates=joint)
+
+
+def count_verdicts(comparisons):
+    counts = {v: 0 for v in (REGRESSION, IMPROVEMENT, EQUIVALENT, INCONCLUSIVE)}
+    for c in comparisons:
+        counts[c.verdict] += 1
+    return counts

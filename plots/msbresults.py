@@ -1,0 +1,236 @@
+"""Reads msealbench results files (schema v1, see results/README.md) into plain objects.
+
+Anything a reader cannot trust raises BadInput with a one-line message that names the
+file and the problem; callers turn it into exit status 2.
+"""
+import dataclasses
+import json
+import math
+import os
+
+SCHEMA_NAME = "msealbench-results"
+KNOWN_SCHEMA_VERSIONS = (1,)
+CELL_STATUSES = ("ok", "skipped", "failed")
+
+
+class BadInput(Exception):
+    """Input that cannot be compared or plotted; str() is the message for the user."""
+
+
+@dataclasses.dataclass
+class Cell:
+    benchmark: str
+    family: str
+    params: dict
+    seal: str
+    unit: str
+    status: str
+    reason: str
+    samples: list
+    rounds: list
+    counters: dict          # counted event name -> per-sample values
+    notes: list
+
+    @property
+    def key(self):
+        """What matches a cell across files: benchmark, parameter values, seal mode."""
+        return (self.benchmark, params_key(self.params), self.seal)
+
+    @property
+    def group_key(self):
+        """The same cell in any seal mode."""
+        return (self.benchmark, params_key(self.params))
+
+    @property
+    def params_text(self):
+        return params_text(self.params)
+
+    def describe(self):
+        return f"{self.benchmark} [{self.params_text}] seal={self.seal}"
+
+
+@dataclasses.dataclass
+class Run:
+    path: str
+    label: str
+    date: str
+    partial: bool
+    context: dict
+    cells: list
+
+    def ok_cells(self):
+        return [c for c in self.cells if c.status == "ok" and c.samples]
+
+    def seal_modes(self):
+        return sorted({c.seal for c in self.cells}, key=seal_order)
+
+
+def seal_order(seal):
+    order = {"none": 0, "sysmap": 1, "all": 2}
+    return (order.get(seal, 3), seal)
+
+
+def params_key(params):
+    return tuple(sorted((str(k), json.dumps(v, sort_keys=True)) for k, v in params.items()))
+
+
+def params_text(params):
+    if not params:
+        return "-"
+    return ",".join(f"{k}={v}" for k, v in params.items())
+
+
+def load_run(path):
+    data = _read_json(path)
+    _check_schema(path, data)
+    context = data.get("context")
+    if not isinstance(context, dict):
+        raise BadInput(f"{path}: \"context\" is missing or not an object")
+    cells = data.get("cells")
+    if not isinstance(cells, list):
+        raise BadInput(f"{path}: \"cells\" is missing or not a list")
+    parsed = [_parse_cell(path, index, raw) for index, raw in enumerate(cells)]
+    _refuse_duplicates(path, parsed)
+    return Run(path=path, label=_run_label(path, context), date=str(context.get("date") or ""),
+               partial=bool(data.get("partial")), context=context, cells=parsed)
+
+
+def _read_json(path):
+    if os.path.isdir(path):
+        raise BadInput(f"{path}: is a directory, expected a results file")
+    try:
+        with open(path, encoding="utf-8") as f:
+            return json.load(f)
+    except FileNotFoundError:
+        raise BadInput(f"{path}: no such file") from None
+    except OSError as e:
+        raise BadInput(f"{path}: cannot read: {e.strerror}") from None
+    except UnicodeDecodeError:
+        raise BadInput(f"{path}: not a results file (not UTF-8 text)") from None
+    except json.JSONDecodeError as e:
+        raise BadInput(f"{path}: not valid JSON (line {e.lineno} column {e.colno}: {e.msg})") from None
+
+
+def _check_schema(path, data):
+    if not isinstance(data, dict) or data.get("schema") != SCHEMA_NAME:
+        raise BadInput(f"{path}: not a msealbench results file (no \"schema\": \"{SCHEMA_NAME}\")")
+    version = data.get("schema_version")
+    if version not in KNOWN_SCHEMA_VERSIONS or isinstance(version, bool):
+        known = ", ".join(str(v) for v in KNOWN_SCHEMA_VERSIONS)
+        raise BadInput(f"{path}: schema_version {version!r} is not known here (this reader knows {known})")
+
+
+def _run_label(path, context):
+    label = context.get("label")
+    if isinstance(label, str) and label.strip():
+        return label.strip()
+    base = os.path.basename(path)
+    return base[:-5] if base.endswith(".json") else base
+
+
+def _parse_cell(path, index, raw):
+    where = f"{path}: cell {index}"
+    if not isinstance(raw, dict):
+        raise BadInput(f"{where} is not an object")
+    benchmark = _require(where, raw, "benchmark", str)
+    where = f"{path}: cell {index} ({benchmark})"
+    seal = _require(where, raw, "seal", str)
+    params = raw.get("params") or {}
+    if not isinstance(params, dict):
+        raise BadInput(f"{where}: \"params\" is not an object")
+    status = _require(where, raw, "status", str)
+    if status not in CELL_STATUSES:
+        raise BadInput(f"{where}: unknown status {status!r} (expected ok, skipped or failed)")
+    samples = _numbers(where, "samples", raw.get("samples") or [])
+    rounds = _rounds(where, raw.get("rounds"), len(samples)) if samples else []
+    family = raw.get("family") if isinstance(raw.get("family"), str) else benchmark.split(".")[0]
+    return Cell(benchmark=benchmark, family=family, params=params, seal=seal,
+                unit=str(raw.get("unit") or "ns/op"), status=status,
+                reason=str(raw.get("reason") or ""), samples=samples, rounds=rounds,
+                counters=_counted_values(raw.get("counters"), len(samples)),
+                notes=[str(n) for n in raw.get("notes") or []])
+
+
+def _require(where, raw, key, kind):
+    value = raw.get(key)
+    if not isinstance(value, kind) or (kind is str and not value):
+        raise BadInput(f"{where}: \"{key}\" is missing or not a {kind.__name__}")
+    return value
+
+
+def _is_number(value):
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _numbers(where, key, values):
+    if not isinstance(values, list) or not all(_is_number(v) for v in values):
+        raise BadInput(f"{where}: \"{key}\" must be a list of finite numbers")
+    return [float(v) for v in values]
+
+
+def _rounds(where, rounds, count):
+    if not isinstance(rounds, list) or len(rounds) != count:
+        raise BadInput(f"{where}: \"rounds\" must list one round per sample ({count} samples)")
+    if not all(isinstance(r, int) and not isinstance(r, bool) for r in rounds):
+        raise BadInput(f"{where}: \"rounds\" must be integers")
+    return rounds
+
+
+def _counted_values(counters, count):
+    """Counter series with one finite value per sample; anything else is left out."""
+    if not isinstance(counters, dict) or not isinstance(counters.get("values"), dict):
+        return {}
+    usable = {}
+    for name, values in counters["values"].items():
+        if isinstance(values, list) and len(values) == count and count \
+                and all(_is_number(v) for v in values):
+            usable[str(name)] = [float(v) for v in values]
+    return usable
+
+
+def _refuse_duplicates(path, cells):
+    seen = {}
+    for cell in cells:
+        if cell.key in seen:
+            raise BadInput(f"{path}: two cells for {cell.describe()}")
+        seen[cell.key] = cell
+
+
+def runs_in(path):
+    """The results files of a directory (every *.json), loaded; BadInput if none."""
+    if not os.path.isdir(path):
+        raise BadInput(f"{path}: no such directory")
+    names = sorted(n for n in os.listdir(path) if n.endswith(".json"))
+    if not names:
+        raise BadInput(f"{path}: holds no results files (*.json)")
+    return [load_run(os.path.join(path, n)) for n in names]
+
+
+def natural_key(text):
+    """Sort key that orders 6.9 before 6.10 and run-2 before run-10."""
+    parts, digits = [], ""
+    for ch in text + "\0":
+        if ch.isdigit():
+            digits += ch
+            continue
+        if digits:
+            parts.append((0, int(digits), ""))
+            digits = ""
+        if ch != "\0":
+            parts.append((1, 0, ch))
+    return parts
+
+
+def order_runs(runs, order):
+    """Runs sorted by "date" (context.date, then file name), "label" or "files" (as given)."""
+    if order == "date":
+        return sorted(runs, key=lambda r: (r.date, r.path))
+    if order == "label":
+        return sorted(runs, key=lambda r: natural_key(r.label))
+    return list(runs)
+
+
+def latest_run_path(directory):
+    """The newest results file of a directory by context.date; BadInput if there is none."""
+    runs = runs_in(directory)
+    return max(runs, key=lambda r: (r.date, r.path)).path
