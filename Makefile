@@ -1,0 +1,112 @@
+# msealbench: build, bench, check, plots, cross builds, install.
+# `make bench` runs the default suite here and writes results and plots; `make check` runs
+# every test. Both install missing Debian packages first (make deps).
+
+PREFIX ?= /usr/local
+DESTDIR ?=
+HOST_ARCH := $(shell uname -m)
+ARCH ?= $(if $(filter aarch64 arm64,$(HOST_ARCH)),arm64,x86_64)
+PYTHON ?= python3
+
+ifeq ($(ARCH),arm64)
+  ifneq ($(filter aarch64 arm64,$(HOST_ARCH)),)
+    CC ?= cc
+  else
+    CC := aarch64-linux-gnu-gcc
+    STATIC ?= 1
+  endif
+  BUILD ?= build-arm64
+else
+  BUILD ?= build
+endif
+
+GIT_REVISION := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)$(shell git diff --quiet HEAD 2>/dev/null || echo -dirty)
+WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wformat=2 -Wno-format-nonliteral
+CFLAGS ?= -O2 -g
+CFLAGS += -std=gnu11 $(WARN) -MMD -MP
+CPPFLAGS += -Isrc -Ibench -Iarch/$(ARCH) -DMSB_GIT_REVISION='"$(GIT_REVISION)"'
+LDLIBS += -lm
+ifeq ($(STATIC),1)
+  LDFLAGS += -static
+endif
+
+HARNESS_SRC := $(filter-out src/main.c,$(wildcard src/*.c))
+BENCH_SRC := $(wildcard bench/*.c)
+HARNESS_OBJ := $(HARNESS_SRC:%.c=$(BUILD)/%.o) $(BENCH_SRC:%.c=$(BUILD)/%.o)
+HELPER_SRC := $(wildcard bench/helpers/*.c)
+HELPERS := $(HELPER_SRC:bench/helpers/%.c=$(BUILD)/helpers/%)
+UNIT_SRC := $(wildcard tests/unit_*.c)
+UNIT_TESTS := $(UNIT_SRC:tests/unit_%.c=$(BUILD)/tests/t_unit_%)
+
+.PHONY: all deps deps-check bench check test install uninstall clean compare plots validate help
+all: $(BUILD)/msealbench $(HELPERS)
+
+help:
+	@echo "make bench      run the default benchmark suite, write results/, the comparison and plots/out/"
+	@echo "make check      build and run every test (last line: N passed, N failed, N skipped)"
+	@echo "make            build $(BUILD)/msealbench and its helpers"
+	@echo "make compare A=FILE [B=FILE]   compare seal modes of A, or A (baseline) against B"
+	@echo "make plots [RESULTS=FILE]      draw the plots of a run into plots/out/"
+	@echo "make validate   A/A and injected-slowdown runs: how well compare detects changes"
+	@echo "make ARCH=arm64 cross-build for arm64 into build-arm64/ (static)"
+	@echo "make install [PREFIX=/usr/local] [DESTDIR=]"
+
+$(BUILD)/msealbench: $(BUILD)/src/main.o $(HARNESS_OBJ)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+# Helpers that benchmarks exec: static, so exec cost does not depend on the dynamic loader
+# unless a helper's name says it is dynamic.
+$(BUILD)/helpers/%: bench/helpers/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(if $(findstring dynamic,$*),,-static) -o $@ $< $(LDLIBS)
+
+$(BUILD)/tests/t_unit_%: tests/unit_%.c $(HARNESS_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -Itests $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+deps:
+	@sh src/deps.sh bench
+
+deps-check:
+	@sh src/deps.sh check
+
+BENCH_OUT := results/$(shell hostname)-$(shell uname -r)-$(shell date -u +%Y%m%dT%H%M%SZ).json
+bench: deps all
+	./$(BUILD)/msealbench run --out $(BENCH_OUT) $(BENCH_ARGS)
+	ln -sf $(notdir $(BENCH_OUT)) results/latest.json
+	-$(PYTHON) plots/compare.py $(BENCH_OUT)
+	$(PYTHON) plots/plot.py $(BENCH_OUT)
+
+compare:
+	@test -n "$(A)" || { echo "usage: make compare A=results.json [B=candidate.json]"; exit 2; }
+	$(PYTHON) plots/compare.py $(A) $(B)
+
+plots:
+	$(PYTHON) plots/plot.py $(or $(RESULTS),results/latest.json)
+
+validate: all
+	$(PYTHON) plots/validate.py
+
+check test: deps-check all $(UNIT_TESTS)
+	@bash tests/run.sh $(T)
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/libexec/msealbench \
+		$(DESTDIR)$(PREFIX)/share/msealbench/plots $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 755 $(BUILD)/msealbench $(DESTDIR)$(PREFIX)/bin/msealbench
+	$(if $(HELPERS),install -m 755 $(HELPERS) $(DESTDIR)$(PREFIX)/libexec/msealbench/)
+	install -m 644 plots/*.py $(DESTDIR)$(PREFIX)/share/msealbench/plots/
+	install -m 644 src/msealbench.1 $(DESTDIR)$(PREFIX)/share/man/man1/msealbench.1
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/msealbench $(DESTDIR)$(PREFIX)/share/man/man1/msealbench.1
+	rm -rf $(DESTDIR)$(PREFIX)/libexec/msealbench $(DESTDIR)$(PREFIX)/share/msealbench
+
+clean:
+	rm -rf build build-arm64 plots/out
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,4 @@
+/* Every benchmark family, once: FAMILY(name) declares the array family_<name>[] that
+ * bench/<name>.c defines. Order here is the order of `msealbench list`. */
+FAMILY(harness)
+FAMILY(vdso)

@@ -1,0 +1,271 @@
+#define _GNU_SOURCE
+#include "counters.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "util.h"
+
+static const char *const status_names[] = { "counted", "unsupported", "not_permitted", "unavailable" };
+
+const char *counter_status_name(enum counter_status s)
+{
+	return status_names[s];
+}
+
+struct named_event {
+	const char *name;
+	uint32_t type;
+	uint64_t config;
+};
+
+static const struct named_event generic_events[] = {
+	{ "task-clock", PERF_TYPE_SOFTWARE, PERF_COUNT_SW_TASK_CLOCK },
+	{ "cpu-clock", PERF_TYPE_SOFTWARE, PERF_COUNT_SW_CPU_CLOCK },
+	{ "page-faults", PERF_TYPE_SOFTWARE, PERF_COUNT_SW_PAGE_FAULTS },
+	{ "minor-faults", PERF_TYPE_SOFTWARE, PERF_COUNT_SW_PAGE_FAULTS_MIN },
+	{ "major-faults", PERF_TYPE_SOFTWARE, PERF_COUNT_SW_PAGE_FAULTS_MAJ },
+	{ "context-switches", PERF_TYPE_SOFTWARE, PERF_COUNT_SW_CONTEXT_SWITCHES },
+	{ "cpu-migrations", PERF_TYPE_SOFTWARE, PERF_COUNT_SW_CPU_MIGRATIONS },
+	{ "cycles", PERF_TYPE_HARDWARE, PERF_COUNT_HW_CPU_CYCLES },
+	{ "instructions", PERF_TYPE_HARDWARE, PERF_COUNT_HW_INSTRUCTIONS },
+	{ "branches", PERF_TYPE_HARDWARE, PERF_COUNT_HW_BRANCH_INSTRUCTIONS },
+	{ "branch-misses", PERF_TYPE_HARDWARE, PERF_COUNT_HW_BRANCH_MISSES },
+	{ "cache-references", PERF_TYPE_HARDWARE, PERF_COUNT_HW_CACHE_REFERENCES },
+	{ "cache-misses", PERF_TYPE_HARDWARE, PERF_COUNT_HW_CACHE_MISSES },
+	{ "dTLB-load-misses", PERF_TYPE_HW_CACHE,
+	  PERF_COUNT_HW_CACHE_DTLB | (PERF_COUNT_HW_CACHE_OP_READ << 8) |
+		  (PERF_COUNT_HW_CACHE_RESULT_MISS << 16) },
+};
+
+/* ":u" counts user space only, ":k" kernel only; no suffix counts both. */
+static int apply_modifiers(const char *mods, struct perf_event_attr *attr, char *err, size_t errlen)
+{
+	bool user = false, kernel = false;
+
+	for (const char *p = mods; *p; p++) {
+		if (*p == 'u')
+			user = true;
+		else if (*p == 'k')
+			kernel = true;
+		else {
+			snprintf(err, errlen, "unknown event modifier '%c' (known: u, k)", *p);
+			return -1;
+		}
+	}
+	if (user || kernel) {
+		attr->exclude_user = !user;
+		attr->exclude_kernel = !kernel;
+	}
+	return 0;
+}
+
+int counters_resolve(const char *name, struct perf_event_attr *attr, char *err, size_t errlen)
+{
+	char base[64];
+	const char *colon = strchr(name, ':');
+	size_t len = colon ? (size_t)(colon - name) : strlen(name);
+
+	memset(attr, 0, sizeof(*attr));
+	attr->size = sizeof(*attr);
+	if (len >= sizeof(base)) {
+		snprintf(err, errlen, "event name too long");
+		return -1;
+	}
+	memcpy(base, name, len);
+	base[len] = '\0';
+	for (size_t i = 0; i < ARRAY_SIZE(generic_events); i++) {
+		if (strcmp(generic_events[i].name, base) == 0) {
+			attr->type = generic_events[i].type;
+			attr->config = generic_events[i].config;
+			return colon ? apply_modifiers(colon + 1, attr, err, errlen) : 0;
+		}
+	}
+	snprintf(err, errlen, "unknown event name");
+	return -1;
+}
+
+static long perf_event_open(struct perf_event_attr *attr, int group_fd)
+{
+	return syscall(__NR_perf_event_open, attr, 0, -1, group_fd, PERF_FLAG_FD_CLOEXEC);
+}
+
+static enum counter_status status_from_errno(int err)
+{
+	switch (err) {
+	case ENOENT:
+	case EOPNOTSUPP:
+	case EINVAL:
+		return COUNTER_UNSUPPORTED;
+	case EACCES:
+	case EPERM:
+		return COUNTER_NOT_PERMITTED;
+	default:
+		return COUNTER_UNAVAILABLE;
+	}
+}
+
+static void explain_failure(struct counter_event *ev, int err)
+{
+	char paranoid[32] = "?";
+
+	read_text_file("/proc/sys/kernel/perf_event_paranoid", paranoid, sizeof(paranoid));
+	switch (status_from_errno(err)) {
+	case COUNTER_UNSUPPORTED:
+		snprintf(ev->reason, sizeof(ev->reason),
+			 "perf_event_open: %s: this machine has no such event (no hardware PMU?)",
+			 errno_text(err));
+		break;
+	case COUNTER_NOT_PERMITTED:
+		snprintf(ev->reason, sizeof(ev->reason),
+			 "perf_event_open: %s: perf_event_paranoid is %s; kernel counting needs <= 1 "
+			 "or CAP_PERFMON",
+			 errno_text(err), paranoid);
+		break;
+	default:
+		snprintf(ev->reason, sizeof(ev->reason), "perf_event_open: %s", errno_text(err));
+	}
+}
+
+/* Open one event into the group. When kernel counting is refused, fall back to user space
+ * only rather than to nothing, and say so. */
+static int open_event(struct counter_group *g, struct counter_event *ev)
+{
+	long fd = perf_event_open(&ev->attr, g->leader_fd);
+
+	if (fd < 0 && (errno == EACCES || errno == EPERM) && !ev->attr.exclude_kernel) {
+		int first = errno;
+
+		ev->attr.exclude_kernel = 1;
+		fd = perf_event_open(&ev->attr, g->leader_fd);
+		if (fd >= 0)
+			snprintf(ev->reason, sizeof(ev->reason),
+				 "kernel counting refused (%s): counting user space only",
+				 errno_text(first));
+		else
+			errno = first;
+	}
+	if (fd < 0)
+		return -errno;
+	ev->fd = (int)fd;
+	if (ioctl(ev->fd, PERF_EVENT_IOC_ID, &ev->id) < 0) {
+		int e = errno;
+
+		close(ev->fd);
+		ev->fd = -1;
+		return -e;
+	}
+	if (g->leader_fd < 0)
+		g->leader_fd = ev->fd;
+	return 0;
+}
+
+void counters_open(struct counter_group *g, const char *list, bool inherit)
+{
+	char *copy = xstrdup(list), *save = NULL;
+
+	memset(g, 0, sizeof(*g));
+	g->leader_fd = -1;
+	for (char *tok = strtok_r(copy, ",", &save); tok && g->n < COUNTERS_MAX;
+	     tok = strtok_r(NULL, ",", &save)) {
+		struct counter_event *ev = &g->ev[g->n++];
+		int r;
+
+		snprintf(ev->name, sizeof(ev->name), "%s", tok);
+		ev->fd = -1;
+		if (counters_resolve(tok, &ev->attr, ev->reason, sizeof(ev->reason)) < 0) {
+			ev->status = COUNTER_UNSUPPORTED;
+			continue;
+		}
+		ev->attr.disabled = g->leader_fd < 0;
+		ev->attr.inherit = inherit;
+		ev->attr.exclude_hv = 1;
+		ev->attr.read_format = PERF_FORMAT_GROUP | PERF_FORMAT_ID | PERF_FORMAT_TOTAL_TIME_ENABLED |
+				       PERF_FORMAT_TOTAL_TIME_RUNNING;
+		r = open_event(g, ev);
+		if (r < 0) {
+			ev->status = status_from_errno(-r);
+			explain_failure(ev, -r);
+		}
+	}
+	free(copy);
+}
+
+void counters_enable(struct counter_group *g)
+{
+	if (g->leader_fd >= 0)
+		ioctl(g->leader_fd, PERF_EVENT_IOC_ENABLE, PERF_IOC_FLAG_GROUP);
+}
+
+bool counters_parse_group_read(const struct counter_group *g, const void *buf, size_t len,
+			       struct counter_reading *r)
+{
+	const uint64_t *w = buf;
+	uint64_t nr;
+
+	memset(r, 0, sizeof(*r));
+	if (len < 3 * sizeof(uint64_t))
+		return false;
+	nr = w[0];
+	if (nr > COUNTERS_MAX || len < (3 + 2 * nr) * sizeof(uint64_t))
+		return false;
+	r->time_enabled = w[1];
+	r->time_running = w[2];
+	for (uint64_t k = 0; k < nr; k++) {
+		uint64_t value = w[3 + 2 * k], id = w[4 + 2 * k];
+
+		for (int i = 0; i < g->n; i++)
+			if (g->ev[i].fd >= 0 && g->ev[i].id == id)
+				r->value[i] = value;
+	}
+	r->valid = true;
+	return true;
+}
+
+bool counters_read(struct counter_group *g, struct counter_reading *r)
+{
+	uint64_t buf[3 + 2 * COUNTERS_MAX];
+	ssize_t got;
+
+	r->valid = false;
+	if (g->leader_fd < 0)
+		return false;
+	got = read(g->leader_fd, buf, sizeof(buf));
+	if (got <= 0)
+		return false;
+	return counters_parse_group_read(g, buf, (size_t)got, r);
+}
+
+double counters_running_ratio(const struct counter_reading *a, const struct counter_reading *b)
+{
+	uint64_t enabled = b->time_enabled - a->time_enabled;
+	uint64_t running = b->time_running - a->time_running;
+
+	if (!a->valid || !b->valid || enabled == 0)
+		return NAN;
+	return (double)running / (double)enabled;
+}
+
+double counters_delta_per_op(const struct counter_group *g, int i, const struct counter_reading *a,
+			     const struct counter_reading *b, uint64_t ops)
+{
+	double ratio = counters_running_ratio(a, b);
+
+	if (g->ev[i].fd < 0 || !(ratio > 0) || ops == 0)
+		return NAN;
+	return (double)(b->value[i] - a->value[i]) / ratio / (double)ops;
+}
+
+void counters_close(struct counter_group *g)
+{
+	for (int i = 0; i < g->n; i++)
+		if (g->ev[i].fd >= 0)
+			close(g->ev[i].fd);
+	g->leader_fd = -1;
+}

@@ -1,0 +1,62 @@
+#!/bin/sh
+# Installs the Debian packages msealbench needs, when they are missing.
+#   deps.sh bench   what `make bench` needs: compiler, libpfm4, python3, gnuplot
+#   deps.sh check   that plus what the tests use: clang, perf, cross compiler, qemu
+# As root it runs apt-get; otherwise it prints the exact command and fails.
+set -eu
+want="${1:-bench}"
+
+# "command-or-file package" pairs: the package is needed when the command (or file) is absent.
+bench_needs="
+cc:gcc
+make:make
+/usr/include/stdio.h:libc6-dev
+/usr/lib/x86_64-linux-gnu/libc.a:libc6-dev
+/usr/include/perfmon/pfmlib_perf_event.h:libpfm4-dev
+python3:python3
+gnuplot:gnuplot-nox
+git:git
+"
+check_needs="
+clang:clang
+perf:linux-perf
+aarch64-linux-gnu-gcc:gcc-aarch64-linux-gnu
+/usr/aarch64-linux-gnu/lib/libc.a:libc6-dev-arm64-cross
+qemu-aarch64-static:qemu-user-static
+qemu-system-x86_64:qemu-system-x86
+qemu-system-aarch64:qemu-system-arm
+cpio:cpio
+gzip:gzip
+"
+case "$want" in
+  bench) needs="$bench_needs" ;;
+  check) needs="$bench_needs $check_needs" ;;
+  *) echo "deps.sh: unknown set '$want' (bench or check)" >&2; exit 2 ;;
+esac
+
+missing=""
+for pair in $needs; do
+  thing=${pair%%:*}; pkg=${pair#*:}
+  case "$thing" in
+    /*) [ -e "$thing" ] && continue ;;
+    *) command -v "$thing" >/dev/null 2>&1 && continue ;;
+  esac
+  case " $missing " in *" $pkg "*) ;; *) missing="$missing $pkg" ;; esac
+done
+[ -z "$missing" ] && exit 0
+
+cmd="apt-get install -y --no-install-recommends$missing"
+if [ "$(id -u)" -ne 0 ]; then
+  echo "msealbench needs these Debian packages:$missing" >&2
+  echo "install them with: sudo apt-get update && sudo $cmd" >&2
+  exit 1
+fi
+if ! command -v apt-get >/dev/null 2>&1; then
+  echo "msealbench needs:$missing (no apt-get here: install them with your package manager)" >&2
+  exit 1
+fi
+echo "installing:$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q >/dev/null
+# shellcheck disable=SC2086
+apt-get install -y -q --no-install-recommends $missing

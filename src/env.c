@@ -1,0 +1,226 @@
+#define _GNU_SOURCE
+#include "env.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "arch.h"
+#include "seal.h"
+#include "util.h"
+
+#ifndef MSB_GIT_REVISION
+#define MSB_GIT_REVISION "unknown"
+#endif
+
+/* First value of "key : value" in /proc/cpuinfo. */
+static void cpuinfo_field(const char *key, char *out, size_t len)
+{
+	FILE *f = fopen("/proc/cpuinfo", "re");
+	char line[512];
+	size_t klen = strlen(key);
+
+	out[0] = '\0';
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		char *colon = strchr(line, ':');
+
+		if (strncmp(line, key, klen) == 0 && colon && (line[klen] == ' ' || line[klen] == '\t' ||
+							       line[klen] == ':')) {
+			char *v = colon + 1;
+
+			while (*v == ' ')
+				v++;
+			snprintf(out, len, "%s", v);
+			out[strcspn(out, "\n")] = '\0';
+			break;
+		}
+	}
+	fclose(f);
+}
+
+static void cpu_model(char *out, size_t len)
+{
+	char implementer[32], part[32];
+
+	cpuinfo_field("model name", out, len);
+	if (out[0])
+		return;
+	/* arm64 names no model: implementer and part numbers identify the core. */
+	cpuinfo_field("CPU implementer", implementer, sizeof(implementer));
+	cpuinfo_field("CPU part", part, sizeof(part));
+	if (implementer[0])
+		snprintf(out, len, "implementer %s part %s", implementer, part);
+	else
+		snprintf(out, len, "unknown");
+}
+
+static void virtualization(char *out, size_t len)
+{
+	char buf[128];
+
+	if (arch_hypervisor(out, (unsigned)len))
+		return;
+	if (read_text_file("/sys/hypervisor/type", buf, sizeof(buf)) && buf[0]) {
+		str_copy(out, len, buf);
+		return;
+	}
+	if (read_text_file("/proc/device-tree/hypervisor/compatible", buf, sizeof(buf)) && buf[0]) {
+		str_copy(out, len, buf);
+		return;
+	}
+	if (read_text_file("/sys/class/dmi/id/sys_vendor", buf, sizeof(buf)) &&
+	    (strstr(buf, "QEMU") || strstr(buf, "KVM"))) {
+		str_copy(out, len, buf);
+		return;
+	}
+	snprintf(out, len, access("/proc/cpuinfo", R_OK) == 0 ? "none" : "unknown");
+}
+
+static void read_or_empty(const char *path, char *out, size_t len)
+{
+	if (!read_text_file(path, out, len))
+		out[0] = '\0';
+}
+
+static void boost_state(char *out, size_t len)
+{
+	char v[16];
+
+	if (read_text_file("/sys/devices/system/cpu/intel_pstate/no_turbo", v, sizeof(v)))
+		snprintf(out, len, "%s", strcmp(v, "1") == 0 ? "off" : "on");
+	else if (read_text_file("/sys/devices/system/cpu/cpufreq/boost", v, sizeof(v)))
+		snprintf(out, len, "%s", strcmp(v, "1") == 0 ? "on" : "off");
+	else
+		out[0] = '\0';
+}
+
+/* Run `self_exe __sealcheck` and read its one line: what a freshly exec'd process has sealed. */
+static bool kernel_sealed_mappings(const char *self_exe, char *out, size_t len)
+{
+	int pipefd[2], status;
+	ssize_t got = 0, r;
+	pid_t pid;
+
+	out[0] = '\0';
+	if (pipe2(pipefd, O_CLOEXEC) < 0)
+		return false;
+	pid = fork();
+	if (pid == 0) {
+		dup2(pipefd[1], STDOUT_FILENO);
+		execl(self_exe, self_exe, "__sealcheck", (char *)NULL);
+		_exit(127);
+	}
+	close(pipefd[1]);
+	while (pid > 0 && (size_t)got + 1 < len &&
+	       (r = read(pipefd[0], out + got, len - 1 - (size_t)got)) > 0)
+		got += r;
+	close(pipefd[0]);
+	out[got > 0 ? got : 0] = '\0';
+	out[strcspn(out, "\n")] = '\0';
+	if (pid < 0)
+		return false;
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+int sealcheck_main(void)
+{
+	char names[256];
+
+	if (sealed_system_mappings_self(names, sizeof(names)) < 0) {
+		fprintf(stderr, "msealbench: reading /proc/self/smaps: %s\n", errno_text(errno));
+		return 1;
+	}
+	printf("%s\n", names);
+	return 0;
+}
+
+void env_collect(struct env_info *e, const char *self_exe)
+{
+	struct utsname u;
+	char buf[64];
+
+	memset(e, 0, sizeof(*e));
+	gethostname(e->host, sizeof(e->host) - 1);
+	if (uname(&u) == 0) {
+		snprintf(e->release, sizeof(e->release), "%s", u.release);
+		snprintf(e->version, sizeof(e->version), "%s", u.version);
+	}
+	snprintf(e->arch, sizeof(e->arch), "%s", ARCH_NAME);
+	read_or_empty("/proc/cmdline", e->cmdline, sizeof(e->cmdline));
+	cpu_model(e->cpu_model, sizeof(e->cpu_model));
+	e->cpu_count = sysconf(_SC_NPROCESSORS_ONLN);
+	read_or_empty("/sys/devices/system/clocksource/clocksource0/current_clocksource", e->clocksource,
+		      sizeof(e->clocksource));
+	virtualization(e->virtualization, sizeof(e->virtualization));
+	read_or_empty("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor", e->governor,
+		      sizeof(e->governor));
+	boost_state(e->boost, sizeof(e->boost));
+	read_or_empty("/sys/devices/system/cpu/smt/active", e->smt, sizeof(e->smt));
+	if (read_text_file("/proc/sys/kernel/perf_event_paranoid", buf, sizeof(buf)))
+		e->paranoid_known = parse_long(buf, -10, 10, &e->perf_event_paranoid);
+	e->mseal_errno = mseal_probe();
+	e->kernel_sealed_known = kernel_sealed_mappings(self_exe, e->kernel_sealed, sizeof(e->kernel_sealed));
+	snprintf(e->git_revision, sizeof(e->git_revision), "%s", MSB_GIT_REVISION);
+}
+
+static void json_string_or_null(struct json *j, const char *key, const char *v)
+{
+	json_string(j, key, v && v[0] ? v : NULL);
+}
+
+/* The kernel-sealed names as a JSON list, null when unknown. */
+static void write_kernel_sealed(struct json *j, const struct env_info *e)
+{
+	char copy[256], *save = NULL;
+
+	if (!e->kernel_sealed_known) {
+		json_null(j, "kernel_sealed_system_mappings");
+		return;
+	}
+	json_array_begin(j, "kernel_sealed_system_mappings");
+	snprintf(copy, sizeof(copy), "%s", e->kernel_sealed);
+	for (char *t = strtok_r(copy, " ", &save); t; t = strtok_r(NULL, " ", &save))
+		json_string(j, NULL, t);
+	json_array_end(j);
+}
+
+void env_write_json(struct json *j, const struct env_info *e)
+{
+	json_object_begin(j, "tool");
+	json_string(j, "name", "msealbench");
+	json_string(j, "version", MSB_VERSION);
+	json_string(j, "git_revision", e->git_revision);
+	json_object_end(j);
+	json_string(j, "host", e->host);
+	json_object_begin(j, "kernel");
+	json_string(j, "release", e->release);
+	json_string(j, "version", e->version);
+	json_string(j, "cmdline", e->cmdline);
+	json_object_end(j);
+	json_string(j, "arch", e->arch);
+	json_string(j, "cpu_model", e->cpu_model);
+	json_integer(j, "cpu_count", e->cpu_count);
+	json_string_or_null(j, "clocksource", e->clocksource);
+	json_string(j, "virtualization", e->virtualization);
+	json_object_begin(j, "cpufreq");
+	json_string_or_null(j, "governor", e->governor);
+	json_string_or_null(j, "boost", e->boost);
+	json_string_or_null(j, "smt", e->smt);
+	json_object_end(j);
+	if (e->paranoid_known)
+		json_integer(j, "perf_event_paranoid", e->perf_event_paranoid);
+	else
+		json_null(j, "perf_event_paranoid");
+	json_bool(j, "mseal_available", e->mseal_errno == 0);
+	json_string(j, "mseal_error", e->mseal_errno ? errno_text(e->mseal_errno) : NULL);
+	write_kernel_sealed(j, e);
+}

@@ -1,0 +1,37 @@
+/* The environment block of a results file: what machine and kernel the numbers come from. */
+#ifndef MSB_ENV_H
+#define MSB_ENV_H
+
+#include <stdbool.h>
+
+#include "json.h"
+
+#define MSB_VERSION "0.1.0"
+
+struct env_info {
+	char host[256];
+	char release[128], version[256], cmdline[2048];
+	char arch[32], cpu_model[256];
+	long cpu_count;
+	char clocksource[64];
+	char virtualization[64];
+	char governor[64], boost[16], smt[16];	/* "" when not readable */
+	bool paranoid_known;
+	long perf_event_paranoid;
+	int mseal_errno;			/* 0: mseal(2) available */
+	bool kernel_sealed_known;
+	char kernel_sealed[256];		/* space-separated names sealed at exec by the kernel */
+	char git_revision[64];
+};
+
+/* Collects everything; self_exe is run once (freshly exec'd) to see what the kernel sealed. */
+void env_collect(struct env_info *e, const char *self_exe);
+
+/* Writes the environment's members into the JSON object that is open. */
+void env_write_json(struct json *j, const struct env_info *e);
+
+/* Entry point of `msealbench __sealcheck`: prints the system mappings this freshly exec'd
+ * process finds sealed, one line, space separated. */
+int sealcheck_main(void);
+
+#endif

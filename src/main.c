@@ -1,0 +1,110 @@
+/* msealbench: command dispatch, one function per command (perf bench style). */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cell.h"
+#include "env.h"
+#include "json.h"
+#include "runner.h"
+#include "util.h"
+
+static int env_main(int argc, char **argv, const char *self_exe)
+{
+	struct env_info e;
+	struct json j;
+
+	msb_prog = "msealbench env";
+	if (argc > 1 && strcmp(argv[1], "--help") == 0) {
+		puts("usage: msealbench env\nPrints the environment block of a results file (JSON): kernel,\n"
+		     "CPU, clocksource, virtualisation, perf_event_paranoid, mseal availability and\n"
+		     "which system mappings the kernel sealed at exec.");
+		return 0;
+	}
+	if (argc > 1)
+		die(2, "unexpected argument '%s' (try 'msealbench env --help')", argv[1]);
+	env_collect(&e, self_exe);
+	json_init(&j, stdout);
+	json_object_begin(&j, NULL);
+	env_write_json(&j, &e);
+	json_object_end(&j);
+	return 0;
+}
+
+static int version_main(int argc, char **argv, const char *self_exe)
+{
+	(void)argc;
+	(void)argv;
+	(void)self_exe;
+	printf("msealbench %s\n", MSB_VERSION);
+	return 0;
+}
+
+static int help_main(int argc, char **argv, const char *self_exe);
+
+struct command {
+	const char *name;
+	int (*fn)(int argc, char **argv, const char *self_exe);
+	const char *summary;	/* NULL: internal, not listed */
+};
+
+static const struct command commands[] = {
+	{ "run", run_main, "run benchmarks in each seal mode and write a results file" },
+	{ "list", list_main, "list benchmarks, their parameters and whether they run here" },
+	{ "env", env_main, "print the environment block (kernel, CPU, mseal, kernel sealing)" },
+	{ "version", version_main, "print the version" },
+	{ "help", help_main, "this text" },
+	{ "__cell", NULL, NULL },
+	{ "__sealcheck", NULL, NULL },
+};
+
+static int help_main(int argc, char **argv, const char *self_exe)
+{
+	(void)argc;
+	(void)argv;
+	(void)self_exe;
+	printf("usage: msealbench COMMAND [options]\n"
+	       "Benchmarks what memory sealing (mseal(2), CONFIG_MSEAL_SYSTEM_MAPPINGS) costs.\n\n");
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+		if (commands[i].summary)
+			printf("  %-9s %s\n", commands[i].name, commands[i].summary);
+	printf("\n'msealbench COMMAND --help' tells more. Start with: make bench\n");
+	return 0;
+}
+
+/* The binary's absolute path: cells and the seal check re-exec it. */
+static void find_self_exe(char *buf, size_t len, const char *argv0)
+{
+	ssize_t n = readlink("/proc/self/exe", buf, len - 1);
+
+	if (n > 0) {
+		buf[n] = '\0';
+		return;
+	}
+	if (!realpath(argv0, buf))
+		die(1, "cannot find my own path (/proc/self/exe: %s); is /proc mounted?", errno_text(errno));
+}
+
+int main(int argc, char **argv)
+{
+	static char self_exe[PATH_MAX];
+	const char *name = argc > 1 ? argv[1] : "help";
+
+	find_self_exe(self_exe, sizeof(self_exe), argv[0]);
+	if (strcmp(name, "__cell") == 0)
+		return cell_main(argc - 1, argv + 1, self_exe);
+	if (strcmp(name, "__sealcheck") == 0)
+		return sealcheck_main();
+	if (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0)
+		name = "help";
+	if (strcmp(name, "--version") == 0)
+		name = "version";
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+		if (commands[i].fn && strcmp(commands[i].name, name) == 0)
+			return commands[i].fn(argc > 1 ? argc - 1 : argc, argc > 1 ? argv + 1 : argv, self_exe);
+	die(2, "unknown command '%s' (try 'msealbench help')", name);
+}

@@ -1,0 +1,301 @@
+/* The run as a schema-v1 JSON file (results/README.md), and as a table for people. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "arch.h"
+#include "json.h"
+#include "runner.h"
+#include "stats.h"
+
+static const char *const cell_status_names[] = { "pending", "ok", "skipped", "failed" };
+
+static void write_dvec(struct json *j, const char *key, const struct dvec *d)
+{
+	json_array_begin(j, key);
+	for (size_t i = 0; i < d->n; i++)
+		json_number(j, NULL, d->v[i]);
+	json_array_end(j);
+}
+
+static void write_options(struct json *j, const struct run *run)
+{
+	const struct run_options *o = &run->opt;
+
+	json_object_begin(j, "options");
+	json_integer(j, "repetitions", o->repetitions);
+	json_number(j, "min_time_s", o->min_time_s);
+	json_bool(j, "quick", o->quick);
+	if (o->cpu >= 0)
+		json_integer(j, "cpu", o->cpu);
+	else
+		json_null(j, "cpu");
+	json_array_begin(j, "seal_modes");
+	for (int m = 0; m < SEAL_MODE_COUNT; m++)
+		if (o->seal_modes[m])
+			json_string(j, NULL, seal_mode_name((enum seal_mode)m));
+	json_array_end(j);
+	json_string(j, "filter", o->filter);
+	json_string(j, "events", o->events);
+	if (o->inject > 0) {
+		json_object_begin(j, "inject_delay");
+		json_number(j, "fraction", o->inject);
+		json_string(j, "seal", o->inject_mode < 0 ? "all" : seal_mode_name((enum seal_mode)o->inject_mode));
+		json_object_end(j);
+	} else {
+		json_null(j, "inject_delay");
+	}
+	json_object_end(j);
+}
+
+static void write_context(struct json *j, const struct run *run)
+{
+	const struct timer_info *t = &run->timer;
+
+	json_object_begin(j, "context");
+	json_string(j, "date", run->date);
+	json_string(j, "label", run->opt.label);
+	env_write_json(j, &run->env);
+	json_integer(j, "seed", (long long)run->opt.seed);
+	write_options(j, run);
+	json_object_begin(j, "timer");
+	json_string(j, "clock", "CLOCK_MONOTONIC_RAW");
+	json_number(j, "overhead_ns", t->overhead_ns);
+	json_number(j, "resolution_ns", t->resolution_ns);
+	json_object_begin(j, "cycle_counter");
+	json_string(j, "name", ARCH_CYCLE_COUNTER_NAME);
+	json_bool(j, "reliable", t->cycles_reliable);
+	json_string(j, "why_not", t->cycles_reliable ? NULL : t->cycles_why);
+	json_number(j, "hz", t->cycles_hz);
+	json_object_end(j);
+	json_object_end(j);
+	json_number(j, "loop_overhead_ns", t->loop_overhead_ns);
+	json_object_end(j);
+}
+
+static void write_params(struct json *j, const struct cell *c)
+{
+	json_object_begin(j, "params");
+	for (int i = 0; i < c->sweep->nparams; i++)
+		json_integer(j, c->sweep->name[i], c->param[i]);
+	json_object_end(j);
+}
+
+static void write_notes(struct json *j, const struct cell *c)
+{
+	char copy[sizeof(c->notes)], *save = NULL;
+
+	json_array_begin(j, "notes");
+	snprintf(copy, sizeof(copy), "%s", c->notes);
+	for (char *t = strtok_r(copy, "\n", &save); t; t = strtok_r(NULL, "\n", &save))
+		json_string(j, NULL, t);
+	json_array_end(j);
+}
+
+static void write_counters(struct json *j, const struct cell *c)
+{
+	json_object_begin(j, "counters");
+	json_array_begin(j, "events");
+	for (int i = 0; i < c->nevents; i++) {
+		json_object_begin(j, NULL);
+		json_string(j, "name", c->event_name[i]);
+		json_string(j, "status", c->event_status[i]);
+		json_string(j, "reason", c->event_reason[i][0] ? c->event_reason[i] : NULL);
+		json_object_end(j);
+	}
+	json_array_end(j);
+	json_object_begin(j, "values");
+	for (int i = 0; i < c->nevents; i++)
+		if (strcmp(c->event_status[i], "counted") == 0)
+			write_dvec(j, c->event_name[i], &c->values[i]);
+	json_object_end(j);
+	write_dvec(j, "running_ratio", &c->running_ratio);
+	json_object_end(j);
+}
+
+static void write_summary(struct json *j, const struct cell *c)
+{
+	struct summary s;
+
+	if (c->samples.n == 0) {
+		json_null(j, "summary");
+		return;
+	}
+	summarize(c->samples.v, c->samples.n, &s);
+	json_object_begin(j, "summary");
+	json_integer(j, "n", (long long)s.n);
+	json_number(j, "median", s.median);
+	json_number(j, "mean", s.mean);
+	json_number(j, "stddev", s.stddev);
+	json_number(j, "cv", s.cv);
+	json_number(j, "min", s.min);
+	json_number(j, "max", s.max);
+	json_number(j, "p5", s.p5);
+	json_number(j, "p95", s.p95);
+	json_object_end(j);
+}
+
+static void write_cell(struct json *j, const struct run *run, const struct cell *c)
+{
+	char name[160];
+
+	json_object_begin(j, NULL);
+	json_string(j, "benchmark", bench_full_name(c->bench, name, sizeof(name)));
+	json_string(j, "family", c->bench->family);
+	json_string(j, "summary_text", c->bench->summary);
+	write_params(j, c);
+	json_string(j, "seal", seal_mode_name(c->seal));
+	json_string(j, "unit", "ns/op");
+	json_string(j, "status", cell_status_names[c->status == CELL_PENDING ? CELL_SKIPPED : c->status]);
+	json_string(j, "reason", c->status == CELL_PENDING ? "not run: the run was interrupted first"
+			       : c->reason[0] ? c->reason : NULL);
+	write_notes(j, c);
+	json_integer(j, "batch", (long long)c->batch);
+	json_integer(j, "vma_count", c->vma_count);
+	write_dvec(j, "samples", &c->samples);
+	write_dvec(j, "rounds", &c->rounds);
+	if (run->timer.cycles_reliable)
+		write_dvec(j, "cycles", &c->cycles);
+	else
+		json_null(j, "cycles");
+	write_counters(j, c);
+	write_summary(j, c);
+	json_object_end(j);
+}
+
+static int write_stream(FILE *f, const struct run *run, bool partial)
+{
+	struct json j;
+
+	json_init(&j, f);
+	json_object_begin(&j, NULL);
+	json_string(&j, "schema", "msealbench-results");
+	json_integer(&j, "schema_version", 1);
+	json_bool(&j, "partial", partial);
+	write_context(&j, run);
+	json_array_begin(&j, "cells");
+	for (int i = 0; i < run->ncells; i++)
+		write_cell(&j, run, &run->cells[i]);
+	json_array_end(&j);
+	json_object_end(&j);
+	return ferror(f) ? -1 : 0;
+}
+
+int results_write(const struct run *run, const char *path, bool partial)
+{
+	char tmp[4200];
+	FILE *f;
+	int fd;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp.XXXXXX", path);
+	fd = mkstemp(tmp);
+	if (fd < 0 || !(f = fdopen(fd, "w"))) {
+		warnx_msb("cannot create %s: %s", tmp, errno_text(errno));
+		return -1;
+	}
+	if (write_stream(f, run, partial) < 0 || fflush(f) != 0 || fsync(fd) != 0) {
+		warnx_msb("writing %s: %s", tmp, errno_text(errno));
+		fclose(f);
+		unlink(tmp);
+		return -1;
+	}
+	fchmod(fd, 0644);
+	if (fclose(f) != 0 || rename(tmp, path) < 0) {
+		warnx_msb("cannot rename %s to %s: %s", tmp, path, errno_text(errno));
+		unlink(tmp);
+		return -1;
+	}
+	return 0;
+}
+
+static const struct cell *cell_of_point(const struct run *run, int point, enum seal_mode m)
+{
+	for (int i = 0; i < run->ncells; i++)
+		if (run->cells[i].point == point && run->cells[i].seal == m)
+			return &run->cells[i];
+	return NULL;
+}
+
+static double cell_median(const struct cell *c)
+{
+	struct summary s;
+
+	if (!c || c->status != CELL_OK || c->samples.n == 0)
+		return NAN;
+	summarize(c->samples.v, c->samples.n, &s);
+	return s.median;
+}
+
+/* One value column: median and CV of a seal mode, or what kept it from running. */
+static void print_mode_column(FILE *f, const struct cell *c)
+{
+	struct summary s;
+
+	if (!c || c->status != CELL_OK || c->samples.n == 0) {
+		fprintf(f, " %16s", !c ? "-" : c->status == CELL_SKIPPED ? "skipped" :
+				     c->status == CELL_FAILED ? "FAILED" : "not run");
+		return;
+	}
+	summarize(c->samples.v, c->samples.n, &s);
+	fprintf(f, " %10.1f %4.1f%%", s.median, 100 * s.cv);
+}
+
+static void print_reasons(FILE *f, const struct run *run, int point)
+{
+	for (int m = 0; m < SEAL_MODE_COUNT; m++) {
+		const struct cell *c = cell_of_point(run, point, (enum seal_mode)m);
+
+		if (c && c->reason[0] && c->status != CELL_OK)
+			fprintf(f, "    %s: %s\n", seal_mode_name(c->seal), c->reason);
+		if (c && c->notes[0] && m == SEAL_NONE)
+			fprintf(f, "    note: %s\n", c->notes);
+	}
+}
+
+void results_print_table(const struct run *run, FILE *f)
+{
+	bool has_base = run->opt.seal_modes[SEAL_NONE];
+
+	fprintf(f, "%-44s %-18s", "benchmark (ns/op: median, CV)", "params");
+	for (int m = 0; m < SEAL_MODE_COUNT; m++)
+		if (run->opt.seal_modes[m])
+			fprintf(f, " %16s", seal_mode_name((enum seal_mode)m));
+	for (int m = SEAL_SYSMAP; has_base && m < SEAL_MODE_COUNT; m++)
+		if (run->opt.seal_modes[m])
+			fprintf(f, " %9s", m == SEAL_SYSMAP ? "sysmap/no" : "all/none");
+	fputc('\n', f);
+	for (int p = 0; p < run->npoints; p++) {
+		const struct cell *first = NULL;
+		char name[160];
+		double base;
+
+		for (int m = 0; m < SEAL_MODE_COUNT && !first; m++)
+			first = cell_of_point(run, p, (enum seal_mode)m);
+		fprintf(f, "%-44s %-18s", bench_full_name(first->bench, name, sizeof(name)),
+			first->param_text[0] ? first->param_text : "-");
+		for (int m = 0; m < SEAL_MODE_COUNT; m++)
+			if (run->opt.seal_modes[m])
+				print_mode_column(f, cell_of_point(run, p, (enum seal_mode)m));
+		base = has_base ? cell_median(cell_of_point(run, p, SEAL_NONE)) : NAN;
+		for (int m = SEAL_SYSMAP; has_base && m < SEAL_MODE_COUNT; m++) {
+			double v = cell_median(cell_of_point(run, p, (enum seal_mode)m));
+
+			if (!run->opt.seal_modes[m])
+				continue;
+			if (isnan(v / base))
+				fprintf(f, " %9s", "-");
+			else
+				fprintf(f, " %9.3f", v / base);
+		}
+		fputc('\n', f);
+		print_reasons(f, run, p);
+	}
+	fprintf(f, "timer: CLOCK_MONOTONIC_RAW read %.1f ns, empty loop %.2f ns/op (nothing subtracted); "
+		   "ratios are medians, see plots/compare.py for confidence intervals\n",
+		run->timer.overhead_ns, run->timer.loop_overhead_ns);
+}

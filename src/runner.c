@@ -1,0 +1,689 @@
+#define _GNU_SOURCE
+#include "runner.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <getopt.h>
+#include <limits.h>
+#include <math.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cell.h"
+
+#define SAMPLE_TARGET_NS 1e6		/* one sample of a fast operation lasts about 1 ms */
+#define CELL_TIMEOUT_BASE_S 120.0	/* a cell run is killed after this plus 10x its budget */
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_stop_signal(int sig)
+{
+	stop_signal = sig;
+}
+
+/* splitmix64: small, seedable, good enough to shuffle the order of cells. */
+static uint64_t next_random(uint64_t *state)
+{
+	uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+static void shuffle(int *a, int n, uint64_t *state)
+{
+	for (int i = n - 1; i > 0; i--) {
+		int j = (int)(next_random(state) % (uint64_t)(i + 1)), t = a[i];
+
+		a[i] = a[j];
+		a[j] = t;
+	}
+}
+
+bool bench_matches(const struct bench *b, const char *pattern)
+{
+	char name[160], *copy, *save = NULL;
+	bool hit = false;
+
+	if (!pattern || !*pattern)
+		return true;
+	bench_full_name(b, name, sizeof(name));
+	copy = xstrdup(pattern);
+	for (char *p = strtok_r(copy, ",", &save); p && !hit; p = strtok_r(NULL, ",", &save)) {
+		if (strpbrk(p, "*?["))
+			hit = fnmatch(p, name, 0) == 0;
+		else
+			hit = strstr(name, p) != NULL;
+	}
+	free(copy);
+	return hit;
+}
+
+/* ---- options ---- */
+
+static const char run_usage[] =
+	"usage: msealbench run [options]\n"
+	"Runs every selected benchmark in each seal mode, interleaved in rounds, one fresh child\n"
+	"process per cell, and writes all samples to a results file (JSON schema v1).\n"
+	"\n"
+	"  --filter PATTERN     benchmarks whose name contains PATTERN, or matches it as a glob\n"
+	"                       (*?[]); comma-separated alternatives (default: all)\n"
+	"  --seal MODES         comma-separated seal modes: none, sysmap, all (default none,sysmap)\n"
+	"  --repetitions N      rounds; each round runs every cell once (default 5, quick 3)\n"
+	"  --min-time SECONDS   measured time per cell over all rounds (default 0.5, quick 0.06)\n"
+	"  --quick              fewer rounds, less time, smaller parameter sweeps\n"
+	"  --cpu N|none         pin cells to CPU N (default: the last CPU this process may use)\n"
+	"  --events LIST|none   perf events per sample (default " COUNTERS_DEFAULT_SOFTWARE ")\n"
+	"  --out FILE           results file (default results/<host>-<kernel>-<UTC time>.json)\n"
+	"  --label TEXT         label stored in the results (a kernel or commit, for history plots)\n"
+	"  --seed N             seed of the per-round order (default: from the clock; recorded)\n"
+	"  --inject-delay P%[:MODE]  add a busy delay of P% of each sample's time, in MODE's cells\n"
+	"                       only (default all): a known slowdown to validate the statistics\n"
+	"  --quiet              no table on stdout, no progress on stderr\n"
+	"  --help               this text\n"
+	"Exit status: 0 all cells ran or were skipped with a reason, 1 a cell failed, 2 bad usage,\n"
+	"130 interrupted (the results file then holds the finished rounds, marked partial).\n";
+
+/* One line naming the problem, then exit 2. */
+static void usage_error(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "%s: ", msb_prog);
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, " (try '%s --help')\n", msb_prog);
+	exit(2);
+}
+
+static void parse_seal_modes(const char *s, bool *modes)
+{
+	char *copy = xstrdup(s), *save = NULL;
+	int n = 0;
+
+	memset(modes, 0, sizeof(bool) * SEAL_MODE_COUNT);
+	for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		enum seal_mode m;
+
+		if (!seal_mode_parse(t, &m))
+			usage_error("--seal: unknown seal mode '%s' (known: none, sysmap, all)", t);
+		modes[m] = true;
+		n++;
+	}
+	if (!n)
+		usage_error("--seal: no seal mode in '%s'", s);
+	free(copy);
+}
+
+static void parse_inject(const char *s, struct run_options *o)
+{
+	char *copy = xstrdup(s), *colon = strchr(copy, ':'), *pct;
+	enum seal_mode m;
+	double v;
+
+	o->inject_mode = -1;
+	if (colon) {
+		*colon = '\0';
+		if (!seal_mode_parse(colon + 1, &m))
+			usage_error("--inject-delay: unknown seal mode '%s'", colon + 1);
+		o->inject_mode = (int)m;
+	}
+	pct = strchr(copy, '%');
+	if (pct && pct[1] == '\0')
+		*pct = '\0';
+	if (!parse_double(copy, 0, 1000, &v))
+		usage_error("--inject-delay: '%s' is not a percentage such as 2%%", s);
+	o->inject = v / 100.0;
+	free(copy);
+}
+
+/* The last CPU this process may run on: CPU 0 takes most interrupts. */
+static long default_cpu(void)
+{
+	cpu_set_t set;
+
+	if (sched_getaffinity(0, sizeof(set), &set) < 0)
+		return -1;
+	for (int i = CPU_SETSIZE - 1; i >= 0; i--)
+		if (CPU_ISSET(i, &set))
+			return i;
+	return -1;
+}
+
+static void parse_cpu(const char *s, struct run_options *o)
+{
+	cpu_set_t set;
+
+	if (strcmp(s, "none") == 0) {
+		o->cpu = -1;
+		return;
+	}
+	if (!parse_long(s, 0, CPU_SETSIZE - 1, &o->cpu))
+		usage_error("--cpu: '%s' is not a CPU number (or none)", s);
+	if (sched_getaffinity(0, sizeof(set), &set) == 0 && !CPU_ISSET((int)o->cpu, &set))
+		usage_error("--cpu: CPU %s is not available to this process", s);
+}
+
+static void parse_run_options(int argc, char **argv, struct run_options *o)
+{
+	enum { O_FILTER = 256, O_SEAL, O_REP, O_MINTIME, O_QUICK, O_CPU, O_OUT, O_QUIET, O_SEED,
+	       O_EVENTS, O_INJECT, O_LABEL, O_HELP };
+	static const struct option longopts[] = {
+		{ "filter", required_argument, 0, O_FILTER }, { "seal", required_argument, 0, O_SEAL },
+		{ "repetitions", required_argument, 0, O_REP }, { "min-time", required_argument, 0, O_MINTIME },
+		{ "quick", no_argument, 0, O_QUICK }, { "cpu", required_argument, 0, O_CPU },
+		{ "out", required_argument, 0, O_OUT }, { "quiet", no_argument, 0, O_QUIET },
+		{ "seed", required_argument, 0, O_SEED }, { "events", required_argument, 0, O_EVENTS },
+		{ "inject-delay", required_argument, 0, O_INJECT }, { "label", required_argument, 0, O_LABEL },
+		{ "help", no_argument, 0, O_HELP }, { 0, 0, 0, 0 },
+	};
+	long rep = -1, seed = -1;
+	double min_time = -1;
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	o->seal_modes[SEAL_NONE] = o->seal_modes[SEAL_SYSMAP] = true;
+	o->cpu = default_cpu();
+	o->events = COUNTERS_DEFAULT_SOFTWARE;
+	o->inject_mode = -1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (c) {
+		case O_FILTER: o->filter = optarg; break;
+		case O_SEAL: parse_seal_modes(optarg, o->seal_modes); break;
+		case O_REP:
+			if (!parse_long(optarg, 1, 100000, &rep))
+				usage_error("--repetitions: '%s' is not a whole number from 1 to 100000", optarg);
+			break;
+		case O_MINTIME:
+			if (!parse_double(optarg, 0.001, 86400, &min_time))
+				usage_error("--min-time: '%s' is not a number of seconds from 0.001 to 86400", optarg);
+			break;
+		case O_QUICK: o->quick = true; break;
+		case O_CPU: parse_cpu(optarg, o); break;
+		case O_OUT: o->out = optarg; break;
+		case O_QUIET: o->quiet = true; break;
+		case O_SEED:
+			if (!parse_long(optarg, 0, LONG_MAX, &seed))
+				usage_error("--seed: '%s' is not a non-negative whole number", optarg);
+			break;
+		case O_EVENTS: o->events = strcmp(optarg, "none") == 0 ? "" : optarg; break;
+		case O_INJECT: parse_inject(optarg, o); break;
+		case O_LABEL: o->label = optarg; break;
+		case O_HELP: fputs(run_usage, stdout); exit(0);
+		default:
+			usage_error("unknown option or missing value: '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		usage_error("unexpected argument '%s'", argv[optind]);
+	o->repetitions = rep > 0 ? rep : o->quick ? 3 : 5;
+	o->min_time_s = min_time > 0 ? min_time : o->quick ? 0.06 : 0.5;
+	o->seed = seed >= 0 ? (uint64_t)seed : (now_ns() ^ ((uint64_t)getpid() << 32)) & LONG_MAX;
+}
+
+/* ---- planning ---- */
+
+static const char *sweep_spec(const struct bench *b, bool quick)
+{
+	return quick && b->quick_params ? b->quick_params : b->params;
+}
+
+static void add_point_cells(struct run *run, const struct bench *b, struct param_sweep *sweep, long k)
+{
+	long values[BENCH_MAX_PARAMS] = { 0 };
+
+	param_sweep_combination(sweep, k, values);
+	for (int m = 0; m < SEAL_MODE_COUNT; m++) {
+		struct cell *c;
+
+		if (!run->opt.seal_modes[m])
+			continue;
+		run->cells = xrealloc(run->cells, (size_t)(run->ncells + 1) * sizeof(*run->cells));
+		c = &run->cells[run->ncells++];
+		memset(c, 0, sizeof(*c));
+		c->bench = b;
+		memcpy(c->param, values, sizeof(values));
+		param_format(sweep, values, c->param_text, sizeof(c->param_text));
+		c->sweep = sweep;
+		c->seal = (enum seal_mode)m;
+		c->point = run->npoints;
+	}
+	run->npoints++;
+}
+
+static void plan_cells(struct run *run)
+{
+	struct bench_iter it = { 0 };
+	const struct bench *b;
+
+	while ((b = bench_next(&it))) {
+		struct param_sweep *sweep;
+		char err[160];
+
+		if (!bench_matches(b, run->opt.filter))
+			continue;
+		sweep = xcalloc(1, sizeof(*sweep));
+		if (param_sweep_parse(sweep_spec(b, run->opt.quick), sweep, err, sizeof(err)) < 0)
+			die(1, "benchmark %s.%s declares bad parameters: %s", b->family, b->name, err);
+		for (long k = 0; k < param_sweep_count(sweep); k++)
+			add_point_cells(run, b, sweep, k);
+	}
+	if (run->ncells == 0)
+		usage_error("--filter '%s' matches no benchmark (see 'msealbench list')",
+			    run->opt.filter ? run->opt.filter : "");
+}
+
+/* ---- one cell run ---- */
+
+static void parse_event_line(struct cell *c, char *rest)
+{
+	char *name = rest, *status = strchr(name, '\t'), *reason;
+
+	if (!status || c->nevents == COUNTERS_MAX)
+		return;
+	*status++ = '\0';
+	reason = strchr(status, '\t');
+	if (reason)
+		*reason++ = '\0';
+	snprintf(c->event_name[c->nevents], sizeof(c->event_name[0]), "%s", name);
+	snprintf(c->event_status[c->nevents], sizeof(c->event_status[0]), "%s", status);
+	snprintf(c->event_reason[c->nevents], sizeof(c->event_reason[0]), "%s", reason ? reason : "");
+	c->nevents++;
+}
+
+static void parse_sample_line(struct cell *c, char *rest, int round)
+{
+	char *save = NULL, *tok = strtok_r(rest, " ", &save);
+	double v[3 + COUNTERS_MAX];
+	int n = 0;
+
+	for (; tok && n < 3 + COUNTERS_MAX; tok = strtok_r(NULL, " ", &save))
+		v[n++] = strtod(tok, NULL);
+	if (n < 3)
+		return;
+	dvec_push(&c->samples, v[0]);
+	dvec_push(&c->rounds, round);
+	dvec_push(&c->cycles, v[1]);
+	dvec_push(&c->running_ratio, v[2]);
+	for (int i = 0; i < c->nevents; i++)
+		dvec_push(&c->values[i], 3 + i < n ? v[3 + i] : NAN);
+}
+
+static void add_note(struct cell *c, const char *note)
+{
+	size_t used = strlen(c->notes);
+
+	if (strstr(c->notes, note))
+		return;
+	snprintf(c->notes + used, sizeof(c->notes) - used, "%s%s", used ? "\n" : "", note);
+}
+
+/* Apply one report to the cell; the events of the first report are kept (they are the same
+ * every round). Returns the status line's word, or NULL when the report has none. */
+static const char *apply_report(struct cell *c, char *report, int round, char *reason, size_t rlen)
+{
+	bool first_report = c->nevents == 0 && c->samples.n == 0;
+	static char status[16];
+	char *save = NULL;
+
+	status[0] = '\0';
+	reason[0] = '\0';
+	for (char *line = strtok_r(report, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *rest = strchr(line, ' ');
+
+		rest = rest ? rest + 1 : line + strlen(line);
+		if (strncmp(line, "event ", 6) == 0 && first_report)
+			parse_event_line(c, rest);
+		else if (strncmp(line, "sample ", 7) == 0)
+			parse_sample_line(c, rest, round);
+		else if (strncmp(line, "batch ", 6) == 0)
+			c->batch = strtoull(rest, NULL, 10);
+		else if (strncmp(line, "vmas ", 5) == 0)
+			c->vma_count = strtol(rest, NULL, 10);
+		else if (strncmp(line, "note ", 5) == 0)
+			add_note(c, rest);
+		else if (strncmp(line, "reason ", 7) == 0)
+			snprintf(reason, rlen, "%s", rest);
+		else if (strncmp(line, "status ", 7) == 0)
+			snprintf(status, sizeof(status), "%s", rest);
+	}
+	return status[0] ? status : NULL;
+}
+
+/* Read the child's whole report, killing it when it overstays. */
+static char *read_report(int fd, pid_t pid, double timeout_s, bool *timed_out)
+{
+	size_t len = 0, cap = 65536;
+	char *buf = xmalloc(cap);
+	uint64_t deadline = now_ns() + (uint64_t)(timeout_s * 1e9);
+
+	*timed_out = false;
+	for (;;) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		int64_t left_ms = ((int64_t)deadline - (int64_t)now_ns()) / 1000000;
+		int r = left_ms > 0 ? poll(&p, 1, left_ms > 1000 ? 1000 : (int)left_ms) : 0;
+		ssize_t got;
+
+		if (stop_signal || (r == 0 && left_ms <= 0)) {
+			*timed_out = !stop_signal;
+			kill(pid, SIGKILL);
+			break;
+		}
+		if (r <= 0)
+			continue;
+		if (len + 4096 > cap)
+			buf = xrealloc(buf, cap *= 2);
+		got = read(fd, buf + len, cap - len - 1);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0)
+			break;
+		len += (size_t)got;
+	}
+	buf[len] = '\0';
+	return buf;
+}
+
+static void describe_exit(int status, char *buf, size_t len)
+{
+	if (WIFSIGNALED(status))
+		snprintf(buf, len, "cell process killed by signal %d (%s)", WTERMSIG(status),
+			 strsignal(WTERMSIG(status)));
+	else
+		snprintf(buf, len, "cell process exited with status %d and no report",
+			 WEXITSTATUS(status));
+}
+
+static pid_t spawn_cell(struct run *run, struct cell *c, int *report_fd)
+{
+	struct cell_config cfg = {
+		.bench = c->bench, .seal = c->seal, .batch = c->batch,
+		.time_s = run->opt.min_time_s / (double)run->opt.repetitions,
+		.min_samples = run->opt.quick ? 3 : 5, .max_samples = 1000000,
+		.sample_target_ns = SAMPLE_TARGET_NS, .events = run->opt.events,
+		.inject = (run->opt.inject_mode < 0 || run->opt.inject_mode == (int)c->seal) ? run->opt.inject : 0,
+		.cpu = run->opt.cpu, .helper_dir = run->opt.helper_dir,
+	};
+	char **argv;
+	int pipefd[2];
+	pid_t pid;
+
+	memcpy(cfg.param, c->param, sizeof(cfg.param));
+	if (pipe2(pipefd, O_CLOEXEC) < 0)
+		die(1, "pipe: %s", errno_text(errno));
+	argv = cell_argv_build(run->self_exe, &cfg);
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0)
+		die(1, "fork: %s", errno_text(errno));
+	if (pid == 0) {
+		signal(SIGINT, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		if (dup2(pipefd[1], 3) < 0)
+			_exit(127);
+		execv(run->self_exe, argv);
+		fprintf(stderr, "msealbench: exec %s: %s\n", run->self_exe, strerror(errno));
+		_exit(127);
+	}
+	close(pipefd[1]);
+	cell_argv_free(argv);
+	*report_fd = pipefd[0];
+	return pid;
+}
+
+static void run_cell_once(struct run *run, struct cell *c, int round, uint64_t *point_batch)
+{
+	double budget = run->opt.min_time_s / (double)run->opt.repetitions;
+	char reason[512], exit_text[128];
+	const char *status;
+	bool timed_out;
+	int fd, wstatus = 0;
+	char *report;
+	pid_t pid;
+
+	c->batch = *point_batch;
+	pid = spawn_cell(run, c, &fd);
+	report = read_report(fd, pid, CELL_TIMEOUT_BASE_S + 10 * budget, &timed_out);
+	close(fd);
+	while (waitpid(pid, &wstatus, 0) < 0 && errno == EINTR)
+		;
+	if (stop_signal) {
+		free(report);
+		return;	/* an interrupted cell run is dropped, never half-recorded */
+	}
+	status = apply_report(c, report, round, reason, sizeof(reason));
+	free(report);
+	describe_exit(wstatus, exit_text, sizeof(exit_text));
+	if (timed_out) {
+		c->status = CELL_FAILED;
+		snprintf(c->reason, sizeof(c->reason), "timed out after %.0f s and was killed",
+			 CELL_TIMEOUT_BASE_S + 10 * budget);
+	} else if (!status) {
+		c->status = CELL_FAILED;
+		snprintf(c->reason, sizeof(c->reason), "%s", exit_text);
+	} else if (strcmp(status, "ok") == 0) {
+		c->status = CELL_OK;
+		if (!*point_batch)
+			*point_batch = c->batch;
+	} else {
+		c->status = strcmp(status, "skipped") == 0 ? CELL_SKIPPED : CELL_FAILED;
+		snprintf(c->reason, sizeof(c->reason), "%s", reason[0] ? reason : "no reason given");
+	}
+}
+
+/* ---- rounds ---- */
+
+static void progress(const struct run *run, int round, int done, int total, const struct cell *c)
+{
+	char name[160];
+
+	if (run->opt.quiet || !isatty(STDERR_FILENO))
+		return;
+	if (!c) {
+		fputs("\r\033[K", stderr);
+		return;
+	}
+	fprintf(stderr, "\r\033[K[round %d/%ld] %d/%d %s %s %s", round + 1, run->opt.repetitions, done, total,
+		bench_full_name(c->bench, name, sizeof(name)), c->param_text, seal_mode_name(c->seal));
+}
+
+/* A point's cells run back to back, its seal modes in a random order, so drift of a noisy
+ * machine hits both modes alike; the order of points is shuffled too. */
+static void run_round(struct run *run, int round, uint64_t *rng, uint64_t *point_batch)
+{
+	int *order = xmalloc((size_t)run->npoints * sizeof(int));
+	int done = 0;
+
+	for (int p = 0; p < run->npoints; p++)
+		order[p] = p;
+	shuffle(order, run->npoints, rng);
+	for (int k = 0; k < run->npoints && !stop_signal; k++) {
+		int idx[SEAL_MODE_COUNT], n = 0;
+
+		for (int i = 0; i < run->ncells; i++)
+			if (run->cells[i].point == order[k])
+				idx[n++] = i;
+		shuffle(idx, n, rng);
+		for (int j = 0; j < n && !stop_signal; j++) {
+			struct cell *c = &run->cells[idx[j]];
+
+			done++;
+			if (c->status == CELL_SKIPPED || c->status == CELL_FAILED)
+				continue;
+			progress(run, round, done, run->ncells, c);
+			run_cell_once(run, c, round, &point_batch[order[k]]);
+		}
+	}
+	progress(run, round, 0, 0, NULL);
+	free(order);
+}
+
+static void default_out_path(struct run *run)
+{
+	char stamp[32];
+	time_t t = time(NULL);
+	struct tm tm;
+
+	if (run->opt.out) {
+		snprintf(run->out_path, sizeof(run->out_path), "%s", run->opt.out);
+		return;
+	}
+	gmtime_r(&t, &tm);
+	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
+	if (mkdir("results", 0755) < 0 && errno != EEXIST)
+		die(1, "cannot create results/: %s (use --out FILE)", errno_text(errno));
+	snprintf(run->out_path, sizeof(run->out_path), "results/%s-%s-%s.json", run->env.host,
+		 run->env.release, stamp);
+}
+
+/* Fail before measuring anything when the results could not be written. */
+static void check_out_writable(const char *path)
+{
+	char dir[4096], *slash;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (slash)
+		*(slash == dir ? slash + 1 : slash) = '\0';
+	else
+		snprintf(dir, sizeof(dir), ".");
+	if (access(dir, W_OK) < 0)
+		die(2, "--out %s: directory %s is not writable: %s", path, dir, errno_text(errno));
+}
+
+static void install_stop_handlers(void)
+{
+	struct sigaction sa = { .sa_handler = on_stop_signal };
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+}
+
+static void find_helper_dir(struct run *run, char *buf, size_t len)
+{
+	char *slash;
+
+	/* Helpers live beside the binary (build/ and the install's libexec both do this). */
+	snprintf(buf, len, "%s", run->self_exe);
+	slash = strrchr(buf, '/');
+	if (slash)
+		*slash = '\0';
+	run->opt.helper_dir = buf;
+}
+
+static int finish(struct run *run)
+{
+	int failed = 0;
+
+	for (int i = 0; i < run->ncells; i++)
+		failed += run->cells[i].status == CELL_FAILED;
+	if (results_write(run, run->out_path, run->interrupted) < 0)
+		return 1;
+	if (!run->opt.quiet)
+		results_print_table(run, stdout);
+	if (run->interrupted) {
+		fprintf(stderr, "%s: interrupted after %d of %ld rounds; %s holds what finished (partial)\n",
+			msb_prog, run->rounds_done, run->opt.repetitions, run->out_path);
+		return 130;
+	}
+	if (!run->opt.quiet)
+		fprintf(stderr, "results: %s\n", run->out_path);
+	if (failed)
+		fprintf(stderr, "%s: %d cell(s) failed; their reasons are in the table and the results\n",
+			msb_prog, failed);
+	return failed ? 1 : 0;
+}
+
+int run_main(int argc, char **argv, const char *self_exe)
+{
+	struct run run = { .self_exe = self_exe };
+	char helper_dir[4096];
+	uint64_t rng, *point_batch;
+	time_t t = time(NULL);
+	struct tm tm;
+
+	msb_prog = "msealbench run";
+	parse_run_options(argc, argv, &run.opt);
+	find_helper_dir(&run, helper_dir, sizeof(helper_dir));
+	plan_cells(&run);
+	gmtime_r(&t, &tm);
+	strftime(run.date, sizeof(run.date), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	env_collect(&run.env, self_exe);
+	default_out_path(&run);
+	check_out_writable(run.out_path);
+	timer_measure(&run.timer);
+	install_stop_handlers();
+	rng = run.opt.seed;
+	point_batch = xcalloc((size_t)run.npoints, sizeof(*point_batch));
+	for (int r = 0; r < run.opt.repetitions && !stop_signal; r++) {
+		run_round(&run, r, &rng, point_batch);
+		if (stop_signal)
+			break;
+		run.rounds_done = r + 1;
+		if (r + 1 < run.opt.repetitions && results_write(&run, run.out_path, true) < 0)
+			return 1;
+	}
+	run.interrupted = stop_signal != 0;
+	free(point_batch);
+	return finish(&run);
+}
+
+/* ---- list ---- */
+
+static const char list_usage[] =
+	"usage: msealbench list [--filter PATTERN] [--quick]\n"
+	"Lists every benchmark: full name, parameter sweep, and whether it can run here (or why not).\n";
+
+int list_main(int argc, char **argv, const char *self_exe)
+{
+	struct bench_iter it = { 0 };
+	const struct bench *b;
+	const char *filter = NULL;
+	bool quick = false;
+	int shown = 0, mseal_err;
+
+	(void)self_exe;
+	msb_prog = "msealbench list";
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--help") == 0) {
+			fputs(list_usage, stdout);
+			return 0;
+		} else if (strcmp(argv[i], "--quick") == 0) {
+			quick = true;
+		} else if (strcmp(argv[i], "--filter") == 0 && i + 1 < argc) {
+			filter = argv[++i];
+		} else {
+			usage_error("unknown option or missing value: '%s'", argv[i]);
+		}
+	}
+	printf("%-44s %-28s %s\n", "BENCHMARK", "PARAMETERS", "RUNS HERE");
+	while ((b = bench_next(&it))) {
+		char name[160], why[256] = "";
+		const char *reason = b->supported ? b->supported(b, why, sizeof(why)) : NULL;
+		const char *params = sweep_spec(b, quick);
+
+		if (!bench_matches(b, filter))
+			continue;
+		printf("%-44s %-28s %s%s\n", bench_full_name(b, name, sizeof(name)), params ? params : "-",
+		       reason ? "no: " : "yes", reason ? reason : "");
+		printf("    %s\n", b->summary);
+		shown++;
+	}
+	if (!shown)
+		usage_error("--filter '%s' matches no benchmark", filter ? filter : "");
+	mseal_err = mseal_probe();
+	if (mseal_err)
+		printf("\nseal modes sysmap and all: skipped here, mseal(2) is not available: %s\n",
+		       errno_text(mseal_err));
+	return 0;
+}

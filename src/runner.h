@@ -1,0 +1,77 @@
+/* The runner: plans cells, runs them in rounds as fresh children, keeps every sample. */
+#ifndef MSB_RUNNER_H
+#define MSB_RUNNER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "bench.h"
+#include "counters.h"
+#include "env.h"
+#include "timing.h"
+#include "util.h"
+
+struct run_options {
+	const char *filter;		/* NULL: everything */
+	bool seal_modes[SEAL_MODE_COUNT];
+	long repetitions;		/* rounds */
+	double min_time_s;		/* measured time per cell, over all rounds */
+	bool quick;
+	long cpu;			/* -1: do not pin */
+	const char *out;		/* NULL: results/<host>-<kernel>-<time>.json */
+	bool quiet;
+	uint64_t seed;
+	const char *events;
+	double inject;			/* fraction, 0 for none */
+	int inject_mode;		/* seal mode the delay applies to, -1: all */
+	const char *label;
+	const char *helper_dir;
+};
+
+/* One (benchmark, parameter values, seal mode) and everything measured for it. */
+struct cell {
+	const struct bench *bench;
+	long param[BENCH_MAX_PARAMS];
+	char param_text[128];
+	struct param_sweep *sweep;	/* parameter names (shared by the benchmark's cells) */
+	enum seal_mode seal;
+	int point;			/* index of its (benchmark, parameters): cells of one point are compared */
+	enum { CELL_PENDING, CELL_OK, CELL_SKIPPED, CELL_FAILED } status;
+	char reason[512];
+	char notes[512];
+	uint64_t batch;
+	long vma_count;
+	struct dvec samples, rounds, cycles, running_ratio;
+	int nevents;
+	char event_name[COUNTERS_MAX][64];
+	char event_status[COUNTERS_MAX][24];
+	char event_reason[COUNTERS_MAX][200];
+	struct dvec values[COUNTERS_MAX];
+};
+
+struct run {
+	struct run_options opt;
+	struct env_info env;
+	struct timer_info timer;
+	char date[32];
+	char out_path[4096];
+	struct cell *cells;
+	int ncells, npoints;
+	int rounds_done;
+	bool interrupted;
+	const char *self_exe;
+};
+
+int run_main(int argc, char **argv, const char *self_exe);
+int list_main(int argc, char **argv, const char *self_exe);
+
+/* Select benchmarks whose full name matches pattern: a shell glob when it has *?[, else a
+ * substring; comma-separated alternatives. NULL matches everything. */
+bool bench_matches(const struct bench *b, const char *pattern);
+
+/* results.c: write the run as schema-v1 JSON to path through a temporary file and rename. */
+int results_write(const struct run *run, const char *path, bool partial);
+/* results.c: the human table on stdout. */
+void results_print_table(const struct run *run, FILE *f);
+
+#endif

@@ -1,0 +1,190 @@
+#define _GNU_SOURCE
+#include "seal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "arch.h"
+#include "maps.h"
+#include "util.h"
+
+static const char *const mode_names[SEAL_MODE_COUNT] = { "none", "sysmap", "all" };
+
+const char *const system_mapping_names[] = {
+	"[vdso]", "[vvar]", "[vvar_vclock]", "[uprobes]", "[sigpage]", "[vectors]", NULL,
+};
+
+const char *seal_mode_name(enum seal_mode m)
+{
+	return m < SEAL_MODE_COUNT ? mode_names[m] : "?";
+}
+
+bool seal_mode_parse(const char *s, enum seal_mode *m)
+{
+	for (int i = 0; i < SEAL_MODE_COUNT; i++) {
+		if (strcmp(s, mode_names[i]) == 0) {
+			*m = (enum seal_mode)i;
+			return true;
+		}
+	}
+	return false;
+}
+
+bool is_system_mapping(const char *name)
+{
+	for (int i = 0; system_mapping_names[i]; i++)
+		if (strcmp(name, system_mapping_names[i]) == 0)
+			return true;
+	return false;
+}
+
+int sys_mseal(void *addr, size_t len, unsigned long flags)
+{
+	return (int)syscall(__NR_mseal, addr, len, flags);
+}
+
+int mseal_probe(void)
+{
+	int status, pipefd[2], err = 0;
+	pid_t pid;
+
+	if (pipe2(pipefd, O_CLOEXEC) < 0)
+		return errno;
+	pid = fork();
+	if (pid < 0) {
+		err = errno;
+		close(pipefd[0]);
+		close(pipefd[1]);
+		return err;
+	}
+	if (pid == 0) {
+		/* A zero-length call seals nothing; only the errno matters. */
+		int e = sys_mseal(NULL, 0, 0) == 0 ? 0 : errno;
+
+		if (write(pipefd[1], &e, sizeof(e)) != sizeof(e))
+			_exit(1);
+		_exit(0);
+	}
+	close(pipefd[1]);
+	if (read(pipefd[0], &err, sizeof(err)) != sizeof(err))
+		err = EIO;
+	close(pipefd[0]);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	return err;
+}
+
+struct seal_plan {
+	enum seal_mode mode;
+	struct mapping *targets;
+	size_t n, cap;
+};
+
+static bool mapping_wanted(const struct mapping *m, enum seal_mode mode)
+{
+	if (is_system_mapping(m->name))
+		return mode >= SEAL_SYSMAP;
+	return mode == SEAL_ALL && m->name[0] == '/';
+}
+
+static bool collect_target(const struct mapping *m, void *arg)
+{
+	struct seal_plan *plan = arg;
+
+	if (!mapping_wanted(m, plan->mode))
+		return true;
+	if (plan->n == plan->cap) {
+		plan->cap = plan->cap ? plan->cap * 2 : 16;
+		plan->targets = xrealloc(plan->targets, plan->cap * sizeof(*plan->targets));
+	}
+	plan->targets[plan->n++] = *m;
+	return true;
+}
+
+struct seal_check {
+	struct seal_plan *plan;
+	char *missing;
+	size_t missing_len;
+};
+
+static bool check_sealed(const struct mapping *m, void *arg)
+{
+	struct seal_check *c = arg;
+
+	if (mapping_wanted(m, c->plan->mode) && !vmflags_has(m->vmflags, "sl")) {
+		snprintf(c->missing, c->missing_len, "%s at %#lx", m->name[0] ? m->name : "(anonymous)",
+			 (unsigned long)m->start);
+		return false;
+	}
+	return true;
+}
+
+int seal_apply(enum seal_mode mode, char *err, size_t errlen)
+{
+	struct seal_plan plan = { .mode = mode };
+	char missing[300] = "";
+	struct seal_check check = { &plan, missing, sizeof(missing) };
+	int ret;
+
+	if (mode == SEAL_NONE)
+		return 0;
+	if (maps_walk_self_smaps(collect_target, &plan) < 0) {
+		ret = -errno;
+		snprintf(err, errlen, "reading /proc/self/smaps: %s", errno_text(errno));
+		goto out;
+	}
+	for (size_t i = 0; i < plan.n; i++) {
+		struct mapping *m = &plan.targets[i];
+
+		if (sys_mseal((void *)m->start, m->end - m->start, 0) < 0) {
+			ret = -errno;
+			snprintf(err, errlen, "mseal(%s %#lx-%#lx): %s", m->name, (unsigned long)m->start,
+				 (unsigned long)m->end, errno_text(errno));
+			goto out;
+		}
+	}
+	if (maps_walk_self_smaps(check_sealed, &check) < 0 || missing[0]) {
+		ret = -EPROTO;
+		snprintf(err, errlen, "mseal succeeded but smaps does not show %s sealed (VmFlags sl)",
+			 missing[0] ? missing : "the mappings");
+		goto out;
+	}
+	ret = (int)plan.n;
+out:
+	free(plan.targets);
+	return ret;
+}
+
+struct sealed_list {
+	char *buf;
+	size_t len;
+	int count;
+};
+
+static bool list_sealed_system(const struct mapping *m, void *arg)
+{
+	struct sealed_list *l = arg;
+	size_t used = strlen(l->buf);
+
+	if (is_system_mapping(m->name) && vmflags_has(m->vmflags, "sl")) {
+		snprintf(l->buf + used, l->len - used, "%s%s", used ? " " : "", m->name);
+		l->count++;
+	}
+	return true;
+}
+
+int sealed_system_mappings_self(char *buf, size_t len)
+{
+	struct sealed_list l = { buf, len, 0 };
+
+	buf[0] = '\0';
+	if (maps_walk_self_smaps(list_sealed_system, &l) < 0)
+		return -1;
+	return l.count;
+}

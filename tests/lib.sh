@@ -1,0 +1,17 @@
+# Shell helpers for tests: source it, call ok/notok/skip/check, end with done_testing.
+# Output is TAP lines that tests/run.sh counts.
+MB="${MSEALBENCH:-${MSEALBENCH_TOP:-.}/build/msealbench}"
+_failures=0
+ok()    { echo "ok - $*"; }
+notok() { echo "not ok - $*"; _failures=$((_failures + 1)); }
+skip()  { echo "ok - $1 # SKIP ${2:-}"; }
+# check "description" command args...: passes when the command exits 0
+check() { local d="$1"; shift; if "$@"; then ok "$d"; else notok "$d (command: $*)"; fi; }
+# expect_status "description" STATUS command args...
+expect_status() {
+  local d="$1" want="$2"; shift 2
+  "$@" >/dev/null 2>&1; local got=$?
+  if [ "$got" -eq "$want" ]; then ok "$d"; else notok "$d: exit $got, expected $want"; fi
+}
+tmpdir() { mktemp -d "${TMPDIR:-/tmp}/msealbench-t.XXXXXX"; }
+done_testing() { [ "$_failures" -eq 0 ]; }

@@ -1,0 +1,26 @@
+"""TAP helpers for python tests: ok/notok/skip lines that tests/run.sh counts."""
+import os
+import sys
+
+TOP = os.environ.get("MSEALBENCH_TOP", os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+MSEALBENCH = os.environ.get("MSEALBENCH", os.path.join(TOP, "build", "msealbench"))
+_failures = 0
+
+
+def ok(cond, what, detail=""):
+    global _failures
+    if cond:
+        print(f"ok - {what}")
+    else:
+        _failures += 1
+        print(f"not ok - {what}" + (f": {detail}" if detail else ""))
+    sys.stdout.flush()
+    return cond
+
+
+def skip(what, why):
+    print(f"ok - {what} # SKIP {why}")
+
+
+def done():
+    sys.exit(1 if _failures else 0)
