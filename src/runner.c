@@ -569,15 +569,19 @@ static void install_stop_handlers(void)
 	sigaction(SIGHUP, &sa, NULL);
 }
 
+/* Helper programs that benchmarks exec: build/helpers/ beside a built binary, or
+ * <prefix>/libexec/msealbench/ beside an installed one. */
 static void find_helper_dir(struct run *run, char *buf, size_t len)
 {
-	char *slash;
+	char dir[4096], *slash;
 
-	/* Helpers live beside the binary (build/ and the install's libexec both do this). */
-	snprintf(buf, len, "%s", run->self_exe);
-	slash = strrchr(buf, '/');
+	str_copy(dir, sizeof(dir), run->self_exe);
+	slash = strrchr(dir, '/');
 	if (slash)
 		*slash = '\0';
+	snprintf(buf, len, "%s/helpers", dir);
+	if (access(buf, X_OK) < 0)
+		snprintf(buf, len, "%s/../libexec/msealbench", dir);
 	run->opt.helper_dir = buf;
 }
 
