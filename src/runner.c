@@ -573,7 +573,7 @@ static void install_stop_handlers(void)
  * <prefix>/libexec/msealbench/ beside an installed one. */
 static void find_helper_dir(struct run *run, char *buf, size_t len)
 {
-	char dir[4096], *slash;
+	char dir[2048], *slash;
 
 	str_copy(dir, sizeof(dir), run->self_exe);
 	slash = strrchr(dir, '/');
