@@ -110,6 +110,7 @@ struct cell_data {
 	struct dvec ns, cycles, ratio, values[COUNTERS_MAX];
 	uint64_t batch;
 	long vmas;
+	int sealed;	/* mappings the seal mode sealed in this process */
 };
 
 static void report_line(FILE *out, const char *key, const char *text)
@@ -142,7 +143,7 @@ static void report_events(FILE *out, const struct counter_group *g)
 
 static void report_samples(FILE *out, const struct cell_data *d, int nevents)
 {
-	fprintf(out, "batch %llu\nvmas %ld\n", (unsigned long long)d->batch, d->vmas);
+	fprintf(out, "batch %llu\nvmas %ld\nsealed %d\n", (unsigned long long)d->batch, d->vmas, d->sealed);
 	for (size_t s = 0; s < d->ns.n; s++) {
 		fprintf(out, "sample %.9g %.9g %.9g", d->ns.v[s], d->cycles.v[s], d->ratio.v[s]);
 		for (int i = 0; i < nevents; i++)
@@ -271,6 +272,7 @@ static int run_cell(const struct cell_config *c, struct bench_ctx *ctx, FILE *ou
 	}
 	if (r < 0)
 		return report_end(out, "failed", err);
+	d.sealed = r;
 	counters_open(&g, c->events ? c->events : "", b->flags & BENCH_F_CHILDREN);
 	report_events(out, &g);
 	if (b->setup && b->setup(ctx) < 0)

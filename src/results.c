@@ -157,6 +157,7 @@ static void write_cell(struct json *j, const struct run *run, const struct cell 
 	write_notes(j, c);
 	json_integer(j, "batch", (long long)c->batch);
 	json_integer(j, "vma_count", c->vma_count);
+	json_integer(j, "sealed_mappings", c->sealed_mappings);
 	write_dvec(j, "samples", &c->samples);
 	write_dvec(j, "rounds", &c->rounds);
 	if (run->timer.cycles_reliable)

@@ -348,6 +348,8 @@ static const char *apply_report(struct cell *c, char *report, int round, char *r
 			c->batch = strtoull(rest, NULL, 10);
 		else if (strncmp(line, "vmas ", 5) == 0)
 			c->vma_count = strtol(rest, NULL, 10);
+		else if (strncmp(line, "sealed ", 7) == 0)
+			c->sealed_mappings = (int)strtol(rest, NULL, 10);
 		else if (strncmp(line, "note ", 5) == 0)
 			add_note(c, rest);
 		else if (strncmp(line, "reason ", 7) == 0)

@@ -41,6 +41,7 @@ struct cell {
 	char notes[512];
 	uint64_t batch;
 	long vma_count;
+	int sealed_mappings;
 	struct dvec samples, rounds, cycles, running_ratio;
 	int nevents;
 	char event_name[COUNTERS_MAX][64];
