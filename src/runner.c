@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "cell.h"
+#include "emulation.h"
 
 #define SAMPLE_TARGET_NS 1e6		/* one sample of a fast operation lasts about 1 ms */
 #define CELL_TIMEOUT_BASE_S 120.0	/* a cell run is killed after this plus 10x its budget */
@@ -431,8 +432,7 @@ static pid_t spawn_cell(struct run *run, struct cell *c, int *report_fd)
 		signal(SIGTERM, SIG_DFL);
 		if (dup2(pipefd[1], 3) < 0)
 			_exit(127);
-		execv(run->self_exe, argv);
-		fprintf(stderr, "msealbench: exec %s: %s\n", run->self_exe, strerror(errno));
+		exec_self(run->self_exe, argv);
 		_exit(127);
 	}
 	close(pipefd[1]);
@@ -672,7 +672,12 @@ int list_main(int argc, char **argv, const char *self_exe)
 			usage_error("unknown option or missing value: '%s'", argv[i]);
 		}
 	}
+	while ((b = bench_next(&it)))
+		shown += bench_matches(b, filter);
+	if (!shown)
+		usage_error("--filter '%s' matches no benchmark", filter ? filter : "");
 	printf("%-44s %-28s %s\n", "BENCHMARK", "PARAMETERS", "RUNS HERE");
+	it = (struct bench_iter){ 0 };
 	while ((b = bench_next(&it))) {
 		char name[160], why[256] = "";
 		const char *reason = b->supported ? b->supported(b, why, sizeof(why)) : NULL;
@@ -683,10 +688,7 @@ int list_main(int argc, char **argv, const char *self_exe)
 		printf("%-44s %-28s %s%s\n", bench_full_name(b, name, sizeof(name)), params ? params : "-",
 		       reason ? "no: " : "yes", reason ? reason : "");
 		printf("    %s\n", b->summary);
-		shown++;
 	}
-	if (!shown)
-		usage_error("--filter '%s' matches no benchmark", filter ? filter : "");
 	mseal_err = mseal_probe();
 	if (mseal_err)
 		printf("\nseal modes sysmap and all: skipped here, mseal(2) is not available: %s\n",

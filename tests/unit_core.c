@@ -1,0 +1,125 @@
+/* Pure pieces of the harness: statistics, parameter sweeps, the JSON writer (read back by
+ * python's json module), number parsing, benchmark name matching. */
+#define _GNU_SOURCE
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bench.h"
+#include "json.h"
+#include "runner.h"
+#include "stats.h"
+#include "tap.h"
+
+static bool near(double a, double b)
+{
+	return fabs(a - b) <= 1e-9 * (fabs(b) + 1);
+}
+
+static void test_summary(void)
+{
+	const double x[] = { 4, 1, 3, 2, 5 };
+	const double big[] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21 };
+	struct summary s;
+
+	summarize(x, 5, &s);
+	tap_ok(s.n == 5 && near(s.median, 3) && near(s.mean, 3) && near(s.min, 1) && near(s.max, 5),
+	       "summary of 1..5: median 3, mean 3, min 1, max 5");
+	tap_ok(near(s.stddev, sqrt(2.5)) && near(s.cv, sqrt(2.5) / 3), "sample stddev uses n-1 (sqrt 2.5)");
+	summarize(big, 21, &s);
+	tap_ok(near(s.p5, 2) && near(s.p95, 20) && near(s.median, 11), "p5/p95 of 1..21 are 2 and 20");
+	summarize(x, 0, &s);
+	tap_ok(s.n == 0, "an empty sample gives n 0");
+}
+
+static void test_sweeps(void)
+{
+	struct param_sweep s;
+	char err[128], text[64];
+	long v[BENCH_MAX_PARAMS];
+
+	tap_ok(param_sweep_parse("pages=1,16,512;vmas=1,8", &s, err, sizeof(err)) == 0 && s.nparams == 2 &&
+		       param_sweep_count(&s) == 6,
+	       "pages=1,16,512;vmas=1,8 gives 6 combinations");
+	param_sweep_combination(&s, 5, v);
+	param_format(&s, v, text, sizeof(text));
+	tap_ok(strcmp(text, "pages=512,vmas=8") == 0, "last combination is pages=512,vmas=8 (got %s)", text);
+	param_sweep_free(&s);
+	tap_ok(param_sweep_parse(NULL, &s, err, sizeof(err)) == 0 && param_sweep_count(&s) == 1,
+	       "no parameters: one combination");
+	tap_ok(param_sweep_parse("pages=1,x", &s, err, sizeof(err)) < 0 && strstr(err, "'x'"),
+	       "a bad value is named in the error (%s)", err);
+	tap_ok(param_sweep_parse("pages", &s, err, sizeof(err)) < 0, "a parameter without values is refused");
+}
+
+static void test_numbers(void)
+{
+	long l;
+	double d;
+
+	tap_ok(parse_long("42", 0, 100, &l) && l == 42, "parse_long 42");
+	tap_ok(!parse_long("42x", 0, 100, &l) && !parse_long("", 0, 100, &l) && !parse_long("101", 0, 100, &l),
+	       "parse_long refuses trailing junk, empty and out of range");
+	tap_ok(parse_double("0.5", 0, 1, &d) && near(d, 0.5) && !parse_double("nan", 0, 1, &d),
+	       "parse_double 0.5, refuses nan");
+}
+
+static void test_matching(void)
+{
+	const struct bench *b = bench_find("vdso.clock_gettime.monotonic");
+
+	tap_ok(b != NULL, "bench_find finds vdso.clock_gettime.monotonic");
+	if (!b)
+		return;
+	tap_ok(bench_matches(b, "monotonic") && bench_matches(b, "vdso.*") && bench_matches(b, "x,clock_gettime") &&
+		       !bench_matches(b, "fork") && !bench_matches(b, "vdso.time*"),
+	       "filters: substring, glob, alternatives");
+}
+
+static void test_json(void)
+{
+	char path[] = "/tmp/msb-unit-json-XXXXXX", cmd[512];
+	int fd = mkstemp(path);
+	FILE *f = fdopen(fd, "w");
+	struct json j;
+
+	json_init(&j, f);
+	json_object_begin(&j, NULL);
+	json_string(&j, "tricky", "quote\" backslash\\ newline\n tab\t bell\a utf8 \xc3\xa9");
+	json_number(&j, "nan", NAN);
+	json_number(&j, "inf", INFINITY);
+	json_number(&j, "small", 1.25e-7);
+	json_integer(&j, "int", -5);
+	json_null(&j, "nothing");
+	json_array_begin(&j, "list");
+	json_number(&j, NULL, 1);
+	json_object_begin(&j, NULL);
+	json_bool(&j, "b", true);
+	json_object_end(&j);
+	json_array_end(&j);
+	json_object_begin(&j, "empty");
+	json_object_end(&j);
+	json_object_end(&j);
+	fclose(f);
+	snprintf(cmd, sizeof(cmd),
+		 "python3 -c 'import json,sys; d=json.load(open(\"%s\")); "
+		 "ok = d[\"tricky\"] == \"quote\\\" backslash\\\\ newline\\n tab\\t bell\\x07 utf8 \\u00e9\" "
+		 "and d[\"nan\"] is None and d[\"inf\"] is None and d[\"small\"] == 1.25e-7 and d[\"int\"] == -5 "
+		 "and d[\"nothing\"] is None and d[\"list\"] == [1, {\"b\": True}] and d[\"empty\"] == {}; "
+		 "sys.exit(0 if ok else 1)'",
+		 path);
+	tap_ok(system(cmd) == 0, "JSON writer output reads back in python with every value intact");
+	unlink(path);
+}
+
+int main(void)
+{
+	test_summary();
+	test_sweeps();
+	test_numbers();
+	test_matching();
+	test_json();
+	return tap_done();
+}
