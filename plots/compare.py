@@ -17,6 +17,7 @@ import math
 import os
 import sys
 
+import msbcli
 import msbcompare
 from msbcompare import REGRESSION, IMPROVEMENT, INCONCLUSIVE, TIME, Settings
 import msbresults
@@ -109,35 +110,31 @@ def strip_counters(cells):
         cell.counters = {}
 
 
+def candidate_seals(args):
+    return [s for s in args.cand_seal.split(",") if s] if args.cand_seal else None
+
+
 def compare_run_modes(run, args, settings):
-    cand_seals = [s for s in args.cand_seal.split(",") if s] if args.cand_seal else None
-    pairs, unmatched = msbcompare.pairs_within_run(run, args.base_seal, cand_seals)
+    pairs, unmatched = msbcompare.pairs_within_run(run, args.base_seal, candidate_seals(args))
     comparisons, not_compared = msbcompare.compare_pairs(
         pairs, settings, lambda b, c: (b.seal, c.seal), paired=True)
     return comparisons, unmatched + not_compared
 
 
+def run_pair_names(base_run, cand_run):
+    """names_of for two runs: 'label:seal' for each side (A and B when the labels agree)."""
+    if base_run.label != cand_run.label:
+        first, second = base_run.label, cand_run.label
+    else:
+        first, second = "A", "B"
+    return lambda b, c: (f"{first}:{b.seal}", f"{second}:{c.seal}")
+
+
 def compare_two_runs(base_run, cand_run, args, settings):
     pairs, unmatched = msbcompare.pairs_between_runs(base_run, cand_run, args.allow_unmatched)
-    names = _distinct_names(base_run, cand_run)
     comparisons, not_compared = msbcompare.compare_pairs(
-        pairs, settings, lambda b, c: (f"{names[0]}:{b.seal}", f"{names[1]}:{c.seal}"), paired=False)
+        pairs, settings, run_pair_names(base_run, cand_run), paired=False)
     return comparisons, unmatched + not_compared
-
-
-def _distinct_names(base_run, cand_run):
-    if base_run.label != cand_run.label:
-        return base_run.label, cand_run.label
-    return "A", "B"
-
-
-def pick_baseline(runs, wanted):
-    if not wanted:
-        return runs[0]
-    for run in runs:
-        if wanted in (run.label, run.path, os.path.basename(run.path)):
-            return run
-    raise BadInput(f"--baseline {wanted!r} names no run (labels: {', '.join(r.label for r in runs)})")
 
 
 def load_history(args):
@@ -148,20 +145,6 @@ def load_history(args):
     if len(runs) < 2:
         raise BadInput(f"{args.inputs[0]}: a history needs at least two results files")
     return msbresults.order_runs(runs, args.order)
-
-
-def compare_history(runs, baseline, settings):
-    """Each run against the baseline, time only. Returns [(run, comparisons, not_compared)]."""
-    columns = []
-    for run in runs:
-        if run is baseline:
-            columns.append((run, [], []))
-            continue
-        pairs, unmatched = msbcompare.pairs_between_runs(baseline, run, allow_unmatched=True)
-        comparisons, not_compared = msbcompare.compare_pairs(
-            pairs, settings, lambda b, c: (b.seal, c.seal), paired=False)
-        columns.append((run, comparisons, unmatched + not_compared))
-    return columns
 
 
 # ------------------------------------------------------------ formatting
@@ -386,8 +369,8 @@ def report_pairwise(args, settings, runs, comparisons, not_compared):
 
 
 def report_history(args, settings, runs):
-    baseline = pick_baseline(runs, args.baseline)
-    columns = compare_history(runs, baseline, settings)
+    baseline = msbcompare.pick_baseline(runs, args.baseline)
+    columns = msbcompare.compare_history(runs, baseline, settings)
     latest_run, latest, _ = columns[-1]
     regressions = [c for c in latest if c.verdict == REGRESSION]
     status = 1 if regressions and latest_run is not baseline else 0
@@ -429,20 +412,7 @@ def run_compare(args):
 
 
 def main(argv):
-    args = parse_args(argv)
-    try:
-        return run_compare(args)
-    except BadInput as e:
-        print(f"{PROG}: {e}", file=sys.stderr)
-        return 2
-    except BrokenPipeError:
-        return 0
-    except Exception as e:  # a bug, not bad input: say so in one line, keep the exit status apart
-        if os.environ.get("MSEALBENCH_DEBUG"):
-            raise
-        print(f"{PROG}: internal error: {type(e).__name__}: {e} (set MSEALBENCH_DEBUG=1 for a traceback)",
-              file=sys.stderr)
-        return 3
+    return msbcli.guarded(PROG, run_compare, parse_args(argv), {BadInput: 2})
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ A ratio is median(candidate) / median(baseline): above 1 means the candidate is 
 """
 import dataclasses
 import math
+import os
 import zlib
 
 import msbstats
@@ -283,6 +284,31 @@ def compare_pairs(pairs, settings, names_of, paired):
             not_compared.append(NotCompared(base_cell.benchmark, base_cell.params,
                                             f"{base_cell.seal}/{cand_cell.seal}", reason))
     return comparisons, not_compared
+
+
+# ------------------------------------------------------------------ history
+
+def pick_baseline(runs, wanted):
+    if not wanted:
+        return runs[0]
+    for run in runs:
+        if wanted in (run.label, run.path, os.path.basename(run.path)):
+            return run
+    raise BadInput(f"--baseline {wanted!r} names no run (labels: {', '.join(r.label for r in runs)})")
+
+
+def compare_history(runs, baseline, settings):
+    """Each run against the baseline, time only. Returns [(run, comparisons, not_compared)]."""
+    columns = []
+    for run in runs:
+        if run is baseline:
+            columns.append((run, [], []))
+            continue
+        pairs, unmatched = pairs_between_runs(baseline, run, allow_unmatched=True)
+        comparisons, not_compared = compare_pairs(
+            pairs, settings, lambda b, c: (b.seal, c.seal), paired=False)
+        columns.append((run, comparisons, unmatched + not_compared))
+    return columns
 
 
 # ------------------------------------------------------------------ geomeans
