@@ -1,0 +1,95 @@
+#!/usr/bin/env python3
+"""Prints the harness's own performance targets as measured here (a benchmark script, not a
+test: it reports numbers and whether each target is met; exit 1 when one is missed).
+
+  empty op <= 1 ns; vDSO clock_gettime within 5% of a bare loop of the same vDSO entry measured in the same run;
+  run-to-run CV of the vDSO medians <= 2% at default settings; `run --quick` of the vDSO family
+  in <= 20 s.
+"""
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+MSEALBENCH = os.environ.get("MSEALBENCH", os.path.join(TOP, "build", "msealbench"))
+BARE = os.path.join(os.path.dirname(MSEALBENCH), "helpers", "bare_vdso_loop_dynamic")
+
+
+def run_suite(args, out):
+    subprocess.run([MSEALBENCH, "run", "--quiet", "--out", out] + args, check=True)
+    with open(out) as f:
+        return json.load(f)
+
+
+def medians(results, seal="none"):
+    return {c["benchmark"]: c["summary"]["median"] for c in results["cells"]
+            if c["status"] == "ok" and c["seal"] == seal}
+
+
+def cpu_of(results):
+    cpu = results["context"]["options"]["cpu"]
+    return [] if cpu is None else [str(cpu)]
+
+
+def bare_loop_median(cpu, which="vdso", repeats=30):
+    p = subprocess.run([BARE, which, "40000", str(repeats)] + cpu, capture_output=True, text=True, check=True)
+    return statistics.median(float(x) for x in p.stdout.split())
+
+
+def report(name, value, target, met):
+    print(f"{name:48s} {value:>12s}   target {target:14s} {'met' if met else 'MISSED'}")
+    return met
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--runs", type=int, default=3, help="runs for the run-to-run CV (default 3)")
+    opts = ap.parse_args()
+    for path in (MSEALBENCH, BARE):
+        if not os.access(path, os.X_OK):
+            sys.exit(f"targets.py: {path} is not built (run make)")
+    all_met = True
+    with tempfile.TemporaryDirectory(prefix="msealbench-targets-") as tmp:
+        # Bare loop before and after the harness's run, so both see the same machine state.
+        focus = run_suite(["--filter", "harness.empty,vdso.clock_gettime.monotoni[c]", "--seal", "none"],
+                          os.path.join(tmp, "focus.json"))
+        cpu = cpu_of(focus)
+        bare = statistics.median([bare_loop_median(cpu), bare_loop_median(cpu)])
+        m = medians(focus)
+        empty, vdso = m["harness.empty"], m["vdso.clock_gettime.monotonic"]
+        all_met &= report("harness.empty ns/op", f"{empty:.3f}", "<= 1 ns", empty <= 1.0)
+        dev = vdso / bare - 1
+        all_met &= report("vdso clock_gettime vs a bare loop of the same entry",
+                          f"{vdso:.2f}/{bare:.2f} ns", "within 5%", abs(dev) <= 0.05)
+        libc = bare_loop_median(cpu, "libc")
+        print(f"{'':48s} ({100 * dev:+.1f}%; libc's clock_gettime wrapper: {libc:.2f} ns)")
+
+        per_run = []
+        for i in range(opts.runs):
+            per_run.append(medians(run_suite(["--filter", "vdso", "--seal", "none"],
+                                             os.path.join(tmp, f"cv{i}.json"))))
+        cvs = {}
+        for name in per_run[0]:
+            vals = [r[name] for r in per_run if name in r]
+            if len(vals) == opts.runs:
+                cvs[name] = statistics.stdev(vals) / statistics.mean(vals)
+        worst = max(cvs, key=cvs.get)
+        all_met &= report(f"run-to-run CV of vDSO medians ({opts.runs} runs), median",
+                          f"{100 * statistics.median(cvs.values()):.2f}%", "<= 2%",
+                          statistics.median(cvs.values()) <= 0.02)
+        report("  worst benchmark: " + worst, f"{100 * cvs[worst]:.2f}%", "(information)", True)
+
+        start = time.monotonic()
+        run_suite(["--quick", "--filter", "vdso"], os.path.join(tmp, "quick.json"))
+        took = time.monotonic() - start
+        all_met &= report("run --quick --filter vdso (both seal modes)", f"{took:.1f} s", "<= 20 s", took <= 20)
+    sys.exit(0 if all_met else 1)
+
+
+if __name__ == "__main__":
+    main()
