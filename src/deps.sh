@@ -33,6 +33,8 @@ case "$want" in
   check) needs="$bench_needs $check_needs" ;;
   *) echo "deps.sh: unknown set '$want' (bench or check)" >&2; exit 2 ;;
 esac
+# Extra "thing:package" pairs (the tests use this to see what a machine lacking one gets).
+needs="$needs ${MSB_DEPS_EXTRA:-}"
 
 missing=""
 for pair in $needs; do

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# The build is warning-free under gcc and clang, installs under PREFIX/DESTDIR, and make deps
+# names the exact install command when it cannot install.
+. "$(dirname "$0")/lib.sh"
+top="$MSEALBENCH_TOP"
+t=$(tmpdir); trap 'rm -rf "$t"' EXIT
+
+for cc in gcc clang; do
+  if ! command -v "$cc" >/dev/null; then skip "$cc build" "$cc not installed"; continue; fi
+  if make -s -C "$top" CC="$cc" BUILD="$t/build-$cc" CFLAGS="-O2 -Werror" all >"$t/$cc.log" 2>&1; then
+    ok "$cc build with -Wall -Wextra -Werror"
+  else
+    notok "$cc build: $(grep -m3 -E 'error|warning' "$t/$cc.log")"
+  fi
+done
+
+make -s -C "$top" install PREFIX=/opt/msb DESTDIR="$t/stage" >"$t/install.log" 2>&1
+root="$t/stage/opt/msb"
+if [ -x "$root/bin/msealbench" ] && [ -f "$root/share/man/man1/msealbench.1" ] \
+   && ls "$root/share/msealbench/plots/"*.py >/dev/null 2>&1 && [ -d "$root/libexec/msealbench" ]; then
+  ok "make install honours PREFIX and DESTDIR (binary, helpers, scripts, man page)"
+else
+  notok "make install: $(cat "$t/install.log" | tail -3); $(find "$t/stage" | head -20 | tr '\n' ' ')"
+fi
+[ ! -e /opt/msb ] && ok "install wrote nothing to PREFIX outside DESTDIR" || notok "install created /opt/msb outside DESTDIR"
+"$root/bin/msealbench" list >/dev/null 2>&1 && ok "the installed binary runs" || notok "the installed binary does not run"
+"$root/bin/msealbench" run --quick --filter harness.empty --seal none --out "$t/inst.json" --quiet \
+  && ok "the installed binary runs a cell" || notok "the installed binary cannot run a cell"
+
+# make deps as a user who cannot install: exact command, non-zero exit.
+if command -v setpriv >/dev/null && [ "$(id -u)" -eq 0 ]; then
+  out=$(MSB_DEPS_EXTRA="msb-no-such-command:msb-example-package" \
+        setpriv --reuid 65534 --regid 65534 --clear-groups sh "$top/src/deps.sh" bench 2>&1); rc=$?
+  if [ "$rc" -ne 0 ] && echo "$out" | grep -q "apt-get install -y --no-install-recommends msb-example-package"; then
+    ok "deps.sh as non-root prints the exact install command and fails"
+  else
+    notok "deps.sh as non-root: exit $rc: $out"
+  fi
+else
+  skip "deps.sh as non-root" "needs root and setpriv to switch to an unprivileged user"
+fi
+sh "$top/src/deps.sh" bench >/dev/null 2>&1 && ok "deps.sh bench: nothing missing after make deps" || notok "deps.sh bench still finds something missing"
+done_testing
