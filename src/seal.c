@@ -16,9 +16,7 @@
 
 static const char *const mode_names[SEAL_MODE_COUNT] = { "none", "sysmap", "all" };
 
-const char *const system_mapping_names[] = {
-	"[vdso]", "[vvar]", "[vvar_vclock]", "[uprobes]", "[sigpage]", "[vectors]", NULL,
-};
+const char *const system_mapping_names[] = ARCH_SYSTEM_MAPPING_NAMES;
 
 const char *seal_mode_name(enum seal_mode m)
 {

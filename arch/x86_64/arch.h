@@ -32,6 +32,10 @@ static inline void arch_cpu_relax(void)
 /* The TSC is a usable clock only when it is invariant: constant rate and not stopped in idle. */
 #define ARCH_CYCLE_COUNTER_CPUINFO_FLAGS { "constant_tsc", "nonstop_tsc" }
 
+/* Mappings the kernel installs itself, as /proc/<pid>/maps names them ([vsyscall] lies outside
+ * the range mm manages: it cannot be sealed, moved or unmapped, so it is not one of them). */
+#define ARCH_SYSTEM_MAPPING_NAMES { "[vdso]", "[vvar]", "[vvar_vclock]", "[uprobes]", NULL }
+
 /* vDSO: symbol names and version as the x86-64 kernel exports them. */
 #define ARCH_VDSO_VERSION "LINUX_2.6"
 #define ARCH_VDSO_CLOCK_GETTIME "__vdso_clock_gettime"
