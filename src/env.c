@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "arch.h"
+#include "emulation.h"
 #include "seal.h"
 #include "util.h"
 
@@ -63,8 +64,12 @@ static void cpu_model(char *out, size_t len)
 
 static void virtualization(char *out, size_t len)
 {
-	char buf[128];
+	char buf[128], host[24];
 
+	if (emulated_on_host(host, sizeof(host))) {
+		snprintf(out, len, "user-mode emulation on %s (qemu-user)", host);
+		return;
+	}
 	if (arch_hypervisor(out, (unsigned)len))
 		return;
 	if (read_text_file("/sys/hypervisor/type", buf, sizeof(buf)) && buf[0]) {
@@ -114,7 +119,7 @@ static bool kernel_sealed_mappings(const char *self_exe, char *out, size_t len)
 	pid = fork();
 	if (pid == 0) {
 		dup2(pipefd[1], STDOUT_FILENO);
-		execl(self_exe, self_exe, "__sealcheck", (char *)NULL);
+		exec_self(self_exe, (char *const[]){ (char *)self_exe, (char *)"__sealcheck", NULL });
 		_exit(127);
 	}
 	close(pipefd[1]);
