@@ -10,6 +10,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "pmu_names.h"
 #include "util.h"
 
 static const char *const status_names[] = { "counted", "unsupported", "not_permitted", "unavailable" };
@@ -17,6 +18,11 @@ static const char *const status_names[] = { "counted", "unsupported", "not_permi
 const char *counter_status_name(enum counter_status s)
 {
 	return status_names[s];
+}
+
+const char *counters_naming(void)
+{
+	return pmu_names_library();
 }
 
 struct named_event {
@@ -80,6 +86,8 @@ int counters_resolve(const char *name, struct perf_event_attr *attr, char *err, 
 	}
 	memcpy(base, name, len);
 	base[len] = '\0';
+	/* The generic names first: the kernel maps them to each PMU the same way perf does, where
+	 * a PMU's own table might offer a same-named event of its own. */
 	for (size_t i = 0; i < ARRAY_SIZE(generic_events); i++) {
 		if (strcmp(generic_events[i].name, base) == 0) {
 			attr->type = generic_events[i].type;
@@ -87,16 +95,15 @@ int counters_resolve(const char *name, struct perf_event_attr *attr, char *err, 
 			return colon ? apply_modifiers(colon + 1, attr, err, errlen) : 0;
 		}
 	}
-	snprintf(err, errlen, "unknown event name");
-	return -1;
+	return pmu_names_encode(name, attr, err, errlen);
 }
 
-static long perf_event_open(struct perf_event_attr *attr, int group_fd)
+static long open_perf_event(struct perf_event_attr *attr, int group_fd)
 {
 	return syscall(__NR_perf_event_open, attr, 0, -1, group_fd, PERF_FLAG_FD_CLOEXEC);
 }
 
-static enum counter_status status_from_errno(int err)
+enum counter_status counters_status_from_errno(int err)
 {
 	switch (err) {
 	case ENOENT:
@@ -116,17 +123,24 @@ static void explain_failure(struct counter_event *ev, int err)
 	char paranoid[32] = "?";
 
 	read_text_file("/proc/sys/kernel/perf_event_paranoid", paranoid, sizeof(paranoid));
-	switch (status_from_errno(err)) {
+	switch (counters_status_from_errno(err)) {
 	case COUNTER_UNSUPPORTED:
 		snprintf(ev->reason, sizeof(ev->reason),
 			 "perf_event_open: %s: this machine has no such event (no hardware PMU?)",
 			 errno_text(err));
 		break;
 	case COUNTER_NOT_PERMITTED:
+		/* open_event() already retried user-only when kernel counting was refused */
 		snprintf(ev->reason, sizeof(ev->reason),
-			 "perf_event_open: %s: perf_event_paranoid is %s; kernel counting needs <= 1 "
-			 "or CAP_PERFMON",
-			 errno_text(err), paranoid);
+			 "perf_event_open: %s: perf_event_paranoid is %s; %s needs "
+			 "kernel.perf_event_paranoid <= %d or CAP_PERFMON",
+			 errno_text(err), paranoid, ev->attr.exclude_kernel ? "user-space counting" : "kernel counting",
+			 ev->attr.exclude_kernel ? 2 : 1);
+		break;
+	case COUNTER_UNAVAILABLE:
+		snprintf(ev->reason, sizeof(ev->reason), "perf_event_open: %s%s", errno_text(err),
+			 err == ENOSYS ? ": no perf events here (qemu-user, or a kernel without "
+					 "CONFIG_PERF_EVENTS)" : "");
 		break;
 	default:
 		snprintf(ev->reason, sizeof(ev->reason), "perf_event_open: %s", errno_text(err));
@@ -137,19 +151,26 @@ static void explain_failure(struct counter_event *ev, int err)
  * only rather than to nothing, and say so. */
 static int open_event(struct counter_group *g, struct counter_event *ev)
 {
-	long fd = perf_event_open(&ev->attr, g->leader_fd);
+	long fd = open_perf_event(&ev->attr, g->leader_fd);
 
-	if (fd < 0 && (errno == EACCES || errno == EPERM) && !ev->attr.exclude_kernel) {
-		int first = errno;
+	/* Only an event that counts both may fall back: a ":k" event without the kernel is nothing. */
+	if (fd < 0 && (errno == EACCES || errno == EPERM) && !ev->attr.exclude_kernel &&
+	    !ev->attr.exclude_user) {
+		int first = errno, second;
+		char paranoid[32] = "?";
 
 		ev->attr.exclude_kernel = 1;
-		fd = perf_event_open(&ev->attr, g->leader_fd);
+		fd = open_perf_event(&ev->attr, g->leader_fd);
+		second = errno;
+		read_text_file("/proc/sys/kernel/perf_event_paranoid", paranoid, sizeof(paranoid));
 		if (fd >= 0)
 			snprintf(ev->reason, sizeof(ev->reason),
-				 "kernel counting refused (%s): counting user space only",
-				 errno_text(first));
-		else
-			errno = first;
+				 "kernel counting refused (%s; perf_event_paranoid is %s, kernel counting "
+				 "needs <= 1 or CAP_PERFMON): counting user space only",
+				 errno_text(first), paranoid);
+		else if (second != EACCES && second != EPERM)
+			ev->attr.exclude_kernel = 0;	/* explain the first refusal, not the retry */
+		errno = fd >= 0 ? 0 : (second == EACCES || second == EPERM) ? second : first;
 	}
 	if (fd < 0)
 		return -errno;
@@ -190,7 +211,7 @@ void counters_open(struct counter_group *g, const char *list, bool inherit)
 				       PERF_FORMAT_TOTAL_TIME_RUNNING;
 		r = open_event(g, ev);
 		if (r < 0) {
-			ev->status = status_from_errno(-r);
+			ev->status = counters_status_from_errno(-r);
 			explain_failure(ev, -r);
 		}
 	}
@@ -268,4 +289,25 @@ void counters_close(struct counter_group *g)
 		if (g->ev[i].fd >= 0)
 			close(g->ev[i].fd);
 	g->leader_fd = -1;
+}
+
+double counters_read_cost_ns(const char *list)
+{
+	enum { READS = 2000 };
+	struct counter_group g;
+	struct counter_reading r;
+	uint64_t t0, t1;
+
+	counters_open(&g, list, false);
+	counters_enable(&g);
+	if (!counters_read(&g, &r)) {
+		counters_close(&g);
+		return NAN;
+	}
+	t0 = now_ns();
+	for (int i = 0; i < READS; i++)
+		counters_read(&g, &r);
+	t1 = now_ns();
+	counters_close(&g);
+	return (double)(t1 - t0) / READS;
 }

@@ -1,6 +1,6 @@
-/* perf_event_open counter groups: one group per cell, read around every sample.
- * Event names resolve through counters_resolve(): a built-in table of the generic perf names,
- * which a libpfm4 build extends to PMU-specific names. */
+/* perf_event_open counter groups: one group per cell, read around every sample (outside the
+ * timed region). Event names resolve through counters_resolve(): a built-in table of the generic
+ * perf names, which a libpfm4 build (MSB_HAVE_LIBPFM) extends to PMU-specific names. */
 #ifndef MSB_COUNTERS_H
 #define MSB_COUNTERS_H
 
@@ -11,6 +11,9 @@
 
 #define COUNTERS_MAX 16
 #define COUNTERS_DEFAULT_SOFTWARE "task-clock,page-faults,context-switches"
+/* Kernel developers judge by instructions spent in the kernel; where there is no PMU the hardware
+ * events are recorded as unsupported and the software ones still count. */
+#define COUNTERS_DEFAULT "cycles,instructions:u,instructions:k," COUNTERS_DEFAULT_SOFTWARE
 
 enum counter_status {
 	COUNTER_COUNTED,
@@ -43,6 +46,12 @@ struct counter_reading {
 
 const char *counter_status_name(enum counter_status s);
 
+/* What perf_event_open's errno means for an event. */
+enum counter_status counters_status_from_errno(int err);
+
+/* How names are encoded: "libpfm4 4.13.0" (or "libpfm4") in a libpfm4 build, else "builtin". */
+const char *counters_naming(void);
+
 /* Fill attr for a perf event name ("task-clock", "instructions:u"). 0, or -1 with err set. */
 int counters_resolve(const char *name, struct perf_event_attr *attr, char *err, size_t errlen);
 
@@ -65,5 +74,9 @@ double counters_delta_per_op(const struct counter_group *g, int i, const struct 
 
 /* time_running / time_enabled between two readings (1.0 = never multiplexed). */
 double counters_running_ratio(const struct counter_reading *a, const struct counter_reading *b);
+
+/* Mean cost in ns of one counters_read() of this event list's group (what a cell pays twice per
+ * sample, outside its timed region); NaN when no event of the list counts here. */
+double counters_read_cost_ns(const char *list);
 
 #endif
