@@ -9,6 +9,7 @@
 
 #include "cell.h"
 #include "env.h"
+#include "events.h"
 #include "json.h"
 #include "runner.h"
 #include "util.h"
@@ -56,6 +57,8 @@ static const struct command commands[] = {
 	{ "run", run_main, "run benchmarks in each seal mode and write a results file" },
 	{ "list", list_main, "list benchmarks, their parameters and whether they run here" },
 	{ "env", env_main, "print the environment block (kernel, CPU, mseal, kernel sealing)" },
+	{ "events", events_main, "perf events: what the PMUs offer and what counts for you here" },
+	{ "profile", profile_main, "run one cell under perf record and show the top kernel symbols" },
 	{ "version", version_main, "print the version" },
 	{ "help", help_main, "this text" },
 	{ "__cell", NULL, NULL },

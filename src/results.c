@@ -75,6 +75,8 @@ static void write_context(struct json *j, const struct run *run)
 	json_object_end(j);
 	json_object_end(j);
 	json_number(j, "loop_overhead_ns", t->loop_overhead_ns);
+	json_string(j, "event_naming", counters_naming());
+	json_number(j, "counter_read_ns", run->counter_read_ns);
 	json_object_end(j);
 }
 

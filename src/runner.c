@@ -84,7 +84,8 @@ static const char run_usage[] =
 	"  --min-time SECONDS   measured time per cell over all rounds (default 0.5, quick 0.06)\n"
 	"  --quick              fewer rounds, less time, smaller parameter sweeps\n"
 	"  --cpu N|none         pin cells to CPU N (default: the last CPU this process may use)\n"
-	"  --events LIST|none   perf events per sample (default " COUNTERS_DEFAULT_SOFTWARE ")\n"
+	"  --events LIST|none   perf events per sample (default " COUNTERS_DEFAULT ";\n"
+	"                       'msealbench events' shows which count here)\n"
 	"  --out FILE           results file (default results/<host>-<kernel>-<UTC time>.json)\n"
 	"  --label TEXT         label stored in the results (a kernel or commit, for history plots)\n"
 	"  --seed N             seed of the per-round order (default: from the clock; recorded)\n"
@@ -192,7 +193,7 @@ static void parse_run_options(int argc, char **argv, struct run_options *o)
 	memset(o, 0, sizeof(*o));
 	o->seal_modes[SEAL_NONE] = o->seal_modes[SEAL_SYSMAP] = true;
 	o->cpu = default_cpu();
-	o->events = COUNTERS_DEFAULT_SOFTWARE;
+	o->events = COUNTERS_DEFAULT;
 	o->inject_mode = -1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
@@ -573,17 +574,22 @@ static void install_stop_handlers(void)
 
 /* Helper programs that benchmarks exec: build/helpers/ beside a built binary, or
  * <prefix>/libexec/msealbench/ beside an installed one. */
-static void find_helper_dir(struct run *run, char *buf, size_t len)
+void runner_helper_dir(const char *self_exe, char *buf, size_t len)
 {
 	char dir[2048], *slash;
 
-	str_copy(dir, sizeof(dir), run->self_exe);
+	str_copy(dir, sizeof(dir), self_exe);
 	slash = strrchr(dir, '/');
 	if (slash)
 		*slash = '\0';
 	snprintf(buf, len, "%s/helpers", dir);
 	if (access(buf, X_OK) < 0)
 		snprintf(buf, len, "%s/../libexec/msealbench", dir);
+}
+
+static void find_helper_dir(struct run *run, char *buf, size_t len)
+{
+	runner_helper_dir(run->self_exe, buf, len);
 	run->opt.helper_dir = buf;
 }
 
@@ -628,6 +634,7 @@ int run_main(int argc, char **argv, const char *self_exe)
 	default_out_path(&run);
 	check_out_writable(run.out_path);
 	timer_measure(&run.timer);
+	run.counter_read_ns = counters_read_cost_ns(run.opt.events);
 	install_stop_handlers();
 	rng = run.opt.seed;
 	point_batch = xcalloc((size_t)run.npoints, sizeof(*point_batch));

@@ -54,6 +54,7 @@ struct run {
 	struct run_options opt;
 	struct env_info env;
 	struct timer_info timer;
+	double counter_read_ns;		/* one group read of opt.events (outside timed regions); NaN: none */
 	char date[32];
 	char out_path[4096];
 	struct cell *cells;
@@ -65,6 +66,10 @@ struct run {
 
 int run_main(int argc, char **argv, const char *self_exe);
 int list_main(int argc, char **argv, const char *self_exe);
+
+/* Directory of the helper programs benchmarks exec, beside self_exe (build/helpers) or
+ * installed (<prefix>/libexec/msealbench). */
+void runner_helper_dir(const char *self_exe, char *buf, size_t len);
 
 /* Select benchmarks whose full name matches pattern: a shell glob when it has *?[, else a
  * substring; comma-separated alternatives. NULL matches everything. */
