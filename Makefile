@@ -30,6 +30,16 @@ CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 $(WARN) -MMD -MP
 CPPFLAGS += -Isrc -Ibench -Iarch/$(ARCH) -DMSB_GIT_REVISION='"$(GIT_REVISION)"'
 LDLIBS += -lm
+# libpfm4 names PMU-specific events (src/pmu_names.c). Native builds use it when its header is
+# installed; cross builds go without (no arm64 libpfm4 here) and keep the builtin generic names.
+# LIBPFM=0 forces a build without it.
+ifeq ($(ARCH),$(if $(filter aarch64 arm64,$(HOST_ARCH)),arm64,x86_64))
+  LIBPFM ?= $(if $(wildcard /usr/include/perfmon/pfmlib_perf_event.h),1,0)
+endif
+ifeq ($(LIBPFM),1)
+  CPPFLAGS += -DMSB_HAVE_LIBPFM
+  LDLIBS += -lpfm
+endif
 ifeq ($(STATIC),1)
   LDFLAGS += -static
 endif
