@@ -123,6 +123,18 @@ static bool check_sealed(const struct mapping *m, void *arg)
 	return true;
 }
 
+/* What the user can make of an mseal error on a whole mapping listed in smaps a moment ago. */
+static const char *seal_error_hint(int err)
+{
+	switch (err) {
+	case ENOSYS: return "this kernel has no mseal(2): it needs Linux 6.10 or later";
+	case EPERM: return "this kernel refuses sealing here (mseal(2) seals only on 64-bit kernels)";
+	case ENOMEM: return "the mapping changed between reading /proc/self/smaps and sealing it";
+	case EINVAL: return "the kernel rejected the range or the flags of a whole mapping: a kernel bug?";
+	default: return "see mseal(2)";
+	}
+}
+
 int seal_apply(enum seal_mode mode, char *err, size_t errlen)
 {
 	struct seal_plan plan = { .mode = mode };
@@ -141,9 +153,11 @@ int seal_apply(enum seal_mode mode, char *err, size_t errlen)
 		struct mapping *m = &plan.targets[i];
 
 		if (sys_mseal((void *)m->start, m->end - m->start, 0) < 0) {
-			ret = -errno;
-			snprintf(err, errlen, "mseal(%s %#lx-%#lx): %s", m->name, (unsigned long)m->start,
-				 (unsigned long)m->end, errno_text(errno));
+			int e = errno;
+
+			ret = -e;
+			snprintf(err, errlen, "mseal(%s %#lx-%#lx): %s; %s", m->name, (unsigned long)m->start,
+				 (unsigned long)m->end, errno_text(e), seal_error_hint(e));
 			goto out;
 		}
 	}
