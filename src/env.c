@@ -174,6 +174,7 @@ void env_collect(struct env_info *e, const char *self_exe)
 		e->paranoid_known = parse_long(buf, -10, 10, &e->perf_event_paranoid);
 	e->mseal_errno = mseal_probe();
 	e->kernel_sealed_known = kernel_sealed_mappings(self_exe, e->kernel_sealed, sizeof(e->kernel_sealed));
+	probe_collect(&e->probe, self_exe);
 	snprintf(e->git_revision, sizeof(e->git_revision), "%s", MSB_GIT_REVISION);
 }
 
@@ -228,4 +229,5 @@ void env_write_json(struct json *j, const struct env_info *e)
 	json_bool(j, "mseal_available", e->mseal_errno == 0);
 	json_string(j, "mseal_error", e->mseal_errno ? errno_text(e->mseal_errno) : NULL);
 	write_kernel_sealed(j, e);
+	probe_write_context(j, &e->probe);
 }

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 
 #include "json.h"
+#include "probe.h"
 
 #define MSB_VERSION "0.1.0"
 
@@ -22,6 +23,7 @@ struct env_info {
 	bool kernel_sealed_known;
 	char kernel_sealed[256];		/* space-separated names sealed at exec by the kernel */
 	char git_revision[64];
+	struct probe_report probe;		/* msealbench probe's rows, run in children */
 };
 
 /* Collects everything; self_exe is run once (freshly exec'd) to see what the kernel sealed. */

@@ -11,6 +11,7 @@
 #include "env.h"
 #include "events.h"
 #include "json.h"
+#include "probe.h"
 #include "runner.h"
 #include "util.h"
 
@@ -57,12 +58,16 @@ static const struct command commands[] = {
 	{ "run", run_main, "run benchmarks in each seal mode and write a results file" },
 	{ "list", list_main, "list benchmarks, their parameters and whether they run here" },
 	{ "env", env_main, "print the environment block (kernel, CPU, mseal, kernel sealing)" },
+	{ "probe", probe_main, "check mseal(2), kernel sealing at exec and what sealing denies (TAP)" },
 	{ "events", events_main, "perf events: what the PMUs offer and what counts for you here" },
 	{ "profile", profile_main, "run one cell under perf record and show the top kernel symbols" },
 	{ "version", version_main, "print the version" },
 	{ "help", help_main, "this text" },
 	{ "__cell", NULL, NULL },
 	{ "__sealcheck", NULL, NULL },
+	{ "__probe-exec", NULL, NULL },
+	{ "__sealed-maps", NULL, NULL },
+	{ "__seccomp-nomseal", NULL, NULL },
 };
 
 static int help_main(int argc, char **argv, const char *self_exe)
@@ -102,6 +107,12 @@ int main(int argc, char **argv)
 		return cell_main(argc - 1, argv + 1, self_exe);
 	if (strcmp(name, "__sealcheck") == 0)
 		return sealcheck_main();
+	if (strcmp(name, "__probe-exec") == 0)
+		return probe_exec_main(argc - 1, argv + 1);
+	if (strcmp(name, "__sealed-maps") == 0)
+		return sealed_maps_main(argc - 1, argv + 1);
+	if (strcmp(name, "__seccomp-nomseal") == 0)
+		return seccomp_nomseal_main(argc - 1, argv + 1);
 	if (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0)
 		name = "help";
 	if (strcmp(name, "--version") == 0)

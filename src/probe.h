@@ -1,0 +1,68 @@
+/* msealbench probe: is mseal(2) here, did the kernel seal the system mappings at exec, and which
+ * operations does sealing deny. Every row that seals runs in a child process: the process
+ * that probes (the runner, or `msealbench probe`) never seals anything itself. */
+#ifndef MSB_PROBE_H
+#define MSB_PROBE_H
+
+#include <stdbool.h>
+
+#include "json.h"
+
+#define PROBE_MAX_ROWS 48
+
+enum probe_verdict { PROBE_PASS, PROBE_FAIL, PROBE_SKIP };
+
+/* What an operation did: on the sealed target, and on the unsealed control. */
+enum probe_outcome { OUTCOME_NONE, OUTCOME_ALLOWED, OUTCOME_DENIED, OUTCOME_NOT_APPLICABLE };
+
+struct probe_row {
+	char key[40];			/* stable name: "mseal.bad_flags", "vdso.munmap", ... */
+	char text[240];			/* what happened, for people */
+	enum probe_verdict verdict;
+	bool matrix;			/* a compatibility-matrix row (sealed vs unsealed control) */
+	enum probe_outcome outcome, control, expected;
+	int err, control_err;		/* errno of the sealed and the control attempt, 0: none */
+};
+
+/* A kernel option: 'y', 'm', 'n' (not set or not in this kernel), '?' (config unreadable). */
+struct probe_config {
+	char source[160];		/* "/proc/config.gz", "/boot/config-6.18.0", "" when unreadable */
+	char checkpoint_restore, mseal_system_mappings;
+};
+
+struct probe_report {
+	int mseal_errno;		/* 0: mseal(2) available */
+	struct probe_config config;
+	bool sysmap_known;		/* the freshly exec'd child could read its smaps */
+	bool sysmap_present[8], sysmap_sealed[8];	/* indexed like system_mapping_names */
+	bool kernel_seals;		/* some system mapping came sealed out of exec */
+	int nrows, passed, failed, skipped;
+	struct probe_row rows[PROBE_MAX_ROWS];
+};
+
+/* Runs every row (children for everything that seals). self_exe is re-exec'd for the rows that
+ * need a fresh process. */
+void probe_collect(struct probe_report *r, const char *self_exe);
+
+/* 0 all rows as expected, 1 a row failed, 4 mseal(2) missing (kselftest's skip). */
+int probe_exit_status(const struct probe_report *r);
+
+/* The context block's members: "probe" (denied/allowed/not_applicable/mismatches, kernel
+ * config) and "sealing_notes" (what the seal modes mean, exec in particular). */
+void probe_write_context(struct json *j, const struct probe_report *r);
+
+/* `msealbench probe [--json]`. */
+int probe_main(int argc, char **argv, const char *self_exe);
+
+/* `msealbench __probe-exec WHAT ...`: the freshly exec'd side of the probe's rows. */
+int probe_exec_main(int argc, char **argv);
+
+/* `msealbench __sealed-maps MODE`: seal as a cell of MODE does, then print every mapping as
+ * "start-end perms sealed|unsealed name" (tests check that `all` seals the program). */
+int sealed_maps_main(int argc, char **argv);
+
+/* `msealbench __seccomp-nomseal CMD ARGS...`: run CMD with a seccomp filter that makes mseal(2)
+ * fail with ENOSYS, as on a kernel without it (tests use it for the skip path). */
+int seccomp_nomseal_main(int argc, char **argv);
+
+#endif
