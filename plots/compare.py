@@ -91,16 +91,14 @@ def partial_warnings(runs):
 
 
 def outlier_warnings(comparisons):
-    notes = []
-    for c in comparisons:
-        if c.metric != TIME:
-            continue
-        for side, count, n in (("baseline", c.base_outliers, c.n_base), ("candidate", c.cand_outliers, c.n_cand)):
-            if count > 0.05 * n:
-                notes.append(f"{c.benchmark} [{msbresults.params_text(c.params)}] {side} "
-                             f"{c.base_name if side == 'baseline' else c.cand_name}: {count} of {n} "
-                             "samples are outliers (kept; the median resists them, the noise is real)")
-    return notes
+    """One line for all cells where more than 5% of the samples are outliers."""
+    noisy = [f"{c.benchmark} [{msbresults.params_text(c.params)}] {c.base_name}/{c.cand_name}"
+             for c in comparisons if c.metric == TIME and
+             (c.base_outliers > 0.05 * c.n_base or c.cand_outliers > 0.05 * c.n_cand)]
+    if not noisy:
+        return []
+    return [f"{len(noisy)} cells have more than 5% outliers (MAD rule; kept, the median resists them), "
+            f"e.g. {noisy[0]}; per-cell counts are in --format json"]
 
 
 # ------------------------------------------------------------ comparisons

@@ -139,23 +139,48 @@ def bootstrap_ratio_replicates(base, cand, seed, iterations):
             for _ in range(iterations)]
 
 
-def bootstrap_paired_ratio_replicates(base_by_round, cand_by_round, seed, iterations):
-    """Replicates of median(cand) / median(base), resampling whole rounds.
+# Resampling whole rounds needs enough of them to be trusted; with fewer, each round
+# is kept and its samples are resampled within it.
+MIN_ROUNDS_TO_RESAMPLE = 10
 
-    base_by_round and cand_by_round map a round to the samples taken in it. Both
-    modes of a round ran side by side, so drawing rounds (not single samples) keeps
-    whatever slow drift a round shared and lets it cancel in the ratio."""
+
+def bootstrap_paired_ratio_replicates(base_by_round, cand_by_round, seed, iterations):
+    """Replicates of median(cand) / median(base) that respect the rounds.
+
+    base_by_round and cand_by_round map a round to the samples taken in it. Both modes
+    of a round ran side by side, so a replicate keeps the rounds together and slow
+    drift of the machine cancels in the ratio:
+    - with MIN_ROUNDS_TO_RESAMPLE rounds or more, whole rounds are drawn with
+      replacement (a block bootstrap: round-to-round variation is part of the CI);
+    - with fewer, every round stays and its samples are drawn with replacement within
+      it (a stratified bootstrap)."""
     shared = sorted(set(base_by_round) & set(cand_by_round))
     if not shared:
         raise ValueError("no round holds samples of both modes")
     rng = random.Random(seed)
+    if len(shared) >= MIN_ROUNDS_TO_RESAMPLE:
+        draw = lambda: _draw_rounds(rng, shared, base_by_round, cand_by_round)  # noqa: E731
+    else:
+        draw = lambda: _draw_within_rounds(rng, shared, base_by_round, cand_by_round)  # noqa: E731
     replicates = []
     for _ in range(iterations):
-        drawn = rng.choices(shared, k=len(shared))
-        base = [v for r in drawn for v in base_by_round[r]]
-        cand = [v for r in drawn for v in cand_by_round[r]]
+        base, cand = draw()
         replicates.append(_ratio(median(cand), median(base)))
     return replicates
+
+
+def _draw_rounds(rng, rounds, base_by_round, cand_by_round):
+    drawn = rng.choices(rounds, k=len(rounds))
+    return ([v for r in drawn for v in base_by_round[r]],
+            [v for r in drawn for v in cand_by_round[r]])
+
+
+def _draw_within_rounds(rng, rounds, base_by_round, cand_by_round):
+    base, cand = [], []
+    for r in rounds:
+        base += rng.choices(base_by_round[r], k=len(base_by_round[r]))
+        cand += rng.choices(cand_by_round[r], k=len(cand_by_round[r]))
+    return base, cand
 
 
 def group_by_round(samples, rounds):

@@ -117,8 +117,26 @@ def test_paired_bootstrap():
     ok(p_low > 1.0, "paired CI finds the 2% difference under 20% drift", f"[{p_low:.4f}, {p_high:.4f}]")
 
 
+def test_stratified_bootstrap():
+    # Few rounds (as a default run has) with many samples each: the paired bootstrap
+    # keeps every round and resamples inside it.
+    rng = random.Random(9)
+    base, cand = {}, {}
+    for rnd in range(4):
+        level = 1.0 + 0.3 * rnd
+        base[rnd] = [100 * level * math.exp(rng.gauss(0, 0.02)) for _ in range(40)]
+        cand[rnd] = [103 * level * math.exp(rng.gauss(0, 0.02)) for _ in range(40)]
+    ok(len(base) < msbstats.MIN_ROUNDS_TO_RESAMPLE, "fixture has fewer rounds than a block bootstrap needs")
+    paired = msbstats.bootstrap_paired_ratio_replicates(base, cand, 2, 500)
+    again = msbstats.bootstrap_paired_ratio_replicates(base, cand, 2, 500)
+    low, high = msbstats.percentile_interval(paired, 0.95)
+    ok(paired == again and low < 1.03 < high and high - low < 0.06,
+       "stratified paired CI is reproducible and holds the true 1.03", f"[{low:.4f}, {high:.4f}]")
+
+
 test_summaries()
 test_outliers()
+test_stratified_bootstrap()
 test_mann_whitney_published()
 test_mann_whitney_derived()
 test_bootstrap()

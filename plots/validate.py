@@ -1,0 +1,308 @@
+#!/usr/bin/env python3
+"""How far can compare's verdicts be trusted on this machine? A benchmark of the statistics.
+
+Each trial makes four runs of `msealbench run --seal none,sysmap`: one plain, and one
+each with a busy delay of 1%, 2% and 5% injected into every sysmap sample
+(--inject-delay P%:sysmap). Then, per family:
+  A/A modes   sysmap against none in the plain runs: sealing the system mappings
+              should cost nothing measurable on these paths, so a regression verdict
+              there is a false one (or a real cost: the other columns help tell);
+  A/A runs    none of one plain run against none of the next (two files, unpaired):
+              false regressions of a kernel-A-vs-B style comparison;
+  P% found    share of cells with an injected P% slowdown that compare calls a regression;
+  MDE         about the smallest slowdown found 80% of the time, from the CI widths.
+Targets: false regressions <= 5%; on vdso and mremap a 5% slowdown found >= 95%,
+a 2% slowdown >= 80%. Exit status: 0 targets met, 1 a target missed, 2 the runner
+is missing or failed.
+
+The runner is build/msealbench, or the command in $MSEALBENCH (split like a shell would).
+Trials continue until --budget seconds are spent (at least two), or exactly --trials.
+"""
+import argparse
+import os
+import shlex
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+import compare
+import msbcli
+import msbcompare
+from msbcompare import REGRESSION, TIME, Settings
+import msbresults
+from msbresults import BadInput
+
+TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PROG = "validate"
+DELAYS = (0.01, 0.02, 0.05)
+DEFAULT_FILTER = ("vdso.clock_gettime.monotonic,vdso.getcpu,vdso.time,harness.syscall,"
+                  "mremap,munmap,mprotect,mseal,fork,exec")
+TARGET_FAMILIES = ("vdso", "mremap")
+# Families where sealing the system mappings should cost nothing, so that sysmap against
+# none is an A/A comparison. exec's sysmap cells include the child's own mseal at entry
+# and fork copies sealed mappings: a regression there can be real.
+COST_FREE_FAMILIES = ("vdso", "mremap", "harness", "munmap", "mprotect")
+FALSE_REGRESSION_TARGET = 0.05
+DETECTION_TARGETS = {0.05: 0.95, 0.02: 0.80}
+RUN_TIMEOUT = 900
+
+
+class RunnerError(Exception):
+    """The runner could not be started or did not write a results file."""
+
+
+# ------------------------------------------------------------------ running
+
+def runner_command():
+    configured = os.environ.get("MSEALBENCH")
+    command = shlex.split(configured) if configured else [os.path.join(TOP, "build", "msealbench")]
+    if not command:
+        raise RunnerError("MSEALBENCH is set but empty")
+    return command
+
+
+def run_arguments(args, out_path, seed, delay):
+    extra = ["--inject-delay", f"{delay * 100:g}%:sysmap"] if delay else []
+    options = ["--seal", "none,sysmap", "--out", out_path, "--quiet", "--seed", str(seed)] + extra
+    if args.filter:
+        options += ["--filter", args.filter]
+    if args.quick:
+        options.append("--quick")
+    if args.repetitions:
+        options += ["--repetitions", str(args.repetitions)]
+    if args.min_time is not None:
+        options += ["--min-time", f"{args.min_time:g}"]
+    return runner_command() + ["run"] + options
+
+
+def start_runner(command):
+    """subprocess.run with one retry: a runner being rebuilt is briefly not executable."""
+    for attempt in (1, 2):
+        try:
+            return subprocess.run(command, capture_output=True, text=True, timeout=RUN_TIMEOUT)
+        except FileNotFoundError:
+            problem = "not found; build it with `make`, or set MSEALBENCH"
+        except PermissionError:
+            problem = "not executable"
+        except OSError as e:
+            problem = f"cannot start: {e.strerror}"
+        except subprocess.TimeoutExpired:
+            raise RunnerError(f"{shlex.join(command)}: still running after {RUN_TIMEOUT} s; stopped") from None
+        if attempt == 1:
+            time.sleep(3)
+    raise RunnerError(f"{command[0]}: {problem}")
+
+
+def run_once(args, work_dir, trial, delay):
+    out_path = os.path.join(work_dir, f"trial{trial}-delay{round(delay * 100)}.json")
+    command = run_arguments(args, out_path, args.seed + 10 * trial + round(delay * 100), delay)
+    result = start_runner(command)
+    # Status 1 means some cell failed: the others still count, failed cells are never compared.
+    if result.returncode not in (0, 1) or not os.path.exists(out_path):
+        last = (result.stderr.strip().splitlines() or ["no message"])[-1]
+        raise RunnerError(f"{shlex.join(command)}: exit {result.returncode}: {last}")
+    return msbresults.load_run(out_path)
+
+
+def run_trial(args, work_dir, trial):
+    return {delay: run_once(args, work_dir, trial, delay) for delay in (0.0,) + DELAYS}
+
+
+def run_trials(args, work_dir):
+    """Trials until the budget is spent (at least two) or exactly --trials."""
+    trials, started = [], time.monotonic()
+    while True:
+        trial_start = time.monotonic()
+        trials.append(run_trial(args, work_dir, len(trials)))
+        spent = time.monotonic() - started
+        per_trial = time.monotonic() - trial_start
+        progress(f"trial {len(trials)}: 4 runs in {per_trial:.0f} s ({spent:.0f} s so far)")
+        if args.trials:
+            if len(trials) >= args.trials:
+                return trials, spent
+        elif len(trials) >= 2 and spent + per_trial > args.budget:
+            return trials, spent
+
+
+def progress(text):
+    print(f"{PROG}: {text}", file=sys.stderr, flush=True)
+
+
+# ------------------------------------------------------------------ tallying
+
+class Tally:
+    """Per family and column: how many comparisons, how many regression verdicts."""
+
+    def __init__(self):
+        self.counts = {}
+        self.half_widths = {}
+
+    def add(self, column, comparisons):
+        for c in comparisons:
+            if c.metric != TIME:
+                continue
+            found, total = self.counts.get((c.family, column), (0, 0))
+            self.counts[(c.family, column)] = (found + (c.verdict == REGRESSION), total + 1)
+            if column == "aa_modes":
+                self.half_widths.setdefault(c.family, []).append(c.ci_high - c.ratio)
+
+    def rate(self, family, column):
+        found, total = self.counts.get((family, column), (0, 0))
+        return (found / total if total else None), found, total
+
+    def families(self):
+        return sorted({family for family, _ in self.counts})
+
+
+def modes_comparisons(run, settings):
+    pairs, _ = msbcompare.pairs_within_run(run, "none", ["sysmap"])
+    comparisons, _ = msbcompare.compare_pairs(pairs, settings, lambda b, c: (b.seal, c.seal), paired=True)
+    return comparisons
+
+
+def runs_comparisons(base_run, cand_run, settings):
+    for run in (base_run, cand_run):
+        run.cells = [c for c in run.cells if c.seal == "none"]
+    pairs, _ = msbcompare.pairs_between_runs(base_run, cand_run, allow_unmatched=True)
+    comparisons, _ = msbcompare.compare_pairs(pairs, settings, lambda b, c: ("A", "B"), paired=False)
+    return comparisons
+
+
+def tally_trials(trials, settings):
+    tally = Tally()
+    for index, runs in enumerate(trials):
+        tally.add("aa_modes", modes_comparisons(runs[0.0], settings))
+        for delay in DELAYS:
+            tally.add(delay, modes_comparisons(runs[delay], settings))
+        if index:
+            previous = trials[index - 1][0.0]
+            tally.add("aa_runs", runs_comparisons(_copy_run(previous), _copy_run(runs[0.0]), settings))
+    return tally
+
+
+def _copy_run(run):
+    return msbresults.Run(run.path, run.label, run.date, run.partial, run.context, list(run.cells))
+
+
+def minimum_detectable_effect(half_widths, settings, power=0.8):
+    """The slowdown that clears the CI 80% of the time: the typical upper CI half-width
+    scaled from the CI's z to z + z(power), and never below the threshold."""
+    if not half_widths:
+        return None
+    normal = statistics.NormalDist()
+    z_ci = normal.inv_cdf(0.5 + settings.confidence / 2)
+    return max(settings.threshold, statistics.median(half_widths) * (z_ci + normal.inv_cdf(power)) / z_ci)
+
+
+# ------------------------------------------------------------------ report
+
+def rate_text(rate, found, total):
+    return "-" if rate is None else f"{found}/{total} ({rate:.0%})"
+
+
+def report_rows(tally, settings):
+    header = ["family", "A/A modes", "A/A runs"] + [f"{d:.0%} found" for d in DELAYS] + ["MDE (80%)"]
+    rows = []
+    for family in tally.families():
+        mde = minimum_detectable_effect(tally.half_widths.get(family, []), settings)
+        rows.append([family, rate_text(*tally.rate(family, "aa_modes")), rate_text(*tally.rate(family, "aa_runs"))]
+                    + [rate_text(*tally.rate(family, d)) for d in DELAYS]
+                    + ["-" if mde is None else f"{mde:.1%}"])
+    rows.append(["target", f"<={FALSE_REGRESSION_TARGET:.0%}", f"<={FALSE_REGRESSION_TARGET:.0%}"]
+                + [f">={DETECTION_TARGETS[d]:.0%}" if d in DETECTION_TARGETS else "" for d in DELAYS] + [""])
+    return header, rows
+
+
+def not_run_lines(trials):
+    """Cells that were skipped or failed: they are left out of every rate."""
+    missing = [(run.path, cell) for runs in trials for run in runs.values()
+               for cell in run.cells if cell.status != "ok"]
+    if not missing:
+        return []
+    path, cell = missing[0]
+    return [f"{len(missing)} cells did not run and are left out, e.g. {cell.describe()} in "
+            f"{os.path.basename(path)}: {cell.status}: {cell.reason}"]
+
+
+def check_targets(tally):
+    """[(text, met)] for the stated targets, on the families they name (and every
+    family for false regressions)."""
+    checks = []
+    for family in tally.families():
+        for column, name in (("aa_modes", "A/A modes"), ("aa_runs", "A/A runs")):
+            rate, found, total = tally.rate(family, column)
+            if column == "aa_modes" and family not in COST_FREE_FAMILIES:
+                continue
+            if rate is not None:
+                checks.append((f"{family}: false regressions ({name}) {rate:.1%} <= "
+                               f"{FALSE_REGRESSION_TARGET:.0%}", rate <= FALSE_REGRESSION_TARGET))
+    for family in TARGET_FAMILIES:
+        for delay, wanted in DETECTION_TARGETS.items():
+            rate, found, total = tally.rate(family, delay)
+            if rate is None:
+                checks.append((f"{family}: no cells ran, {delay:.0%} detection not checked", True))
+            else:
+                checks.append((f"{family}: {delay:.0%} slowdown found {rate:.1%} >= {wanted:.0%}", rate >= wanted))
+    return checks
+
+
+def render_report(tally, settings, trials, spent, args):
+    header, rows = report_rows(tally, settings)
+    lines = [f"msealbench validate: {len(trials)} trials x 4 runs (plain; 1%, 2%, 5% delay in sysmap) "
+             f"in {spent:.0f} s; runner options: {'--quick ' if args.quick else ''}"
+             f"--filter {args.filter or '(all)'}",
+             compare.settings_line(settings), "",
+             compare.render_text_table(header, rows), "",
+             "cells: share of cell comparisons with a regression verdict; A/A should be low, found high.",
+             f"A/A modes is a true A/A only where sealing costs nothing ({', '.join(COST_FREE_FAMILIES)}); "
+             "elsewhere it may show a real cost and is not held to the target."]
+    lines += not_run_lines(trials)
+    checks = check_targets(tally)
+    lines += [""] + [f"{'met   ' if met else 'MISSED'}  {text}" for text, met in checks]
+    return "\n".join(lines), all(met for _, met in checks)
+
+
+# ------------------------------------------------------------------ main
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(prog="validate.py", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="pass --quick to the runner; budget 60 s")
+    parser.add_argument("--budget", type=float, help="seconds to spend on trials (default 240, quick 60)")
+    parser.add_argument("--trials", type=int, help="exactly this many trials instead of a budget")
+    parser.add_argument("--filter", default=DEFAULT_FILTER,
+                        help="runner --filter (default: a few benchmarks per family; '' for all)")
+    parser.add_argument("--repetitions", type=int, help="runner --repetitions")
+    parser.add_argument("--min-time", type=float, help="runner --min-time")
+    parser.add_argument("--seed", type=int, default=1, help="first runner seed; also the bootstrap seed")
+    parser.add_argument("--bootstrap", type=int, default=1000, help="resamples per comparison (1000)")
+    parser.add_argument("--keep", help="keep the results files in this directory")
+    args = parser.parse_args(argv)
+    if args.budget is None:
+        args.budget = 60.0 if args.quick else 240.0
+    if args.trials is not None and args.trials < 1:
+        parser.error("--trials must be at least 1")
+    return args
+
+
+def validate(args):
+    settings = Settings(seed=args.seed, iterations=args.bootstrap)
+    if args.keep:
+        os.makedirs(args.keep, exist_ok=True)
+        trials, spent = run_trials(args, args.keep)
+    else:
+        with tempfile.TemporaryDirectory(prefix="msealbench-validate.") as work_dir:
+            trials, spent = run_trials(args, work_dir)
+    report, met = render_report(tally_trials(trials, settings), settings, trials, spent, args)
+    print(report)
+    return 0 if met else 1
+
+
+def main(argv):
+    return msbcli.guarded(PROG, validate, parse_args(argv), {RunnerError: 2, BadInput: 2})
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
