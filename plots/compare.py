@@ -2,6 +2,7 @@
 """Compare msealbench runs and decide, per benchmark, regression / improvement /
 equivalent / inconclusive.
 
+  compare.py                         the newest run in results/, as below
   compare.py RUN.json                one run: seal mode none against every other mode,
                                      paired by round
   compare.py BASE.json CAND.json     two runs (kernel A vs B): cells matched by benchmark,
@@ -24,6 +25,7 @@ import msbresults
 from msbresults import BadInput
 
 PROG = "compare"
+TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 VERDICT_MARKS = {REGRESSION: "R", IMPROVEMENT: "I", msbcompare.EQUIVALENT: "=", INCONCLUSIVE: "?"}
 
 
@@ -43,7 +45,8 @@ def percent(text):
 def parse_args(argv):
     parser = argparse.ArgumentParser(prog="compare.py", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("inputs", nargs="+", metavar="RUN", help="results file(s) or a directory")
+    parser.add_argument("inputs", nargs="*", metavar="RUN",
+                        help="results file(s) or a directory (default: the newest run in results/)")
     parser.add_argument("--format", choices=("text", "markdown", "json"), default="text")
     parser.add_argument("--margin", type=percent, default=percent("2"),
                         help="equivalence margin: whole CI inside +-margin (default 2%%)")
@@ -392,6 +395,8 @@ def report_history(args, settings, runs):
 
 def run_compare(args):
     settings = settings_from(args)
+    if not args.inputs:
+        args.inputs = [msbresults.latest_run_path(os.path.join(TOP, "results"))]
     mode = input_mode(args)
     if mode == "history":
         runs = load_history(args)

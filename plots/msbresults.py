@@ -232,5 +232,7 @@ def order_runs(runs, order):
 
 def latest_run_path(directory):
     """The newest results file of a directory by context.date; BadInput if there is none."""
+    if os.path.isdir(directory) and not any(n.endswith(".json") for n in os.listdir(directory)):
+        raise BadInput(f"{directory}: holds no results files yet: run `make bench`, or name a file")
     runs = runs_in(directory)
     return max(runs, key=lambda r: (r.date, r.path)).path

@@ -26,7 +26,7 @@ import msbresults
 from msbresults import BadInput
 import msbstats
 
-TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TOP = compare.TOP
 PROG = "plot"
 VERDICT_COLOURS = {REGRESSION: 0xd62728, IMPROVEMENT: 0x2ca02c, EQUIVALENT: 0x1f77b4, INCONCLUSIVE: 0x7f7f7f}
 SERIES_COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2"]
@@ -354,6 +354,10 @@ def parse_args(argv):
 
 
 def comparison_figures(out_dir, args, settings, runs):
+    if len(runs) == 1 and len(runs[0].seal_modes()) < 2:
+        print(f"{PROG}: warning: {runs[0].path} holds one seal mode: nothing to compare, "
+              "drawing scaling figures only", file=sys.stderr)
+        return {"scaling": scaling_figures(out_dir, runs, settings)}
     if len(runs) == 1:
         comparisons, _ = compare.compare_run_modes(runs[0], args, settings)
         pairs, _ = msbcompare.pairs_within_run(runs[0], args.base_seal, compare.candidate_seals(args))

@@ -12,6 +12,7 @@ from taplib import TOP, ok, done  # noqa: E402
 
 sys.path.insert(0, os.path.join(TOP, "plots"))
 import msbcompare  # noqa: E402
+import msbresults  # noqa: E402
 import synth  # noqa: E402
 
 COMPARE = os.path.join(TOP, "plots", "compare.py")
@@ -172,6 +173,22 @@ def test_history():
     ok(status == 0, "history against the latest run as baseline exits 0", f"status {status}: {err}")
 
 
+def test_latest_run():
+    directory = os.path.join(WORK, "latest")
+    for name, date in (("b.json", "2026-11-02T00:00:00Z"), ("a.json", "2026-11-03T00:00:00Z"),
+                       ("c.json", "2026-11-01T00:00:00Z")):
+        synth.write_json(os.path.join(directory, name),
+                         synth.synthetic_run([cell("vdso.a", "none", 50.0)], seed=1, date=date))
+    ok(msbresults.latest_run_path(directory).endswith("a.json"), "the newest run is chosen by date, not name")
+    empty = os.path.join(WORK, "empty")
+    os.makedirs(empty)
+    try:
+        msbresults.latest_run_path(empty)
+        ok(False, "an empty results directory is refused")
+    except msbresults.BadInput as e:
+        ok("make bench" in str(e), "an empty results directory is refused with what to do", str(e))
+
+
 def test_verdict_rules():
     s = msbcompare.Settings()
     ok(msbcompare.decide_verdict(1.03, 1.02, 1.04, 0.001, s) == "regression", "rule: significant +3% regresses")
@@ -193,6 +210,7 @@ try:
     test_formats_and_reproducibility()
     test_history()
     test_verdict_rules()
+    test_latest_run()
 finally:
     shutil.rmtree(WORK, ignore_errors=True)
 done()

@@ -110,6 +110,17 @@ def test_two_runs_and_history():
     ok(not markers(), "hostile run labels in a history did not make gnuplot run a command", str(markers()))
 
 
+def test_single_mode_run():
+    path = os.path.join(WORK, "one-mode.json")
+    specs = [{"benchmark": "mremap.move", "params": {"pages": n}, "seal": "none", "median": 1e4 * n, "cv": 0.03}
+             for n in (1, 16)]
+    synth.write_json(path, synth.synthetic_run(specs, seed=2, rounds=6, per_round=3))
+    out_dir = os.path.join(WORK, "one-mode")
+    status, out, err = run_plot("--out", out_dir, path)
+    ok(status == 0 and produced(out_dir, "scaling") and not produced(out_dir, "forest") and "one seal mode" in err,
+       "a run with one seal mode draws scaling only and says why", f"status {status}: {err}")
+
+
 def test_failures_are_clear():
     env = dict(os.environ, MSEALBENCH_GNUPLOT=os.path.join(WORK, "no-gnuplot-here"))
     status, out, err = run_plot("--out", os.path.join(WORK, "x"), os.path.join(WORK, "hostile.json"), env=env)
@@ -127,6 +138,7 @@ try:
         test_probe_detects_unsafe_quoting()
         test_run_plots()
         test_two_runs_and_history()
+        test_single_mode_run()
     test_failures_are_clear()
 finally:
     shutil.rmtree(WORK, ignore_errors=True)
