@@ -52,7 +52,7 @@ HELPERS := $(HELPER_SRC:bench/helpers/%.c=$(BUILD)/helpers/%)
 UNIT_SRC := $(wildcard tests/unit_*.c)
 UNIT_TESTS := $(UNIT_SRC:tests/unit_%.c=$(BUILD)/tests/t_unit_%)
 
-.PHONY: all deps deps-check bench check test install uninstall clean compare plots validate help
+.PHONY: all deps deps-check bench check test install uninstall clean compare plots validate static help
 all: $(BUILD)/msealbench $(HELPERS)
 
 help:
@@ -63,6 +63,7 @@ help:
 	@echo "make plots [RESULTS=FILE]      draw the plots of a run into plots/out/"
 	@echo "make validate   A/A and injected-slowdown runs: how well compare detects changes"
 	@echo "make ARCH=arm64 cross-build for arm64 into build-arm64/ (static)"
+	@echo "make static     static build into build-static/ (what msealbench vm boots on x86-64)"
 	@echo "make install [PREFIX=/usr/local] [DESTDIR=]"
 
 $(BUILD)/msealbench: $(BUILD)/src/main.o $(HARNESS_OBJ)
@@ -105,6 +106,10 @@ plots:
 validate: all
 	$(PYTHON) plots/validate.py
 
+# The suite that `msealbench vm` puts into an initramfs: no libc there, so static.
+static:
+	$(MAKE) STATIC=1 BUILD=build-static all
+
 check test: deps-check all $(UNIT_TESTS)
 	@bash tests/run.sh $(T)
 
@@ -113,6 +118,7 @@ install: all
 		$(DESTDIR)$(PREFIX)/share/msealbench/plots $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 755 $(BUILD)/msealbench $(DESTDIR)$(PREFIX)/bin/msealbench
 	$(if $(HELPERS),install -m 755 $(HELPERS) $(DESTDIR)$(PREFIX)/libexec/msealbench/)
+	install -m 755 src/msealbench-vm $(DESTDIR)$(PREFIX)/libexec/msealbench/msealbench-vm
 	install -m 644 plots/*.py $(DESTDIR)$(PREFIX)/share/msealbench/plots/
 	install -m 644 src/msealbench.1 $(DESTDIR)$(PREFIX)/share/man/man1/msealbench.1
 
@@ -121,6 +127,6 @@ uninstall:
 	rm -rf $(DESTDIR)$(PREFIX)/libexec/msealbench $(DESTDIR)$(PREFIX)/share/msealbench
 
 clean:
-	rm -rf build build-arm64 plots/out
+	rm -rf build build-arm64 build-static plots/out
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
