@@ -14,6 +14,7 @@
 #include "probe.h"
 #include "runner.h"
 #include "util.h"
+#include "vm.h"
 
 static int env_main(int argc, char **argv, const char *self_exe)
 {
@@ -61,6 +62,7 @@ static const struct command commands[] = {
 	{ "probe", probe_main, "check mseal(2), kernel sealing at exec and what sealing denies (TAP)" },
 	{ "events", events_main, "perf events: what the PMUs offer and what counts for you here" },
 	{ "profile", profile_main, "run one cell under perf record and show the top kernel symbols" },
+	{ "vm", vm_main, "boot kernels under qemu, run the suite inside each and compare them" },
 	{ "version", version_main, "print the version" },
 	{ "help", help_main, "this text" },
 	{ "__cell", NULL, NULL },

@@ -94,6 +94,13 @@ def arch_tests():
        r.stderr.strip())
 
 
+def subcommand_test():
+    exe = os.environ.get("MSEALBENCH", os.path.join(TOP, "build", "msealbench"))
+    r = subprocess.run([exe, "vm", "--help"], capture_output=True, text=True)
+    ok(r.returncode == 0 and "--kernel LABEL=PATH" in r.stdout,
+       "msealbench vm execs the script (--help)", (r.stderr or r.stdout)[-300:])
+
+
 def run_vm(args, out):
     cmd = [SCRIPT, "--boots", "1", "--accel", "tcg", "--quick", "--no-plots",
            "--compare-args", "--bootstrap 200", "--out", out] + args
@@ -154,6 +161,7 @@ def main():
     transfer_tests()
     initramfs_tests()
     arch_tests()
+    subcommand_test()
     images = {name: os.path.join(KERNELS, name) for name in
               ("x86_64-plain.bzImage", "x86_64-sealed.bzImage", "arm64-plain.Image", "arm64-sealed.Image")}
     how = ("point MSEALBENCH_KERNELS at a directory holding x86_64-{plain,sealed}.bzImage and "
