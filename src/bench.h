@@ -14,6 +14,9 @@
 /* The children of the measured process do the work: count them too (inherit=1). */
 #define BENCH_F_CHILDREN 0x1
 
+/* prepare()'s answer when the cell cannot take another sample (see struct bench). */
+#define BENCH_NO_ROOM 1
+
 struct bench;
 
 /* What one cell's benchmark sees: its descriptor, its parameter values, the seal mode and a
@@ -26,6 +29,9 @@ struct bench_ctx {
 	const char *helper_dir;		/* directory of the project's helper programs */
 	void *state;			/* owned by the benchmark, from setup to teardown */
 	char note[256];			/* something the results should say about this cell */
+	/* op() may time itself (a latency a child reports, say): it sets own_ns to the total for
+	 * its n operations and the sample is that instead of the wall time around op(). */
+	uint64_t own_ns;
 	char error[256];		/* why a call failed: set through bench_fail() */
 };
 
@@ -43,7 +49,10 @@ struct bench {
 	const char *(*supported)(const struct bench *b, char *why, size_t len);
 	/* Before the first sample, after sealing. 0, or -1 after bench_fail(). May be NULL. */
 	int (*setup)(struct bench_ctx *ctx);
-	/* Untimed, before every sample of n operations (e.g. fresh targets). May be NULL. */
+	/* Untimed, before every sample of n operations (e.g. fresh targets). 0; BENCH_NO_ROOM
+	 * when the cell has no room for n more operations (e.g. sealed mappings used up the map
+	 * count): calibration keeps the last batch that fitted and measuring ends with the
+	 * samples taken; or -1 after bench_fail(). May be NULL. */
 	int (*prepare)(struct bench_ctx *ctx, uint64_t n);
 	/* Timed: n operations. 0, or -1 after bench_fail(). */
 	int (*op)(struct bench_ctx *ctx, uint64_t n);

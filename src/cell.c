@@ -152,37 +152,58 @@ static void report_samples(FILE *out, const struct cell_data *d, int nevents)
 	}
 }
 
+#define SAMPLE_FAILED (-1.0)
+#define SAMPLE_NO_ROOM (-2.0)	/* prepare() said BENCH_NO_ROOM: this sample was not taken */
+
 /* Time one sample of n operations; untimed preparation first, counters read outside the
- * timed region. Returns the sample's length in ns, or -1 when an operation failed. */
+ * timed region. Returns the sample's length in ns, SAMPLE_FAILED when an operation failed or
+ * SAMPLE_NO_ROOM. */
 static double one_sample(struct bench_ctx *ctx, const struct cell_config *c, struct counter_group *g,
 			 uint64_t n, struct cell_data *d)
 {
 	const struct bench *b = ctx->bench;
 	struct counter_reading before, after;
 	uint64_t t0, t1, c0, c1;
+	double took, cycles;
+	int ready = b->prepare ? b->prepare(ctx, n) : 0;
 
-	if (b->prepare && b->prepare(ctx, n) < 0)
-		return -1;
+	if (ready < 0)
+		return SAMPLE_FAILED;
+	if (ready == BENCH_NO_ROOM)
+		return SAMPLE_NO_ROOM;
+	ctx->own_ns = 0;
 	counters_read(g, &before);
 	c0 = arch_cycles_begin();
 	t0 = now_ns();
 	if (b->op(ctx, n) < 0)
-		return -1;
+		return SAMPLE_FAILED;
 	t1 = now_ns();
 	if (c->inject > 0) {
-		spin_until_ns(t1 + (uint64_t)((double)(t1 - t0) * c->inject));
+		spin_until_ns(t1 + (uint64_t)((double)(ctx->own_ns ? ctx->own_ns : t1 - t0) * c->inject));
+		if (ctx->own_ns)
+			ctx->own_ns += now_ns() - t1;
 		t1 = now_ns();
 	}
 	c1 = arch_cycles_end();
 	counters_read(g, &after);
+	took = ctx->own_ns ? (double)ctx->own_ns : (double)(t1 - t0);
+	/* A self-timed op gets the cycles of its share of the wall time. */
+	cycles = (double)(c1 - c0) * (t1 > t0 ? took / (double)(t1 - t0) : 1.0);
 	if (d) {
-		dvec_push(&d->ns, (double)(t1 - t0) / (double)n);
-		dvec_push(&d->cycles, (double)(c1 - c0) / (double)n);
+		dvec_push(&d->ns, took / (double)n);
+		dvec_push(&d->cycles, cycles / (double)n);
 		dvec_push(&d->ratio, counters_running_ratio(&before, &after));
 		for (int i = 0; i < g->n; i++)
 			dvec_push(&d->values[i], counters_delta_per_op(g, i, &before, &after, n));
 	}
-	return (double)(t1 - t0);
+	return took;
+}
+
+static int no_room_at_all(struct bench_ctx *ctx, uint64_t n)
+{
+	if (ctx->error[0])
+		return -1;
+	return bench_fail(ctx, 0, "no room for a sample of %llu operation(s)", (unsigned long long)n);
 }
 
 /* Grow the batch until one sample is long against the timer (lmbench's approach). */
@@ -190,14 +211,21 @@ static int calibrate(struct bench_ctx *ctx, const struct cell_config *c, struct 
 		     uint64_t *batch)
 {
 	uint64_t n = 1, limit = ctx->bench->max_batch ? ctx->bench->max_batch : (1ull << 32);
-	uint64_t deadline = now_ns() + (uint64_t)(5e9);
+	uint64_t deadline = now_ns() + (uint64_t)(5e9), fitted = 0;
 
 	for (;;) {
 		double t = one_sample(ctx, c, g, n, NULL);
 		double grow;
 
+		if (t == SAMPLE_NO_ROOM && fitted) {
+			n = fitted;
+			break;
+		}
+		if (t == SAMPLE_NO_ROOM)
+			return no_room_at_all(ctx, n);
 		if (t < 0)
 			return -1;
+		fitted = n;
 		if (t >= c->sample_target_ns || n >= limit || now_ns() > deadline)
 			break;
 		/* Aim a little past the target, growing at most 16x per step. */
@@ -223,13 +251,21 @@ static int measure(struct bench_ctx *ctx, const struct cell_config *c, struct co
 	start = now_ns();
 	warm_end = start + budget / 10;
 	do {
-		if (one_sample(ctx, c, g, d->batch, NULL) < 0)
+		double t = one_sample(ctx, c, g, d->batch, NULL);
+
+		if (t == SAMPLE_NO_ROOM)
+			break;
+		if (t < 0)
 			return -1;
 	} while (now_ns() < warm_end);
 	start = now_ns();
 	while (samples < c->max_samples) {
 		double t = one_sample(ctx, c, g, d->batch, d);
 
+		if (t == SAMPLE_NO_ROOM && samples > 0)
+			break;	/* the benchmark says why in its note */
+		if (t == SAMPLE_NO_ROOM)
+			return no_room_at_all(ctx, d->batch);
 		if (t < 0)
 			return -1;
 		measured += (uint64_t)t;
