@@ -2,3 +2,7 @@
  * bench/<name>.c defines. Order here is the order of `msealbench list`. */
 FAMILY(harness)
 FAMILY(vdso)
+FAMILY(fork)
+FAMILY(exec)
+FAMILY(mremap)
+FAMILY(mseal)

@@ -1,0 +1,3 @@
+/* exec_report linked dynamically (the Makefile builds helpers whose name says "dynamic" that
+ * way): the same program, with the dynamic loader's work before main. */
+#include "exec_report.c"
