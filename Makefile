@@ -52,7 +52,7 @@ HELPERS := $(HELPER_SRC:bench/helpers/%.c=$(BUILD)/helpers/%)
 UNIT_SRC := $(wildcard tests/unit_*.c)
 UNIT_TESTS := $(UNIT_SRC:tests/unit_%.c=$(BUILD)/tests/t_unit_%)
 
-.PHONY: all deps deps-check bench check test install uninstall clean compare plots validate static help
+.PHONY: all deps deps-check bench check test install uninstall clean compare plots validate targets static help
 all: $(BUILD)/msealbench $(HELPERS)
 
 help:
@@ -62,6 +62,7 @@ help:
 	@echo "make compare A=FILE [B=FILE]   compare seal modes of A, or A (baseline) against B"
 	@echo "make plots [RESULTS=FILE]      draw the plots of a run into plots/out/"
 	@echo "make validate   A/A and injected-slowdown runs: how well compare detects changes"
+	@echo "make targets    the harness's own targets: empty-loop cost, vDSO vs a bare loop, run-to-run CV"
 	@echo "make ARCH=arm64 cross-build for arm64 into build-arm64/ (static)"
 	@echo "make static     static build into build-static/ (what msealbench vm boots on x86-64)"
 	@echo "make install [PREFIX=/usr/local] [DESTDIR=]"
@@ -105,6 +106,9 @@ plots:
 
 validate: all
 	$(PYTHON) plots/validate.py
+
+targets: all
+	$(PYTHON) bench/targets.py
 
 # The suite that `msealbench vm` puts into an initramfs: no libc there, so static.
 static:
