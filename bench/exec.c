@@ -187,12 +187,14 @@ static int exec_verify(struct bench_ctx *ctx)
 	  .arg = &(const struct exec_kind){ how_, helper_, false },                                 \
 	  .summary = what ", to reaped: until waitpid() returns (sysmap: the helper seals its system " \
 		     "mappings first)",                                                              \
-	  .setup = exec_setup, .op = op_exec, .verify = exec_verify, .teardown = exec_teardown },     \
+	  .supported = needs_native_kernel, .setup = exec_setup, .op = op_exec,                      \
+	  .verify = exec_verify, .teardown = exec_teardown },                                       \
 	{ .name = nm ".to_main", .family = "exec", .flags = BENCH_F_CHILDREN,                       \
 	  .arg = &(const struct exec_kind){ how_, helper_, true },                                  \
 	  .summary = what ", to main: until the helper is in main (sysmap: and has sealed its "      \
 		     "system mappings), by the helper's CLOCK_MONOTONIC_RAW",                         \
-	  .setup = exec_setup, .op = op_exec, .verify = exec_verify, .teardown = exec_teardown }
+	  .supported = needs_native_kernel, .setup = exec_setup, .op = op_exec,                      \
+	  .verify = exec_verify, .teardown = exec_teardown }
 
 const struct bench family_exec[] = {
 	EXEC_BENCH("fork_execve.static", SPAWN_FORK_EXECVE, "exec_report",

@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "emulation.h"
 #include "maps.h"
 #include "seal.h"
 #include "util.h"
@@ -71,6 +72,18 @@ const char *needs_mseal(const struct bench *b, char *why, size_t len)
 	if (!err)
 		return NULL;
 	snprintf(why, len, "mseal(2) is not available here (Linux 6.10 added it): %s", errno_text(err));
+	return why;
+}
+
+const char *needs_native_kernel(const struct bench *b, char *why, size_t len)
+{
+	char host[64];
+
+	(void)b;
+	if (!emulated_on_host(host, sizeof(host)))
+		return NULL;
+	snprintf(why, len, "a user-mode emulator runs this binary on a %s kernel: it answers madvise and "
+		 "/proc/self/maps itself (VMAs do not split) and cannot exec the helpers without binfmt_misc", host);
 	return why;
 }
 

@@ -37,6 +37,10 @@ int range_check(struct bench_ctx *ctx, const void *base, size_t len, long vmas, 
 
 /* supported() of benchmarks that seal their own targets: why not, when mseal(2) is missing. */
 const char *needs_mseal(const struct bench *b, char *why, size_t len);
+/* supported() of benchmarks that split VMAs or exec the helpers: why not under a user-mode
+ * emulator, which answers madvise and /proc/self/maps itself and cannot exec a foreign helper
+ * without binfmt_misc. */
+const char *needs_native_kernel(const struct bench *b, char *why, size_t len);
 
 /* How many more VMAs this process may create: vm.max_map_count minus the VMAs it has now,
  * minus a reserve for the harness (malloc, stdio, perf buffers). -1 when unreadable. */

@@ -164,13 +164,13 @@ const struct bench family_fork[] = {
 	  .summary = "fork(), the child _exit(0)s, waitpid(): with `vmas` extra VMAs (one touched page "
 		     "each) and `touched_kb` of written memory whose page tables fork copies",
 	  .params = "vmas=0,64,1024,8192;touched_kb=0,1024,16384", .quick_params = "vmas=0,1024;touched_kb=0",
-	  .setup = fork_setup, .op = op_fork, .verify = fork_verify, .teardown = fork_teardown },
+	  .supported = needs_native_kernel, .setup = fork_setup, .op = op_fork, .verify = fork_verify, .teardown = fork_teardown },
 	{ .name = "vfork", .family = "fork", .flags = BENCH_F_CHILDREN,
 	  .summary = "vfork(), the child _exit(0)s, waitpid(): no mm copy, so sealing should not matter",
 	  .setup = fork_setup, .op = op_vfork, .verify = fork_verify, .teardown = fork_teardown },
 	{ .name = "posix_spawn", .family = "fork", .flags = BENCH_F_CHILDREN, .arg = "exit_now",
 	  .summary = "posix_spawn() of the tiny static helper exit_now and waitpid(); the helper seals "
 		     "nothing, so only the parent's seal mode differs",
-	  .setup = fork_setup, .op = op_posix_spawn, .verify = fork_verify, .teardown = fork_teardown },
+	  .supported = needs_native_kernel, .setup = fork_setup, .op = op_posix_spawn, .verify = fork_verify, .teardown = fork_teardown },
 	{ 0 },
 };

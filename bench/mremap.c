@@ -347,7 +347,7 @@ static int mremap_verify(struct bench_ctx *ctx)
 #define MM_BENCH(nm, call_, sealed_, opfn, sweep, quick, batch, what)                               \
 	{ .name = nm, .family = "mremap", .summary = what, .params = sweep, .quick_params = quick,    \
 	  .max_batch = batch, .arg = &(const struct mm_kind){ call_, sealed_ },                      \
-	  .supported = sealed_ ? needs_mseal : NULL,                                                 \
+	  .supported = sealed_ ? needs_mseal : call_ >= MUNMAP ? needs_native_kernel : NULL,         \
 	  .setup = mremap_setup, .op = opfn, .verify = mremap_verify, .teardown = mremap_teardown,   \
 	  .prepare = (call_ == MUNMAP || call_ == MADVISE) && !sealed_ ? mremap_prepare : NULL }
 
