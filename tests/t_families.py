@@ -141,6 +141,34 @@ def test_helper_reports():
            f"exec_report {mode} verify: exit 0 and one 8-byte time", f"exit {p.returncode}, {len(data)} bytes")
 
 
+def test_under_qemu_user():
+    """arm64 under qemu-user: no mseal, no native VMAs, no helper exec: skips with reasons, exit 0."""
+    from taplib import TOP
+    arm = os.path.join(TOP, "build-arm64", "msealbench")
+    qemu = shutil.which("qemu-aarch64-static")
+    if not qemu or not os.access(arm, os.X_OK):
+        skip("the four families under qemu-user (arm64)", "needs qemu-aarch64-static and `make ARCH=arm64`")
+        return
+    sources = [os.path.join(TOP, d, f) for d in ("src", "bench", "bench/helpers")
+               for f in os.listdir(os.path.join(TOP, d)) if f.endswith((".c", ".h"))]
+    if os.path.getmtime(arm) < max(os.path.getmtime(f) for f in sources):
+        skip("the four families under qemu-user (arm64)", "build-arm64 is older than the sources: `make ARCH=arm64`")
+        return
+    out = os.path.join(WORK, "arm64.json")
+    p = run([qemu, arm, "run", "--quick", "--repetitions", "1", "--min-time", "0.02", "--seal", "none,sysmap",
+             "--events", "none", "--filter", FAMILIES, "--out", out, "--quiet"])
+    ok(p.returncode == 0, "arm64 under qemu-user: the four families exit 0", p.stderr.strip()[-300:])
+    try:
+        with open(out) as f:
+            cells = json.load(f)["cells"]
+    except (OSError, ValueError):
+        cells = []
+    bad = [c for c in cells if not (c["status"] == "ok" or (c["status"] == "skipped" and c["reason"]))]
+    ok(cells and not bad and any(c["status"] == "ok" for c in cells),
+       "arm64 under qemu-user: cells ok or skipped with a reason, some measured",
+       "; ".join(f"{c['benchmark']} {c['params']}: {c['status']} {c['reason']}" for c in bad[:5]))
+
+
 if not os.access(MSEALBENCH, os.X_OK):
     ok(False, f"{MSEALBENCH} is built")
 else:
@@ -148,5 +176,6 @@ else:
     test_helper_reports()
     test_quick_run()
     test_without_mseal()
+    test_under_qemu_user()
 shutil.rmtree(WORK, ignore_errors=True)
 done()
