@@ -164,8 +164,9 @@ def format_change(fraction):
 
 
 def significance_mark(c, settings):
-    """'*' when the change is statistically significant (p below alpha, CI excludes 1)."""
-    p_ok = c.p_value is None or c.p_value < settings.alpha
+    """'*' when the change is statistically significant: the CI excludes 1, and for an
+    unpaired comparison the Mann-Whitney p is below alpha too."""
+    p_ok = c.paired or c.p_value is None or c.p_value < settings.alpha
     return "*" if p_ok and (c.ci_low > 1.0 or c.ci_high < 1.0) else " "
 
 
@@ -182,9 +183,11 @@ def format_p(c):
 def verdict_text(c):
     if c.verdict != INCONCLUSIVE:
         return c.verdict
-    if c.more_samples is None:
-        return f"{c.verdict} (more samples would not settle it soon)"
-    return f"{c.verdict} (~{c.more_samples} more samples per side)"
+    if c.rounds < 2:
+        return f"{c.verdict} (one round: no spread between processes; run --repetitions 2 or more)"
+    if c.more_rounds is None:
+        return f"{c.verdict} (more rounds would not settle it soon)"
+    return f"{c.verdict} (~{c.more_rounds} more rounds)"
 
 
 def row_label(c):
@@ -195,7 +198,7 @@ def row_label(c):
 
 def table_rows(comparisons, geomeans, settings):
     """Rows of cells in family order, each family closed by its geomean row."""
-    header = ["benchmark", "params", "n", "baseline", "candidate (change)", "ratio [CI]", "p", "verdict"]
+    header = ["benchmark", "params", "n (rounds)", "baseline", "candidate (change)", "ratio [CI]", "p", "verdict"]
     rows = []
     geomean_by_family = {g.family: g for g in geomeans}
     families = []
@@ -205,7 +208,7 @@ def table_rows(comparisons, geomeans, settings):
     for family in families:
         for c in (c for c in comparisons if c.family == family):
             rows.append([row_label(c), msbresults.params_text(c.params) if c.metric == TIME else "",
-                         f"{c.n_base}/{c.n_cand}", format_value(c.base_median),
+                         f"{c.n_base}/{c.n_cand} ({c.rounds})", format_value(c.base_median),
                          f"{format_value(c.cand_median)} {format_change(c.change)}{significance_mark(c, settings)}",
                          format_ci(c), format_p(c), verdict_text(c)])
         if family in geomean_by_family:
@@ -241,7 +244,8 @@ def settings_line(settings):
 
 
 LEGEND = ("change = candidate median against baseline median, + is slower; * significant "
-          "(Mann-Whitney p < alpha and the CI excludes 1)")
+          "(the CI excludes 1; unpaired, also Mann-Whitney p < alpha). One round of a cell is one process: "
+          "the CI and p count rounds, not samples, since the samples of a process share its luck.")
 
 
 def sections(comparisons):

@@ -42,6 +42,7 @@ class Comparison:
     paired: bool
     n_base: int
     n_cand: int
+    rounds: int                 # independent units (processes per side) behind the CI and p
     base_median: float
     cand_median: float
     ratio: float
@@ -49,7 +50,7 @@ class Comparison:
     ci_high: float
     p_value: float              # None for geomean rows
     verdict: str
-    more_samples: int = None    # inconclusive: about how many more samples per side
+    more_rounds: int = None     # inconclusive: about how many more rounds would settle it
     note: str = ""
     base_outliers: int = 0
     cand_outliers: int = 0
@@ -90,9 +91,14 @@ class NotCompared:
 # ------------------------------------------------------------------ verdicts
 
 def decide_verdict(ratio, ci_low, ci_high, p_value, settings):
-    """regression / improvement: significant (p below alpha where there is a p, and the
-    CI excludes 1) and the change at least the threshold; equivalent: the whole CI
-    inside 1 +- margin; inconclusive otherwise."""
+    """regression / improvement: significant (the CI excludes 1, and p below alpha when
+    a p is given) and the change at least the threshold; equivalent: the whole CI inside
+    1 +- margin; inconclusive otherwise.
+
+    Callers pass p only where the Mann-Whitney test suits the design: unpaired
+    comparisons. Paired by round, the rank test on round medians would ignore the
+    pairing (and with 5 rounds no paired rank test can reach p < 0.05), so the
+    round-paired CI decides alone."""
     significant_p = p_value is None or p_value < settings.alpha
     if significant_p and ci_low > 1.0 and ratio - 1.0 >= settings.threshold:
         return REGRESSION
@@ -103,9 +109,10 @@ def decide_verdict(ratio, ci_low, ci_high, p_value, settings):
     return INCONCLUSIVE
 
 
-def more_samples_to_settle(n, ratio, ci_low, ci_high, settings):
-    """About how many more samples per side would settle an inconclusive result,
-    assuming the CI shrinks around the estimate as 1/sqrt(n).
+def more_rounds_to_settle(n, ratio, ci_low, ci_high, settings):
+    """About how many more units (rounds) would settle an inconclusive result, assuming
+    the CI shrinks around the estimate as 1/sqrt(n) (it shrinks a little faster, since
+    fewer rounds also widen it: the estimate errs on the side of more).
 
     Settled means: the CI inside 1 +- margin (equivalent), or the CI clear of 1 with the
     change at least the threshold (regression or improvement). None when neither is
@@ -143,23 +150,27 @@ def cell_seed(settings, *parts):
     return zlib.crc32(text.encode("utf-8"))
 
 
-def compare_series(base, cand, settings, seed, base_rounds=None, cand_rounds=None):
-    """Ratio of medians, its bootstrap CI and the Mann-Whitney p of two sample lists.
+def compare_series(base, cand, settings, seed, base_rounds, cand_rounds, paired):
+    """Ratio of medians, its CI, the Mann-Whitney p and the number of independent units
+    (rounds) behind them, for two sample lists taken in rounds.
 
-    With rounds for both sides the bootstrap resamples whole rounds (paired)."""
-    paired = base_rounds is not None and cand_rounds is not None
-    base_median = msbstats.median(base)
-    cand_median = msbstats.median(cand)
-    ratio = cand_median / base_median
-    if paired:
-        replicates = msbstats.bootstrap_paired_ratio_replicates(
-            msbstats.group_by_round(base, base_rounds),
-            msbstats.group_by_round(cand, cand_rounds), seed, settings.iterations)
-    else:
-        replicates = msbstats.bootstrap_ratio_replicates(base, cand, seed, settings.iterations)
+    The CI comes from a two-stage bootstrap (rounds, then samples within them), widened
+    for the few rounds a run has; the p compares the per-round medians, one value per
+    process, because samples of one process are not independent of each other."""
+    base_by_round = msbstats.group_by_round(base, base_rounds)
+    cand_by_round = msbstats.group_by_round(cand, cand_rounds)
+    paired = paired and bool(set(base_by_round) & set(cand_by_round))
+    units = (len(set(base_by_round) & set(cand_by_round)) if paired
+             else min(len(base_by_round), len(cand_by_round)))
+    ratio = msbstats.median(cand) / msbstats.median(base)
+    raw = msbstats.bootstrap_rounds_ratio_replicates(base_by_round, cand_by_round, seed,
+                                                     settings.iterations, paired)
+    replicates = msbstats.widen_replicates(
+        raw, ratio, msbstats.few_units_widening(units, settings.confidence))
     ci_low, ci_high = msbstats.percentile_interval(replicates, settings.confidence)
-    p_value = msbstats.mann_whitney(cand, base).p
-    return ratio, ci_low, ci_high, p_value, replicates
+    p_value = msbstats.mann_whitney(msbstats.round_medians(cand_by_round),
+                                    msbstats.round_medians(base_by_round)).p
+    return ratio, ci_low, ci_high, p_value, replicates, units, paired
 
 
 def compare_metric(base_cell, cand_cell, metric, settings, names, paired):
@@ -171,24 +182,22 @@ def compare_metric(base_cell, cand_cell, metric, settings, names, paired):
         return f"too few samples ({len(base)} and {len(cand)}; at least {MIN_SAMPLES} each)"
     if msbstats.median(base) <= 0:
         return f"baseline median of {metric} is {msbstats.median(base):g}: no ratio"
-    shared_rounds = paired and set(base_cell.rounds) & set(cand_cell.rounds)
     seed = cell_seed(settings, base_cell.benchmark, base_cell.params_text, metric,
                      names[0], names[1])
-    ratio, low, high, p_value, replicates = compare_series(
-        base, cand, settings, seed,
-        base_cell.rounds if shared_rounds else None, cand_cell.rounds if shared_rounds else None)
-    verdict = decide_verdict(ratio, low, high, p_value, settings)
+    ratio, low, high, p_value, replicates, units, paired = compare_series(
+        base, cand, settings, seed, base_cell.rounds, cand_cell.rounds, paired)
+    verdict = decide_verdict(ratio, low, high, None if paired else p_value, settings)
     more = None
     if verdict == INCONCLUSIVE:
-        more = more_samples_to_settle(min(len(base), len(cand)), ratio, low, high, settings)
+        more = more_rounds_to_settle(units, ratio, low, high, settings)
     return Comparison(
         benchmark=base_cell.benchmark, family=base_cell.family, params=base_cell.params,
         metric=metric, unit=base_cell.unit if metric == TIME else "per op",
-        base_name=names[0], cand_name=names[1], paired=bool(shared_rounds),
-        n_base=len(base), n_cand=len(cand),
+        base_name=names[0], cand_name=names[1], paired=paired,
+        n_base=len(base), n_cand=len(cand), rounds=units,
         base_median=msbstats.median(base), cand_median=msbstats.median(cand),
         ratio=ratio, ci_low=low, ci_high=high, p_value=p_value, verdict=verdict,
-        more_samples=more,
+        more_rounds=more,
         base_outliers=msbstats.outlier_count(base), cand_outliers=msbstats.outlier_count(cand),
         base_cv=msbstats.coefficient_of_variation(base),
         cand_cv=msbstats.coefficient_of_variation(cand), replicates=replicates)
@@ -340,7 +349,7 @@ def _geomean_row(family, base_name, cand_name, members, settings):
         benchmark=f"geomean {family}", family=family, params={}, metric=TIME,
         unit="ratio", base_name=base_name, cand_name=cand_name,
         paired=all(c.paired for c in members),
-        n_base=len(members), n_cand=len(members),
+        n_base=len(members), n_cand=len(members), rounds=min(c.rounds for c in members),
         base_median=float("nan"), cand_median=float("nan"), ratio=ratio,
         ci_low=low, ci_high=high, p_value=None, verdict=verdict,
         note=f"{len(members)} cell" + ("s" if len(members) > 1 else ""), replicates=joint)

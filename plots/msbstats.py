@@ -6,6 +6,7 @@ random.Random(seed) the caller names, so every interval is reproducible.
 import collections
 import math
 import random
+import statistics
 
 # Modified z-score cut-off (Iglewicz and Hoaglin): |0.6745 (x - median) / MAD| > 3.5.
 MAD_Z_CUTOFF = 3.5
@@ -132,55 +133,86 @@ def bootstrap_median_replicates(values, seed, iterations):
 
 
 def bootstrap_ratio_replicates(base, cand, seed, iterations):
-    """Replicates of median(cand) / median(base), the two samples resampled independently."""
+    """Replicates of median(cand) / median(base), the two samples resampled independently
+    (for samples that are independent of each other)."""
     rng = random.Random(seed)
     nb, nc = len(base), len(cand)
     return [_ratio(median(rng.choices(cand, k=nc)), median(rng.choices(base, k=nb)))
             for _ in range(iterations)]
 
 
-# Resampling whole rounds needs enough of them to be trusted; with fewer, each round
-# is kept and its samples are resampled within it.
-MIN_ROUNDS_TO_RESAMPLE = 10
+def bootstrap_rounds_ratio_replicates(base_by_round, cand_by_round, seed, iterations, paired):
+    """Replicates of median(cand) / median(base) for samples taken in rounds.
 
-
-def bootstrap_paired_ratio_replicates(base_by_round, cand_by_round, seed, iterations):
-    """Replicates of median(cand) / median(base) that respect the rounds.
-
-    base_by_round and cand_by_round map a round to the samples taken in it. Both modes
-    of a round ran side by side, so a replicate keeps the rounds together and slow
-    drift of the machine cancels in the ratio:
-    - with MIN_ROUNDS_TO_RESAMPLE rounds or more, whole rounds are drawn with
-      replacement (a block bootstrap: round-to-round variation is part of the CI);
-    - with fewer, every round stays and its samples are drawn with replacement within
-      it (a stratified bootstrap)."""
-    shared = sorted(set(base_by_round) & set(cand_by_round))
-    if not shared:
-        raise ValueError("no round holds samples of both modes")
+    base_by_round and cand_by_round map a round to the samples one process took in it.
+    Samples of one process share that process's luck (memory layout, frequency, a burst
+    of load), so the independent units are the rounds. Each replicate resamples at both
+    levels: rounds with replacement, then samples within each drawn round (a two-stage
+    bootstrap). paired: both sides draw the same rounds, since both seal modes ran side by
+    side in a round and drift of the machine common to them cancels in the ratio."""
     rng = random.Random(seed)
-    if len(shared) >= MIN_ROUNDS_TO_RESAMPLE:
-        draw = lambda: _draw_rounds(rng, shared, base_by_round, cand_by_round)  # noqa: E731
+    if paired:
+        shared = sorted(set(base_by_round) & set(cand_by_round))
+        if not shared:
+            raise ValueError("no round holds samples of both sides")
+        base_rounds = cand_rounds = shared
     else:
-        draw = lambda: _draw_within_rounds(rng, shared, base_by_round, cand_by_round)  # noqa: E731
+        base_rounds, cand_rounds = sorted(base_by_round), sorted(cand_by_round)
     replicates = []
     for _ in range(iterations):
-        base, cand = draw()
+        drawn_base = rng.choices(base_rounds, k=len(base_rounds))
+        drawn_cand = drawn_base if paired else rng.choices(cand_rounds, k=len(cand_rounds))
+        base = _resample_within(rng, base_by_round, drawn_base)
+        cand = _resample_within(rng, cand_by_round, drawn_cand)
         replicates.append(_ratio(median(cand), median(base)))
     return replicates
 
 
-def _draw_rounds(rng, rounds, base_by_round, cand_by_round):
-    drawn = rng.choices(rounds, k=len(rounds))
-    return ([v for r in drawn for v in base_by_round[r]],
-            [v for r in drawn for v in cand_by_round[r]])
+def _resample_within(rng, by_round, drawn_rounds):
+    values = []
+    for r in drawn_rounds:
+        values += rng.choices(by_round[r], k=len(by_round[r]))
+    return values
 
 
-def _draw_within_rounds(rng, rounds, base_by_round, cand_by_round):
-    base, cand = [], []
-    for r in rounds:
-        base += rng.choices(base_by_round[r], k=len(base_by_round[r]))
-        cand += rng.choices(cand_by_round[r], k=len(cand_by_round[r]))
-    return base, cand
+def student_t_quantile(probability, df):
+    """Quantile of Student's t by the Cornish-Fisher expansion around the normal quantile
+    (Abramowitz and Stegun 26.7.5); within 1% of the exact value from 2 degrees of freedom."""
+    z = statistics.NormalDist().inv_cdf(probability)
+    terms = [
+        (z ** 3 + z) / 4,
+        (5 * z ** 5 + 16 * z ** 3 + 3 * z) / 96,
+        (3 * z ** 7 + 19 * z ** 5 + 17 * z ** 3 - 15 * z) / 384,
+        (79 * z ** 9 + 776 * z ** 7 + 1482 * z ** 5 - 1920 * z ** 3 - 945 * z) / 92160,
+    ]
+    return z + sum(term / df ** (power + 1) for power, term in enumerate(terms))
+
+
+def few_units_widening(units, confidence):
+    """Factor for a bootstrap interval built from only `units` independent units: the
+    bootstrap's spread is too small by sqrt((k-1)/k) and the normal quantile should be
+    Student's with k-1 degrees of freedom. inf below two units."""
+    if units < 2:
+        return float("inf")
+    tail = 0.5 + confidence / 2
+    return (student_t_quantile(tail, units - 1) / statistics.NormalDist().inv_cdf(tail)
+            * math.sqrt(units / (units - 1)))
+
+
+def widen_replicates(replicates, centre, factor):
+    """Stretch ratio replicates away from centre by factor on a log scale, so that any
+    percentile interval of them widens by that factor (and combinations such as a
+    geometric mean over cells inherit it)."""
+    if not math.isfinite(factor):
+        return [float("nan")] * len(replicates)
+    log_centre = math.log(centre)
+    return [math.exp(log_centre + (math.log(r) - log_centre) * factor)
+            if r > 0 and math.isfinite(r) else r for r in replicates]
+
+
+def round_medians(by_round):
+    """One value per round (per process): the unit a test across processes should use."""
+    return [median(values) for _, values in sorted(by_round.items())]
 
 
 def group_by_round(samples, rounds):

@@ -172,7 +172,7 @@ def run_command(args):
     if args.effect:
         fraction, mode = parse_percent_mode(args.effect, "--effect")
         effects = {s: fraction for s in seals if mode in (None, s)}
-    rounds = args.repetitions or (6 if args.quick else 20)
+    rounds = args.repetitions or (10 if args.quick else 20)
     inject = parse_percent_mode(args.inject_delay, "--inject-delay") if args.inject_delay else None
     document = synthetic_run(suite_specs(seals, filters, effects), seed=args.seed, rounds=rounds,
                              label=args.label, inject=inject)

@@ -90,8 +90,8 @@ def test_inconclusive_says_how_many_more():
     found = verdict_of(doc, "fork.x")
     ok(status == 0 and found and found["verdict"] == "inconclusive", "wide CI is inconclusive, exit 0",
        f"status {status} {found}")
-    ok(found and isinstance(found["more_samples"], int) and found["more_samples"] > 0,
-       "inconclusive names how many more samples would settle it", str(found and found["more_samples"]))
+    ok(found and isinstance(found["more_rounds"], int) and found["more_rounds"] > 0,
+       "inconclusive names how many more rounds would settle it", str(found and found["more_rounds"]))
 
 
 def test_two_files_and_counters():
@@ -196,7 +196,7 @@ def test_verdict_rules():
     ok(msbcompare.decide_verdict(1.005, 1.001, 1.009, 0.001, s) == "equivalent",
        "rule: significant but below the threshold is equivalent")
     ok(msbcompare.decide_verdict(1.0, 0.97, 1.03, 0.5, s) == "inconclusive", "rule: CI beyond the margin is inconclusive")
-    more = msbcompare.more_samples_to_settle(20, 1.0, 0.97, 1.03, s)
+    more = msbcompare.more_rounds_to_settle(20, 1.0, 0.97, 1.03, s)
     ok(more is not None and 20 <= more <= 40, "halving a CI takes about 4x the samples", str(more))
 
 

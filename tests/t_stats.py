@@ -97,48 +97,76 @@ def test_bootstrap():
        f"[{low:.4f}, {high:.4f}]")
 
 
-def test_paired_bootstrap():
-    # Each round shifts both modes by the same large factor: pairing by round cancels it.
+def by_round(rng, rounds, per_round, centre, process_sd, sample_sd, shared=None):
+    """Samples of one side: each round is a process with its own offset (process_sd),
+    plus an optional level shared with the other side in that round."""
+    groups = {}
+    for rnd in range(rounds):
+        level = centre * math.exp(rng.gauss(0, process_sd)) * (shared[rnd] if shared else 1.0)
+        groups[rnd] = [level * math.exp(rng.gauss(0, sample_sd)) for _ in range(per_round)]
+    return groups
+
+
+def interval(base, cand, paired, seed=1, iterations=300):
+    ratio = msbstats.median([v for g in cand.values() for v in g]) / \
+        msbstats.median([v for g in base.values() for v in g])
+    raw = msbstats.bootstrap_rounds_ratio_replicates(base, cand, seed, iterations, paired)
+    units = len(base)
+    widened = msbstats.widen_replicates(raw, ratio, msbstats.few_units_widening(units, 0.95))
+    return msbstats.percentile_interval(widened, 0.95)
+
+
+def test_rounds_bootstrap_is_calibrated():
+    # A/A with 5 rounds whose processes differ by 3% and whose samples differ by 1%:
+    # a CI that counts samples as independent misses 1 most of the time; counting rounds
+    # (and widening for having only 5) keeps the miss rate near the nominal 5%.
+    rng = random.Random(11)
+    trials, misses, naive_misses = 60, 0, 0
+    for trial in range(trials):
+        base = by_round(rng, 5, 30, 100.0, 0.03, 0.01)
+        cand = by_round(rng, 5, 30, 100.0, 0.03, 0.01)
+        low, high = interval(base, cand, paired=True, seed=trial)
+        misses += not (low <= 1.0 <= high)
+        flat_base = [v for g in base.values() for v in g]
+        flat_cand = [v for g in cand.values() for v in g]
+        naive = msbstats.percentile_interval(
+            msbstats.bootstrap_ratio_replicates(flat_base, flat_cand, trial, 300), 0.95)
+        naive_misses += not (naive[0] <= 1.0 <= naive[1])
+    ok(misses <= 0.12 * trials, "A/A with per-process noise: round bootstrap CI misses 1 rarely",
+       f"{misses} of {trials}")
+    ok(naive_misses >= 0.4 * trials, "control: treating samples as independent misses often",
+       f"{naive_misses} of {trials}")
+
+
+def test_rounds_bootstrap_pairs_and_repeats():
     rng = random.Random(3)
-    base, cand, rounds = [], [], []
-    for rnd in range(30):
-        level = math.exp(rng.gauss(0, 0.2))
-        for _ in range(3):
-            base.append(100 * level * math.exp(rng.gauss(0, 0.01)))
-            cand.append(102 * level * math.exp(rng.gauss(0, 0.01)))
-            rounds.append(rnd)
-    paired = msbstats.bootstrap_paired_ratio_replicates(
-        msbstats.group_by_round(base, rounds), msbstats.group_by_round(cand, rounds), 5, 500)
-    unpaired = msbstats.bootstrap_ratio_replicates(base, cand, 5, 500)
-    p_low, p_high = msbstats.percentile_interval(paired, 0.95)
-    u_low, u_high = msbstats.percentile_interval(unpaired, 0.95)
-    ok(p_high - p_low < (u_high - u_low) / 2, "pairing by round narrows the CI under shared drift",
+    shared = [math.exp(rng.gauss(0, 0.2)) for _ in range(20)]
+    base = by_round(rng, 20, 5, 100.0, 0.005, 0.01, shared)
+    cand = by_round(rng, 20, 5, 105.0, 0.005, 0.01, shared)
+    p_low, p_high = interval(base, cand, paired=True)
+    u_low, u_high = interval(base, cand, paired=False)
+    ok(p_high - p_low < (u_high - u_low) / 2, "pairing by round cancels drift both modes shared",
        f"paired {p_high - p_low:.4f}, unpaired {u_high - u_low:.4f}")
-    ok(p_low > 1.0, "paired CI finds the 2% difference under 20% drift", f"[{p_low:.4f}, {p_high:.4f}]")
+    ok(1.0 < p_low < 1.05 < p_high, "paired CI finds the 5% difference under 20% drift",
+       f"[{p_low:.4f}, {p_high:.4f}]")
+    again = interval(base, cand, paired=True)
+    ok(again == (p_low, p_high), "round bootstrap with the same seed repeats exactly")
 
 
-def test_stratified_bootstrap():
-    # Few rounds (as a default run has) with many samples each: the paired bootstrap
-    # keeps every round and resamples inside it.
-    rng = random.Random(9)
-    base, cand = {}, {}
-    for rnd in range(4):
-        level = 1.0 + 0.3 * rnd
-        base[rnd] = [100 * level * math.exp(rng.gauss(0, 0.02)) for _ in range(40)]
-        cand[rnd] = [103 * level * math.exp(rng.gauss(0, 0.02)) for _ in range(40)]
-    ok(len(base) < msbstats.MIN_ROUNDS_TO_RESAMPLE, "fixture has fewer rounds than a block bootstrap needs")
-    paired = msbstats.bootstrap_paired_ratio_replicates(base, cand, 2, 500)
-    again = msbstats.bootstrap_paired_ratio_replicates(base, cand, 2, 500)
-    low, high = msbstats.percentile_interval(paired, 0.95)
-    ok(paired == again and low < 1.03 < high and high - low < 0.06,
-       "stratified paired CI is reproducible and holds the true 1.03", f"[{low:.4f}, {high:.4f}]")
+def test_student_t():
+    # Two-sided 95% points of Student's t from standard tables.
+    for df, table in ((2, 4.303), (4, 2.776), (10, 2.228), (30, 2.042)):
+        ok(close(msbstats.student_t_quantile(0.975, df), table, 0.01 * table),
+           f"t quantile 0.975 with {df} degrees of freedom is {table}")
+    ok(msbstats.few_units_widening(1, 0.95) == float("inf"), "one round cannot give an interval")
 
 
 test_summaries()
 test_outliers()
-test_stratified_bootstrap()
 test_mann_whitney_published()
 test_mann_whitney_derived()
 test_bootstrap()
-test_paired_bootstrap()
+test_rounds_bootstrap_is_calibrated()
+test_rounds_bootstrap_pairs_and_repeats()
+test_student_t()
 done()
