@@ -110,7 +110,7 @@ static void boost_state(char *out, size_t len)
 static bool kernel_sealed_mappings(const char *self_exe, char *out, size_t len)
 {
 	int pipefd[2], status;
-	ssize_t got = 0, r;
+	char *text;
 	pid_t pid;
 
 	out[0] = '\0';
@@ -123,14 +123,15 @@ static bool kernel_sealed_mappings(const char *self_exe, char *out, size_t len)
 		_exit(127);
 	}
 	close(pipefd[1]);
-	while (pid > 0 && (size_t)got + 1 < len &&
-	       (r = read(pipefd[0], out + got, len - 1 - (size_t)got)) > 0)
-		got += r;
-	close(pipefd[0]);
-	out[got > 0 ? got : 0] = '\0';
-	out[strcspn(out, "\n")] = '\0';
-	if (pid < 0)
+	if (pid < 0) {
+		close(pipefd[0]);
 		return false;
+	}
+	text = read_fd_all(pipefd[0], NULL, 0, NULL, NULL);
+	close(pipefd[0]);
+	text[strcspn(text, "\n")] = '\0';
+	str_copy(out, len, text);
+	free(text);
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
 	return WIFEXITED(status) && WEXITSTATUS(status) == 0;

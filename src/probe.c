@@ -85,7 +85,6 @@ static void describe_wait(int wstatus, char *buf, size_t len)
 static char *child_output(void (*fn)(int fd, const void *arg), const void *arg, int *wstatus,
 			  char *why, size_t whylen)
 {
-	size_t len = 0, cap = 4096;
 	int pipefd[2];
 	char *buf;
 	pid_t pid;
@@ -109,20 +108,7 @@ static char *child_output(void (*fn)(int fd, const void *arg), const void *arg, 
 		_exit(0);
 	}
 	close(pipefd[1]);
-	buf = xmalloc(cap);
-	for (;;) {
-		ssize_t got;
-
-		if (len + 1024 > cap)
-			buf = xrealloc(buf, cap *= 2);
-		got = read(pipefd[0], buf + len, cap - len - 1);
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got <= 0)
-			break;
-		len += (size_t)got;
-	}
-	buf[len] = '\0';
+	buf = read_fd_all(pipefd[0], NULL, 0, NULL, NULL);
 	close(pipefd[0]);
 	while (waitpid(pid, wstatus, 0) < 0 && errno == EINTR)
 		;

@@ -24,7 +24,7 @@
 #define SAMPLE_TARGET_NS 1e6		/* one sample of a fast operation lasts about 1 ms */
 #define CELL_TIMEOUT_BASE_S 120.0	/* a cell run is killed after this plus 10x its budget */
 
-static volatile sig_atomic_t stop_signal;
+static volatile int stop_signal;	/* int: read_fd_all watches it */
 
 static void on_stop_signal(int sig)
 {
@@ -362,37 +362,15 @@ static const char *apply_report(struct cell *c, char *report, int round, char *r
 	return status[0] ? status : NULL;
 }
 
-/* Read the child's whole report, killing it when it overstays. */
+/* Read the child's whole report, killing it when it overstays or the run is stopped. */
 static char *read_report(int fd, pid_t pid, double timeout_s, bool *timed_out)
 {
-	size_t len = 0, cap = 65536;
-	char *buf = xmalloc(cap);
-	uint64_t deadline = now_ns() + (uint64_t)(timeout_s * 1e9);
+	bool gave_up;
+	char *buf = read_fd_all(fd, NULL, now_ns() + (uint64_t)(timeout_s * 1e9), &stop_signal, &gave_up);
 
-	*timed_out = false;
-	for (;;) {
-		struct pollfd p = { .fd = fd, .events = POLLIN };
-		int64_t left_ms = ((int64_t)deadline - (int64_t)now_ns()) / 1000000;
-		int r = left_ms > 0 ? poll(&p, 1, left_ms > 1000 ? 1000 : (int)left_ms) : 0;
-		ssize_t got;
-
-		if (stop_signal || (r == 0 && left_ms <= 0)) {
-			*timed_out = !stop_signal;
-			kill(pid, SIGKILL);
-			break;
-		}
-		if (r <= 0)
-			continue;
-		if (len + 4096 > cap)
-			buf = xrealloc(buf, cap *= 2);
-		got = read(fd, buf + len, cap - len - 1);
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got <= 0)
-			break;
-		len += (size_t)got;
-	}
-	buf[len] = '\0';
+	*timed_out = gave_up && !stop_signal;
+	if (gave_up)
+		kill(pid, SIGKILL);
 	return buf;
 }
 

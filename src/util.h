@@ -32,6 +32,11 @@ void dvec_free(struct dvec *d);
  * Returns false (errno set) when it cannot be read. */
 bool read_text_file(const char *path, char *buf, size_t len);
 
+/* Read fd until EOF into a NUL-terminated malloc'd buffer (length in *len if not NULL).
+ * With deadline_ns (CLOCK_MONOTONIC_RAW, 0: none) or *stop set, it gives up early and sets
+ * *gave_up; stop may be NULL. */
+char *read_fd_all(int fd, size_t *len, uint64_t deadline_ns, const volatile int *stop, bool *gave_up);
+
 /* Strict number parsing: the whole string must be a number in [min, max]. */
 bool parse_long(const char *s, long min, long max, long *out);
 bool parse_double(const char *s, double min, double max, double *out);
