@@ -181,7 +181,7 @@ def format_p(c):
 
 
 def verdict_text(c):
-    if c.verdict != INCONCLUSIVE:
+    if c.verdict != INCONCLUSIVE or c.note:  # a geomean row (note: "N cells") has no rounds of its own
         return c.verdict
     if c.rounds < 2:
         return f"{c.verdict} (one round: no spread between processes; run --repetitions 2 or more)"

@@ -180,8 +180,9 @@ def compare_metric(base_cell, cand_cell, metric, settings, names, paired):
     cand = cand_cell.samples if metric == TIME else cand_cell.counters[metric]
     if len(base) < MIN_SAMPLES or len(cand) < MIN_SAMPLES:
         return f"too few samples ({len(base)} and {len(cand)}; at least {MIN_SAMPLES} each)"
-    if msbstats.median(base) <= 0:
-        return f"baseline median of {metric} is {msbstats.median(base):g}: no ratio"
+    for side, values in (("baseline", base), ("candidate", cand)):
+        if msbstats.median(values) <= 0:
+            return f"{side} median of {metric} is {msbstats.median(values):g}: no ratio"
     seed = cell_seed(settings, base_cell.benchmark, base_cell.params_text, metric,
                      names[0], names[1])
     ratio, low, high, p_value, replicates, units, paired = compare_series(

@@ -104,6 +104,13 @@ def test_two_files_and_counters():
     counters = [c for c in (doc or {}).get("comparisons", []) if c["metric"] == "instructions:k"]
     ok(len(counters) == 1 and counters[0]["verdict"] == "regression",
        "counters are compared the same way", str(counters))
+    zeros = json.loads(json.dumps(cand))
+    values = zeros["cells"][0]["counters"]["values"]["instructions:k"]
+    zeros["cells"][0]["counters"]["values"]["instructions:k"] = [0.0] * len(values)
+    status, doc, err = compare_json(os.path.join(WORK, "base.json"), write("zeros.json", zeros))
+    names = [c["metric"] for c in (doc or {}).get("comparisons", [])]
+    ok(status == 1 and names == ["time"], "a counter whose candidate median is 0 is left out, not a crash",
+       f"status {status}: {err} {names}")
 
 
 def test_skipped_cells_are_listed_not_compared():
