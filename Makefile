@@ -82,7 +82,7 @@ $(BUILD)/helpers/%: bench/helpers/%.c
 
 $(BUILD)/tests/t_unit_%: tests/unit_%.c $(HARNESS_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) -Itests $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(CPPFLAGS) -Itests $(CFLAGS) $(LDFLAGS) -o $@ $(filter %.c %.o,$^) $(LDLIBS)
 
 deps:
 	@sh src/deps.sh bench
@@ -114,7 +114,9 @@ targets: all
 static:
 	$(MAKE) STATIC=1 BUILD=build-static all
 
+# The arm64 build too (build-arm64/), so the tests can run it under qemu-user.
 check test: deps-check all $(UNIT_TESTS)
+	@$(if $(filter x86_64,$(ARCH)),$(MAKE) -s ARCH=arm64 all,true)
 	@bash tests/run.sh $(T)
 
 install: all
