@@ -197,13 +197,19 @@ def _refuse_duplicates(path, cells):
 
 
 def runs_in(path):
-    """The results files of a directory (every *.json), loaded; BadInput if none."""
+    """The results files of a directory (every *.json), loaded; BadInput if none.
+    A link to a file already listed (make bench's results/latest.json) counts once."""
     if not os.path.isdir(path):
         raise BadInput(f"{path}: no such directory")
-    names = sorted(n for n in os.listdir(path) if n.endswith(".json"))
-    if not names:
+    files, seen = [], set()
+    for name in sorted(n for n in os.listdir(path) if n.endswith(".json")):
+        full = os.path.join(path, name)
+        if os.path.realpath(full) not in seen:
+            seen.add(os.path.realpath(full))
+            files.append(full)
+    if not files:
         raise BadInput(f"{path}: holds no results files (*.json)")
-    return [load_run(os.path.join(path, n)) for n in names]
+    return [load_run(f) for f in files]
 
 
 def natural_key(text):

@@ -187,6 +187,8 @@ def test_latest_run():
         synth.write_json(os.path.join(directory, name),
                          synth.synthetic_run([cell("vdso.a", "none", 50.0)], seed=1, date=date))
     ok(msbresults.latest_run_path(directory).endswith("a.json"), "the newest run is chosen by date, not name")
+    os.symlink("a.json", os.path.join(directory, "latest.json"))
+    ok(len(msbresults.runs_in(directory)) == 3, "a link such as results/latest.json counts once in a history")
     empty = os.path.join(WORK, "empty")
     os.makedirs(empty)
     try:
