@@ -154,15 +154,17 @@ def compare_series(base, cand, settings, seed, base_rounds, cand_rounds, paired)
     """Ratio of medians, its CI, the Mann-Whitney p and the number of independent units
     (rounds) behind them, for two sample lists taken in rounds.
 
-    The CI comes from a two-stage bootstrap (rounds, then samples within them), widened
-    for the few rounds a run has; the p compares the per-round medians, one value per
-    process, because samples of one process are not independent of each other."""
+    The ratio is that of the medians of round medians; its CI comes from a bootstrap of
+    rounds, widened for the few rounds a run has; the p compares the per-round medians:
+    one value per process, because samples of one process are not independent of each
+    other."""
     base_by_round = msbstats.group_by_round(base, base_rounds)
     cand_by_round = msbstats.group_by_round(cand, cand_rounds)
     paired = paired and bool(set(base_by_round) & set(cand_by_round))
     units = (len(set(base_by_round) & set(cand_by_round)) if paired
              else min(len(base_by_round), len(cand_by_round)))
-    ratio = msbstats.median(cand) / msbstats.median(base)
+    ratio = (msbstats.median_of_round_medians(cand_by_round)
+             / msbstats.median_of_round_medians(base_by_round))
     raw = msbstats.bootstrap_rounds_ratio_replicates(base_by_round, cand_by_round, seed,
                                                      settings.iterations, paired)
     replicates = msbstats.widen_replicates(

@@ -44,13 +44,15 @@ def keyentry(verdict, point_type=7):
             f"title '{verdict}'")
 
 
-def median_ci(samples, settings, *key):
-    """Median with a bootstrap percentile CI (seeded from the cell, so reproducible)."""
-    replicates = msbstats.bootstrap_median_replicates(
-        samples, msbcompare.cell_seed(settings, "median", *key),
+def median_ci(cell, settings, *key):
+    """Median of round medians with a bootstrap percentile CI over rounds (seeded from the
+    cell, so reproducible): rounds are the independent units, as in compare."""
+    by_round = msbstats.group_by_round(cell.samples, cell.rounds)
+    replicates = msbstats.bootstrap_rounds_median_replicates(
+        by_round, msbcompare.cell_seed(settings, "median", *key),
         min(settings.iterations, MEDIAN_CI_ITERATIONS))
     low, high = msbstats.percentile_interval(replicates, settings.confidence)
-    return msbstats.median(samples), low, high
+    return msbstats.median_of_round_medians(by_round), low, high
 
 
 def short_label(benchmark, params, family=None):
@@ -74,8 +76,8 @@ def bars_figure(out_dir, family, section, pairs, settings):
     rows = []
     for base, cand in pairs:
         label = short_label(base.benchmark, base.params, family)
-        rows.append([label, *median_ci(base.samples, settings, base.describe(), base_name),
-                     *median_ci(cand.samples, settings, cand.describe(), cand_name)])
+        rows.append([label, *median_ci(base, settings, base.describe(), base_name),
+                     *median_ci(cand, settings, cand.describe(), cand_name)])
     name = "bars-" + slug(f"{family}-{base_name}-{cand_name}")
     msbgnuplot.write_data(data_path(out_dir, name),
                           [(["cell", base_name, "low", "high", cand_name, "low", "high"], rows)])
@@ -235,7 +237,7 @@ def scaling_figure(out_dir, key, by_series, settings):
     benchmark, param, others = key
     blocks = []
     for series, cells in by_series.items():
-        rows = [[c.params[param], *median_ci(c.samples, settings, c.describe(), series)]
+        rows = [[c.params[param], *median_ci(c, settings, c.describe(), series)]
                 for c in sorted(cells, key=lambda c: c.params[param])]
         blocks.append(([series], rows))
     name = "scaling-" + slug(f"{benchmark}-{param}-{others}")
@@ -281,7 +283,7 @@ def history_figure(out_dir, group, runs, cells, verdicts, baseline, settings):
             if cell is None:
                 continue
             marked = verdicts.get((seal, run.path)) == REGRESSION
-            rows.append([index, run.label, *median_ci(cell.samples, settings, cell.describe(), run.path),
+            rows.append([index, run.label, *median_ci(cell, settings, cell.describe(), run.path),
                          1 if marked else 0])
         blocks.append(([seal, "run", "median", "low", "high", "regression"], rows))
     name = "history-" + slug(f"{benchmark}-{params}")

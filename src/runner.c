@@ -80,7 +80,7 @@ static const char run_usage[] =
 	"  --filter PATTERN     benchmarks whose name contains PATTERN, or matches it as a glob\n"
 	"                       (*?[]); comma-separated alternatives (default: all)\n"
 	"  --seal MODES         comma-separated seal modes: none, sysmap, all (default none,sysmap)\n"
-	"  --repetitions N      rounds; each round runs every cell once (default 5, quick 3)\n"
+	"  --repetitions N      rounds; each round runs every cell once (default 15, quick 3)\n"
 	"  --min-time SECONDS   measured time per cell over all rounds (default 0.5, quick 0.06)\n"
 	"  --quick              fewer rounds, less time, smaller parameter sweeps\n"
 	"  --cpu N|none         pin cells to CPU N (default: the last CPU this process may use)\n"
@@ -226,7 +226,7 @@ static void parse_run_options(int argc, char **argv, struct run_options *o)
 	}
 	if (optind < argc)
 		usage_error("unexpected argument '%s'", argv[optind]);
-	o->repetitions = rep > 0 ? rep : o->quick ? 3 : 5;
+	o->repetitions = rep > 0 ? rep : o->quick ? 3 : 15;
 	o->min_time_s = min_time > 0 ? min_time : o->quick ? 0.06 : 0.5;
 	o->seed = seed >= 0 ? (uint64_t)seed : (now_ns() ^ ((uint64_t)getpid() << 32)) & LONG_MAX;
 }
