@@ -106,7 +106,7 @@ plots:
 	$(PYTHON) plots/plot.py $(or $(RESULTS),results/latest.json)
 
 validate: all
-	$(PYTHON) plots/validate.py
+	$(PYTHON) plots/validate.py $(VALIDATE_ARGS)
 
 targets: all
 	$(PYTHON) bench/targets.py
