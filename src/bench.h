@@ -24,6 +24,7 @@ struct bench;
 struct bench_ctx {
 	const struct bench *bench;
 	long param[BENCH_MAX_PARAMS];	/* values, in the order the descriptor's params names them */
+	char param_name[BENCH_MAX_PARAMS][32];	/* their names, filled once when the cell starts */
 	enum seal_mode seal;
 	const char *self_exe;		/* absolute path of the msealbench binary */
 	const char *helper_dir;		/* directory of the project's helper programs */
@@ -65,8 +66,12 @@ struct bench {
 /* Record why a call failed: "what: strerror (ENAME)"; returns -1 for "return bench_fail(...)". */
 __attribute__((format(printf, 3, 4))) int bench_fail(struct bench_ctx *ctx, int err, const char *fmt, ...);
 
-/* Value of the named parameter of this cell (the descriptor must declare it). */
+/* Value of the named parameter of this cell (the descriptor must declare it). Cheap: no
+ * parsing, no allocation, so op() may call it. */
 long bench_param(const struct bench_ctx *ctx, const char *name);
+
+/* Fill ctx->param_name from the descriptor's declaration (the cell does this once). */
+void bench_ctx_name_params(struct bench_ctx *ctx);
 
 /* Keep the compiler from removing a computation whose result is unused. */
 #define bench_keep(x) __asm__ volatile("" : : "g"(x) : "memory")

@@ -342,6 +342,7 @@ int cell_main(int argc, char **argv, const char *self_exe)
 	pin_cpu(c.cpu);
 	ctx.bench = c.bench;
 	memcpy(ctx.param, c.param, sizeof(ctx.param));
+	bench_ctx_name_params(&ctx);
 	ctx.seal = c.seal;
 	ctx.self_exe = self_exe;
 	ctx.helper_dir = c.helper_dir;

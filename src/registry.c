@@ -66,18 +66,22 @@ int bench_fail(struct bench_ctx *ctx, int err, const char *fmt, ...)
 
 long bench_param(const struct bench_ctx *ctx, const char *name)
 {
+	for (int i = 0; i < BENCH_MAX_PARAMS; i++)
+		if (strcmp(ctx->param_name[i], name) == 0)
+			return ctx->param[i];
+	return 0;
+}
+
+void bench_ctx_name_params(struct bench_ctx *ctx)
+{
 	struct param_sweep s;
 	char err[128];
-	long value = 0;
 
-	/* Descriptors are static: parse the declaration to find the parameter's position. */
 	if (param_sweep_parse(ctx->bench->params, &s, err, sizeof(err)) < 0)
 		die(1, "benchmark %s: bad params: %s", ctx->bench->name, err);
 	for (int i = 0; i < s.nparams; i++)
-		if (strcmp(s.name[i], name) == 0)
-			value = ctx->param[i];
+		str_copy(ctx->param_name[i], sizeof(ctx->param_name[i]), s.name[i]);
 	param_sweep_free(&s);
-	return value;
 }
 
 static int parse_one_param(char *item, struct param_sweep *s, char *err, size_t errlen)
