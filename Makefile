@@ -27,7 +27,8 @@ endif
 GIT_REVISION := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)$(shell git diff --quiet HEAD 2>/dev/null || echo -dirty)
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wformat=2 -Wno-format-nonliteral
 CFLAGS ?= -O2 -g
-CFLAGS += -std=gnu11 $(WARN) -MMD -MP
+# override: a CFLAGS given on the command line (CFLAGS="-O0 -Werror") keeps the warnings.
+override CFLAGS += -std=gnu11 $(WARN) -MMD -MP
 CPPFLAGS += -Isrc -Ibench -Iarch/$(ARCH) -DMSB_GIT_REVISION='"$(GIT_REVISION)"'
 LDLIBS += -lm
 # libpfm4 names PMU-specific events (src/pmu_names.c). Native builds use it when its header is

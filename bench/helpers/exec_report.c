@@ -59,11 +59,13 @@ static int is_system_mapping(const char *line, const char *eol)
 	return 0;
 }
 
+/* What the finding saw: written so the unsealed mode's parsing cannot be optimised away. */
+volatile unsigned long found_bytes;
+
 /* Finds the system mappings; seals them when seal is set. */
 static int find_system_mappings(int seal)
 {
 	const char *p = read_proc("/proc/self/maps");
-	static volatile unsigned long found_bytes;	/* keeps the unsealed mode's parsing */
 
 	if (!p)
 		return 6;
