@@ -57,11 +57,6 @@ def percentile(values, pct):
     return ordered[below] * (1.0 - weight) + ordered[above] * weight
 
 
-def median_absolute_deviation(values):
-    centre = median(values)
-    return median([abs(v - centre) for v in values])
-
-
 def outlier_flags(values, cutoff=MAD_Z_CUTOFF):
     """One boolean per value: True where its modified z-score exceeds cutoff.
 
@@ -124,21 +119,6 @@ def percentile_interval(replicates, confidence):
 
 def _ratio(numerator, denominator):
     return numerator / denominator if denominator else float("inf")
-
-
-def bootstrap_median_replicates(values, seed, iterations):
-    rng = random.Random(seed)
-    n = len(values)
-    return [median(rng.choices(values, k=n)) for _ in range(iterations)]
-
-
-def bootstrap_ratio_replicates(base, cand, seed, iterations):
-    """Replicates of median(cand) / median(base), the two samples resampled independently
-    (for samples that are independent of each other)."""
-    rng = random.Random(seed)
-    nb, nc = len(base), len(cand)
-    return [_ratio(median(rng.choices(cand, k=nc)), median(rng.choices(base, k=nb)))
-            for _ in range(iterations)]
 
 
 def bootstrap_rounds_ratio_replicates(base_by_round, cand_by_round, seed, iterations, paired):

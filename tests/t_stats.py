@@ -83,13 +83,22 @@ def test_mann_whitney_derived():
     ok(msbstats.average_ranks([5, 1, 5, 3]) == [3.5, 1.0, 3.5, 2.0], "tied values share the mean rank")
 
 
+def naive_sample_bootstrap(base, cand, seed, iterations):
+    """The control: median(cand) / median(base) with every sample resampled as if the samples
+    were independent, which samples of one process are not."""
+    rng = random.Random(seed)
+    return [msbstats.median(rng.choices(cand, k=len(cand))) / msbstats.median(rng.choices(base, k=len(base)))
+            for _ in range(iterations)]
+
+
 def test_bootstrap():
     rng = random.Random(7)
-    base = [100 * math.exp(rng.gauss(0, 0.05)) for _ in range(200)]
-    cand = [105 * math.exp(rng.gauss(0, 0.05)) for _ in range(200)]
-    first = msbstats.bootstrap_ratio_replicates(base, cand, seed=42, iterations=500)
-    again = msbstats.bootstrap_ratio_replicates(base, cand, seed=42, iterations=500)
-    other = msbstats.bootstrap_ratio_replicates(base, cand, seed=43, iterations=500)
+    base = by_round(rng, 15, 20, 100.0, 0.01, 0.05)
+    cand = by_round(rng, 15, 20, 105.0, 0.01, 0.05)
+
+    def replicates(seed):
+        return msbstats.bootstrap_rounds_ratio_replicates(base, cand, seed, 500, paired=True)
+    first, again, other = replicates(42), replicates(42), replicates(43)
     ok(first == again, "bootstrap with the same seed repeats exactly")
     ok(first != other, "bootstrap with another seed differs")
     low, high = msbstats.percentile_interval(first, 0.95)
@@ -108,8 +117,7 @@ def by_round(rng, rounds, per_round, centre, process_sd, sample_sd, shared=None)
 
 
 def interval(base, cand, paired, seed=1, iterations=300):
-    ratio = msbstats.median([v for g in cand.values() for v in g]) / \
-        msbstats.median([v for g in base.values() for v in g])
+    ratio = msbstats.median_of_round_medians(cand) / msbstats.median_of_round_medians(base)
     raw = msbstats.bootstrap_rounds_ratio_replicates(base, cand, seed, iterations, paired)
     units = len(base)
     widened = msbstats.widen_replicates(raw, ratio, msbstats.few_units_widening(units, 0.95))
@@ -130,7 +138,7 @@ def test_rounds_bootstrap_is_calibrated():
         flat_base = [v for g in base.values() for v in g]
         flat_cand = [v for g in cand.values() for v in g]
         naive = msbstats.percentile_interval(
-            msbstats.bootstrap_ratio_replicates(flat_base, flat_cand, trial, 300), 0.95)
+            naive_sample_bootstrap(flat_base, flat_cand, trial, 300), 0.95)
         naive_misses += not (naive[0] <= 1.0 <= naive[1])
     ok(misses <= 0.12 * trials, "A/A with per-process noise: round bootstrap CI misses 1 rarely",
        f"{misses} of {trials}")
