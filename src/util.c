@@ -79,13 +79,6 @@ void dvec_push(struct dvec *d, double x)
 	d->v[d->n++] = x;
 }
 
-void dvec_free(struct dvec *d)
-{
-	free(d->v);
-	d->v = NULL;
-	d->n = d->cap = 0;
-}
-
 bool read_text_file(const char *path, char *buf, size_t len)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);

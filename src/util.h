@@ -26,7 +26,6 @@ struct dvec {
 	size_t n, cap;
 };
 void dvec_push(struct dvec *d, double x);
-void dvec_free(struct dvec *d);
 
 /* Read a whole small file (procfs, sysfs) into buf, NUL-terminated, trailing newline removed.
  * Returns false (errno set) when it cannot be read. */
