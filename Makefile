@@ -33,9 +33,11 @@ CPPFLAGS += -Isrc -Ibench -Iarch/$(ARCH) -DMSB_GIT_REVISION='"$(GIT_REVISION)"'
 LDLIBS += -lm
 # libpfm4 names PMU-specific events (src/pmu_names.c). Native builds use it when its header is
 # installed; cross builds go without (no arm64 libpfm4 here) and keep the builtin generic names.
-# LIBPFM=0 forces a build without it.
+# LIBPFM=0 forces a build without it. This is decided when make reads this file, so the targets
+# that install packages first (bench, check) build in a second make that reads it again.
+PFM_HEADER ?= /usr/include/perfmon/pfmlib_perf_event.h
 ifeq ($(ARCH),$(if $(filter aarch64 arm64,$(HOST_ARCH)),arm64,x86_64))
-  LIBPFM ?= $(if $(wildcard /usr/include/perfmon/pfmlib_perf_event.h),1,0)
+  LIBPFM ?= $(if $(wildcard $(PFM_HEADER)),1,0)
 endif
 ifeq ($(LIBPFM),1)
   CPPFLAGS += -DMSB_HAVE_LIBPFM
@@ -53,7 +55,7 @@ HELPERS := $(HELPER_SRC:bench/helpers/%.c=$(BUILD)/helpers/%)
 UNIT_SRC := $(wildcard tests/unit_*.c)
 UNIT_TESTS := $(UNIT_SRC:tests/unit_%.c=$(BUILD)/tests/t_unit_%)
 
-.PHONY: all deps deps-check bench check test install uninstall clean compare plots validate targets static help
+.PHONY: all build deps deps-check bench check test install uninstall clean compare plots validate targets static help
 all: $(BUILD)/msealbench $(HELPERS)
 
 help:
@@ -68,16 +70,26 @@ help:
 	@echo "make static     static build into build-static/ (what msealbench vm boots on x86-64)"
 	@echo "make install [PREFIX=/usr/local] [DESTDIR=]"
 
-$(BUILD)/msealbench: $(BUILD)/src/main.o $(HARNESS_OBJ)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+$(BUILD)/msealbench: $(BUILD)/src/main.o $(HARNESS_OBJ) $(BUILD)/build-flags
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LDLIBS)
 
-$(BUILD)/%.o: %.c
+# The flags every object is built with, in a file that changes only when they do: installing
+# libpfm4 (or a new CFLAGS) after a build rebuilds what it changes instead of linking stale objects.
+BUILD_FLAGS := $(CC) $(filter-out -DMSB_GIT_REVISION=%,$(CPPFLAGS)) $(CFLAGS) $(LDFLAGS) $(LDLIBS)
+ifneq ($(strip $(BUILD_FLAGS)),$(strip $(file <$(BUILD)/build-flags)))
+$(BUILD)/build-flags: FORCE
+endif
+$(BUILD)/build-flags:
+	@:$(shell mkdir -p $(@D))$(file >$@,$(BUILD_FLAGS))
+FORCE:
+
+$(BUILD)/%.o: %.c $(BUILD)/build-flags
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
 # Helpers that benchmarks exec: static, so exec cost does not depend on the dynamic loader
 # unless a helper's name says it is dynamic.
-$(BUILD)/helpers/%: bench/helpers/%.c
+$(BUILD)/helpers/%: bench/helpers/%.c $(BUILD)/build-flags
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(if $(findstring dynamic,$*),,-static) -o $@ $< $(LDLIBS)
 
@@ -85,14 +97,19 @@ $(BUILD)/tests/t_unit_%: tests/unit_%.c $(HARNESS_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -Itests $(CFLAGS) $(LDFLAGS) -o $@ $(filter %.c %.o,$^) $(LDLIBS)
 
+DEPS_SH ?= sh src/deps.sh
 deps:
-	@sh src/deps.sh bench
+	@$(DEPS_SH) bench
 
 deps-check:
-	@sh src/deps.sh check
+	@$(DEPS_SH) check
+
+# Install what is missing, then build in a new make: it sees what deps installed (libpfm4).
+build: deps
+	@$(MAKE) --no-print-directory all
 
 BENCH_OUT := results/$(shell hostname)-$(shell uname -r)-$(shell date -u +%Y%m%dT%H%M%SZ).json
-bench: deps all
+bench: build
 	./$(BUILD)/msealbench run --out $(BENCH_OUT) $(BENCH_ARGS)
 	ln -sf $(notdir $(BENCH_OUT)) results/latest.json
 	@# compare exits 1 when it finds a regression: a finding to read, not a failure of the run.
@@ -117,7 +134,8 @@ static:
 	$(MAKE) STATIC=1 BUILD=build-static all
 
 # The arm64 build too (build-arm64/), so the tests can run it under qemu-user.
-check test: deps-check all $(UNIT_TESTS)
+check test: deps-check
+	@$(MAKE) --no-print-directory all $(UNIT_TESTS)
 	@$(if $(filter x86_64,$(ARCH)),$(MAKE) -s ARCH=arm64 all,true)
 	@bash tests/run.sh $(T)
 

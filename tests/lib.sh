@@ -14,4 +14,9 @@ expect_status() {
   if [ "$got" -eq "$want" ]; then ok "$d"; else notok "$d: exit $got, expected $want"; fi
 }
 tmpdir() { mktemp -d "${TMPDIR:-/tmp}/msealbench-t.XXXXXX"; }
+# reachable_copy FILE DIR: copies FILE into DIR (made readable by all) and prints the copy's path,
+# for tests that switch to an unprivileged user while the checkout may sit in a 0700 directory.
+reachable_copy() {
+  chmod 755 "$2" && cp "$1" "$2/" && chmod a+rx "$2/$(basename "$1")" && echo "$2/$(basename "$1")"
+}
 done_testing() { [ "$_failures" -eq 0 ]; }

@@ -27,10 +27,34 @@ fi
 "$root/bin/msealbench" run --quick --filter harness.empty --seal none --out "$t/inst.json" --quiet \
   && ok "the installed binary runs a cell" || notok "the installed binary cannot run a cell"
 
+# A fresh machine: libpfm4's header appears only when make deps has run. `make build` (what bench
+# and check use) must build with it; and a build dir made without it must be rebuilt with it.
+pfm=/usr/include/perfmon/pfmlib_perf_event.h
+if [ -f "$pfm" ]; then
+  mkdir -p "$t/pfm"
+  printf 'ln -sf %s %s/pfm/pfmlib_perf_event.h\n' "$pfm" "$t" >"$t/fake-deps.sh"
+  make -s -C "$top" BUILD="$t/build-deps" PFM_HEADER="$t/pfm/pfmlib_perf_event.h" \
+    DEPS_SH="sh $t/fake-deps.sh" build >"$t/deps-build.log" 2>&1
+  naming=$("$t/build-deps/msealbench" events 2>&1 | grep -m1 '^event naming')
+  case "$naming" in
+    *"event naming: libpfm4"*) ok "make build uses libpfm4 that make deps installed in the same make" ;;
+    *) notok "make build after deps installed libpfm4: $naming $(tail -3 "$t/deps-build.log")" ;;
+  esac
+  rm -f "$t/pfm/pfmlib_perf_event.h"
+  make -s -C "$top" BUILD="$t/build-deps" PFM_HEADER="$t/pfm/pfmlib_perf_event.h" all >"$t/deps-build.log" 2>&1
+  naming=$("$t/build-deps/msealbench" events 2>&1 | grep -m1 '^event naming')
+  case "$naming" in
+    *"built without libpfm4"*) ok "a build dir rebuilds when libpfm4 goes away (flags recorded)" ;;
+    *) notok "rebuild without libpfm4 kept stale objects: $naming" ;;
+  esac
+else
+  skip "make build picks up libpfm4 installed by make deps" "no libpfm4 header at $pfm"
+fi
+
 # make deps as a user who cannot install: exact command, non-zero exit.
 if command -v setpriv >/dev/null && [ "$(id -u)" -eq 0 ]; then
   out=$(MSB_DEPS_EXTRA="msb-no-such-command:msb-example-package" \
-        setpriv --reuid 65534 --regid 65534 --clear-groups sh "$top/src/deps.sh" bench 2>&1); rc=$?
+        setpriv --reuid 65534 --regid 65534 --clear-groups sh "$(reachable_copy "$top/src/deps.sh" "$t")" bench 2>&1); rc=$?
   if [ "$rc" -ne 0 ] && echo "$out" | grep -q "apt-get install -y --no-install-recommends msb-example-package"; then
     ok "deps.sh as non-root prints the exact install command and fails"
   else

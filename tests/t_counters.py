@@ -11,17 +11,19 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from taplib import MSEALBENCH, ok, skip, done  # noqa: E402
+from taplib import MSEALBENCH, ok, skip, done, reachable_copy  # noqa: E402
 
 TMP = tempfile.mkdtemp(prefix="msealbench-counters.")
 os.chmod(TMP, 0o1777)  # nobody writes its results here too
+NOBODY_MSEALBENCH = reachable_copy(MSEALBENCH, TMP)
 PARANOID = open("/proc/sys/kernel/perf_event_paranoid").read().strip()
 
 
 def run(args, user=None, env=None, timeout=600):
     cmd = [MSEALBENCH] + args
     if user is not None:
-        cmd = ["setpriv", f"--reuid={user}", f"--regid={user}", "--clear-groups"] + cmd
+        cmd = ["setpriv", f"--reuid={user}", f"--regid={user}", "--clear-groups",
+               NOBODY_MSEALBENCH] + args
     return subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=timeout)
 
 

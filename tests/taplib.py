@@ -1,10 +1,21 @@
 """TAP helpers for python tests: ok/notok/skip lines that tests/run.sh counts."""
 import os
+import shutil
 import sys
 
 TOP = os.environ.get("MSEALBENCH_TOP", os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 MSEALBENCH = os.environ.get("MSEALBENCH", os.path.join(TOP, "build", "msealbench"))
 _failures = 0
+
+
+def reachable_copy(path, directory):
+    """A copy of `path` in `directory` that any user can read and run: tests that switch to an
+    unprivileged user must work from a checkout in a 0700 directory too."""
+    os.chmod(directory, os.stat(directory).st_mode | 0o755)
+    copy = os.path.join(directory, os.path.basename(path))
+    shutil.copy(path, copy)
+    os.chmod(copy, 0o755)
+    return copy
 
 
 def ok(cond, what, detail=""):
