@@ -624,7 +624,7 @@ static int finish(struct run *run)
 		return 130;
 	}
 	if (!run->opt.quiet)
-		fprintf(stderr, "results: %s\n", run->out_path);
+		fprintf(stderr, "results: %s\n", strcmp(run->out_path, "-") == 0 ? "standard output" : run->out_path);
 	if (failed)
 		fprintf(stderr, "%s: %d cell(s) failed; their reasons are in the table and the results\n",
 			msb_prog, failed);
