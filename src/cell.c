@@ -62,8 +62,15 @@ void cell_argv_free(char **argv)
 	free(argv);
 }
 
+/* Bounds of what the runner passes: anything past them is not from `msealbench run`. */
+#define CELL_MAX_PARAM (1L << 40)	/* as param_sweep_parse() */
+#define CELL_MAX_BATCH (1L << 32)	/* calibrate()'s limit */
+#define CELL_MAX_SAMPLES 1000000L
+
 static void cell_config_parse(int argc, char **argv, struct cell_config *c)
 {
+	long batch = 0, samples[2] = { 5, CELL_MAX_SAMPLES };
+
 	memset(c, 0, sizeof(*c));
 	c->cpu = -1;
 	for (int i = 1; i < argc; i++) {
@@ -77,23 +84,23 @@ static void cell_config_parse(int argc, char **argv, struct cell_config *c)
 		if (strcmp(argv[i], "bench") == 0)
 			good = (c->bench = bench_find(v)) != NULL;
 		else if (strcmp(argv[i], "params") == 0)
-			good = sscanf(v, "%ld,%ld,%ld", &c->param[0], &c->param[1], &c->param[2]) == 3;
+			good = parse_long_list(v, BENCH_MAX_PARAMS, 0, CELL_MAX_PARAM, c->param);
 		else if (strcmp(argv[i], "seal") == 0)
 			good = seal_mode_parse(v, &c->seal);
 		else if (strcmp(argv[i], "batch") == 0)
-			good = sscanf(v, "%lu", &c->batch) == 1;
+			good = parse_long(v, 0, CELL_MAX_BATCH, &batch);
 		else if (strcmp(argv[i], "time") == 0)
-			good = parse_double(v, 0, 1e6, &c->time_s);
+			good = parse_double(v, 0, 86400, &c->time_s);
 		else if (strcmp(argv[i], "samples") == 0)
-			good = sscanf(v, "%ld,%ld", &c->min_samples, &c->max_samples) == 2;
+			good = parse_long_list(v, 2, 1, CELL_MAX_SAMPLES, samples) && samples[0] <= samples[1];
 		else if (strcmp(argv[i], "target") == 0)
-			good = parse_double(v, 1, 1e12, &c->sample_target_ns);
+			good = parse_double(v, 1, 1e10, &c->sample_target_ns);
 		else if (strcmp(argv[i], "events") == 0)
 			c->events = v;
 		else if (strcmp(argv[i], "inject") == 0)
 			good = parse_double(v, 0, 100, &c->inject);
 		else if (strcmp(argv[i], "cpu") == 0)
-			good = parse_long(v, -1, 1 << 20, &c->cpu);
+			good = parse_long(v, -1, CPU_SETSIZE - 1, &c->cpu);
 		else if (strcmp(argv[i], "helpers") == 0)
 			c->helper_dir = v;
 		else
@@ -103,6 +110,9 @@ static void cell_config_parse(int argc, char **argv, struct cell_config *c)
 	}
 	if (!c->bench)
 		die(2, "__cell: no bench= given");
+	c->batch = (uint64_t)batch;
+	c->min_samples = samples[0];
+	c->max_samples = samples[1];
 }
 
 /* What one measured run collects before it is reported. */

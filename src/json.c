@@ -1,7 +1,10 @@
 #include "json.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "util.h"
 
 void json_init(struct json *j, FILE *f)
 {
@@ -12,22 +15,40 @@ void json_init(struct json *j, FILE *f)
 
 void json_write_escaped(FILE *f, const char *s)
 {
+	size_t n;
+
 	fputc('"', f);
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		switch (*p) {
-		case '"': fputs("\\\"", f); break;
-		case '\\': fputs("\\\\", f); break;
-		case '\n': fputs("\\n", f); break;
-		case '\r': fputs("\\r", f); break;
-		case '\t': fputs("\\t", f); break;
-		default:
-			if (*p < 0x20 || *p == 0x7f)
-				fprintf(f, "\\u%04x", *p);
-			else
-				fputc(*p, f);
+	for (const char *p = s; *p; p += n) {
+		unsigned char c = (unsigned char)*p, next = (unsigned char)p[1];
+
+		n = utf8_sequence_length(p);
+		if (n == 0) {
+			fputs("\\ufffd", f);	/* not UTF-8: the replacement character, byte by byte */
+			n = 1;
+		} else if (c == '"' || c == '\\') {
+			fprintf(f, "\\%c", c);
+		} else if (c == '\n') {
+			fputs("\\n", f);
+		} else if (c == '\r') {
+			fputs("\\r", f);
+		} else if (c == '\t') {
+			fputs("\\t", f);
+		} else if (c < 0x20 || c == 0x7f) {
+			fprintf(f, "\\u%04x", c);
+		} else if (c == 0xc2 && next < 0xa0) {
+			fprintf(f, "\\u%04x", next);	/* C1 controls U+0080..U+009F */
+		} else {
+			fwrite(p, 1, n, f);
 		}
 	}
 	fputc('"', f);
+}
+
+/* A writer used out of order is a bug in msealbench: stop rather than write broken JSON. */
+__attribute__((noreturn)) static void json_misuse(const char *what)
+{
+	fprintf(stderr, "msealbench: internal error in the JSON writer: %s\n", what);
+	abort();
 }
 
 static void indent(struct json *j)
@@ -53,10 +74,17 @@ static void json_key(struct json *j, const char *key)
 	}
 }
 
+static void pop(struct json *j, bool array)
+{
+	if (j->depth == 0 || j->in_array[j->depth] != array)
+		json_misuse(array ? "array end without its begin" : "object end without its begin");
+	j->depth--;
+}
+
 static void push(struct json *j, bool array)
 {
 	if (j->depth + 1 >= JSON_MAX_DEPTH)
-		return;
+		json_misuse("nested deeper than JSON_MAX_DEPTH");
 	j->depth++;
 	j->first[j->depth] = true;
 	j->in_array[j->depth] = array;
@@ -75,7 +103,7 @@ void json_object_end(struct json *j)
 {
 	bool empty = j->first[j->depth];
 
-	j->depth--;
+	pop(j, false);
 	if (!empty)
 		indent(j);
 	fputc('}', j->f);
@@ -92,7 +120,7 @@ void json_array_begin(struct json *j, const char *key)
 
 void json_array_end(struct json *j)
 {
-	j->depth--;
+	pop(j, true);
 	fputc(']', j->f);
 }
 

@@ -1,6 +1,7 @@
 /* msealbench: command dispatch, one function per command (perf bench style). */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,9 +41,14 @@ static int env_main(int argc, char **argv, const char *self_exe)
 
 static int version_main(int argc, char **argv, const char *self_exe)
 {
-	(void)argc;
-	(void)argv;
 	(void)self_exe;
+	msb_prog = "msealbench version";
+	if (argc > 1 && strcmp(argv[1], "--help") == 0) {
+		puts("usage: msealbench version\nPrints the version.");
+		return 0;
+	}
+	if (argc > 1)
+		die(2, "unexpected argument '%s' (try 'msealbench help')", argv[1]);
 	printf("msealbench %s\n", MSB_VERSION);
 	return 0;
 }
@@ -72,17 +78,35 @@ static const struct command commands[] = {
 	{ "__seccomp-nomseal", NULL, NULL },
 };
 
+static const struct command *find_command(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+		if (commands[i].fn && strcmp(commands[i].name, name) == 0)
+			return &commands[i];
+	return NULL;
+}
+
+/* `help` lists the commands; `help COMMAND` is `COMMAND --help`. */
 static int help_main(int argc, char **argv, const char *self_exe)
 {
-	(void)argc;
-	(void)argv;
-	(void)self_exe;
+	const struct command *c = argc > 1 ? find_command(argv[1]) : NULL;
+
+	msb_prog = "msealbench help";
+	if (argc > 2)
+		die(2, "unexpected argument '%s' (try 'msealbench help')", argv[2]);
+	if (argc > 1 && !c && strcmp(argv[1], "--help") != 0)
+		die(2, "unknown command '%s' (try 'msealbench help')", argv[1]);
+	if (c && c->fn != help_main) {
+		char *args[] = { argv[1], "--help", NULL };
+
+		return c->fn(2, args, self_exe);
+	}
 	printf("usage: msealbench COMMAND [options]\n"
 	       "Benchmarks what memory sealing (mseal(2), CONFIG_MSEAL_SYSTEM_MAPPINGS) costs.\n\n");
 	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
 		if (commands[i].summary)
 			printf("  %-9s %s\n", commands[i].name, commands[i].summary);
-	printf("\n'msealbench COMMAND --help' tells more. Start with: make bench\n");
+	printf("\n'msealbench COMMAND --help' or 'msealbench help COMMAND' tells more. Start with: make bench\n");
 	return 0;
 }
 
@@ -99,11 +123,22 @@ static void find_self_exe(char *buf, size_t len, const char *argv0)
 		die(1, "cannot find my own path (/proc/self/exe: %s); is /proc mounted?", errno_text(errno));
 }
 
+/* A closed standard descriptor would be reused by the next pipe, which dup2() onto it then
+ * leaves close-on-exec: hold 0, 1 and 2 open on /dev/null when they are closed. */
+static void keep_standard_fds_open(void)
+{
+	for (int fd = 0; fd <= 2; fd++)
+		if (fcntl(fd, F_GETFD) < 0 && errno == EBADF && open("/dev/null", O_RDWR) != fd)
+			die(1, "cannot open /dev/null for the closed descriptor %d: %s", fd, errno_text(errno));
+}
+
 int main(int argc, char **argv)
 {
 	static char self_exe[PATH_MAX];
 	const char *name = argc > 1 ? argv[1] : "help";
 
+	keep_standard_fds_open();
+	atexit(check_stdout_at_exit);
 	find_self_exe(self_exe, sizeof(self_exe), argv[0]);
 	if (strcmp(name, "__cell") == 0)
 		return cell_main(argc - 1, argv + 1, self_exe);
@@ -119,8 +154,7 @@ int main(int argc, char **argv)
 		name = "help";
 	if (strcmp(name, "--version") == 0)
 		name = "version";
-	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
-		if (commands[i].fn && strcmp(commands[i].name, name) == 0)
-			return commands[i].fn(argc > 1 ? argc - 1 : argc, argc > 1 ? argv + 1 : argv, self_exe);
+	if (find_command(name))
+		return find_command(name)->fn(argc > 1 ? argc - 1 : argc, argc > 1 ? argv + 1 : argv, self_exe);
 	die(2, "unknown command '%s' (try 'msealbench help')", name);
 }

@@ -1,6 +1,8 @@
 /* The run as a schema-v1 JSON file (results/README.md), and as a table for people. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -171,7 +173,7 @@ static void write_cell(struct json *j, const struct run *run, const struct cell 
 	json_object_end(j);
 }
 
-static int write_stream(FILE *f, const struct run *run, bool partial)
+static int write_json(FILE *f, const struct run *run, bool partial)
 {
 	struct json j;
 
@@ -189,27 +191,158 @@ static int write_stream(FILE *f, const struct run *run, bool partial)
 	return ferror(f) ? -1 : 0;
 }
 
+/* Follows the symlinks at path to the last name of the chain, which may not exist yet
+ * (realpath() refuses that): the name a results file is renamed onto, so a link stays a link. */
+static int follow_links(const char *path, char *buf, size_t len)
+{
+	char cur[PATH_MAX], next[PATH_MAX], target[PATH_MAX];
+
+	str_copy(cur, sizeof(cur), path);
+	for (int hops = 0; hops < 40; hops++) {
+		ssize_t n = readlink(cur, target, sizeof(target) - 1);
+		const char *slash = strrchr(cur, '/');
+		int w;
+
+		if (n < 0 && (errno == EINVAL || errno == ENOENT)) {	/* not a link, or nothing there */
+			if (strlen(cur) >= len)
+				return errno = ENAMETOOLONG, -1;
+			str_copy(buf, len, cur);
+			return 0;
+		}
+		if (n < 0)
+			return -1;
+		target[n] = '\0';
+		if (target[0] == '/' || !slash)
+			w = snprintf(next, sizeof(next), "%s", target);
+		else	/* relative to the link's directory */
+			w = snprintf(next, sizeof(next), "%.*s/%s", (int)(slash - cur), cur, target);
+		if (w < 0 || (size_t)w >= sizeof(next))
+			return errno = ENAMETOOLONG, -1;
+		memcpy(cur, next, (size_t)w + 1);
+	}
+	return errno = ELOOP, -1;
+}
+
+static int refuse(char *why, size_t len, const char *text)
+{
+	snprintf(why, len, "%s", text);
+	return -1;
+}
+
+/* Where --out PATH sends the results. "-" is standard output; a character device or a FIFO (or
+ * a link to one) is a stream, written in place; a regular file or nothing (through links) is
+ * written to a temporary file beside it and renamed, never anything else. */
+static int out_resolve(const char *path, struct out_target *t, char *why, size_t len)
+{
+	struct stat st;
+
+	t->stream = true;
+	str_copy(t->path, sizeof(t->path), path);
+	if (!*path)
+		return refuse(why, len, "an empty file name");
+	if (strcmp(path, "-") == 0)
+		return 0;
+	if (stat(path, &st) == 0) {
+		if (S_ISCHR(st.st_mode) || S_ISFIFO(st.st_mode))
+			return 0;
+		if (S_ISDIR(st.st_mode))
+			return refuse(why, len, "is a directory; give a file name");
+		if (!S_ISREG(st.st_mode))
+			return refuse(why, len, S_ISBLK(st.st_mode) ? "is a block device; give a file name" :
+						 S_ISSOCK(st.st_mode) ? "is a socket; give a file name" :
+						 "is not a regular file; give a file name");
+	} else if (errno != ENOENT) {
+		return refuse(why, len, errno_text(errno));
+	}
+	t->stream = false;
+	if (follow_links(path, t->path, sizeof(t->path)) < 0)
+		return refuse(why, len, errno_text(errno));
+	return 0;
+}
+
+/* A new temporary file beside path (same directory, so rename() is atomic), name in tmp. */
+static int temp_beside(const char *path, char *tmp, size_t len)
+{
+	int w = snprintf(tmp, len, "%s.tmp.XXXXXX", path);
+
+	if (w < 0 || (size_t)w >= len)
+		return errno = ENAMETOOLONG, -1;
+	return mkstemp(tmp);
+}
+
+int results_check_out(const char *path, struct out_target *t, char *why, size_t len)
+{
+	char tmp[PATH_MAX + 16];
+	int fd;
+
+	if (out_resolve(path, t, why, len) < 0)
+		return -1;
+	if (t->stream)
+		return strcmp(path, "-") == 0 || access(path, W_OK) == 0 ? 0 : refuse(why, len, errno_text(errno));
+	fd = temp_beside(t->path, tmp, sizeof(tmp));
+	if (fd < 0) {
+		snprintf(why, len, "cannot create a file beside %s: %s", t->path, errno_text(errno));
+		return -1;
+	}
+	close(fd);
+	unlink(tmp);
+	return 0;
+}
+
+/* Standard output or a device/FIFO: written once, at the end, where it is. */
+static int write_in_place(const struct run *run, const char *path, bool partial)
+{
+	bool std = strcmp(path, "-") == 0;
+	const char *name = std ? "standard output" : path;
+	int fd;
+	FILE *f;
+
+	fflush(stdout);
+	fd = std ? dup(STDOUT_FILENO) : open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || !(f = fdopen(fd, "w"))) {
+		warnx_msb("cannot open %s: %s", name, errno_text(errno));
+		return -1;
+	}
+	if (write_json(f, run, partial) < 0 || fflush(f) != 0) {
+		warnx_msb("writing %s: %s", name, errno_text(errno));
+		fclose(f);
+		return -1;
+	}
+	if (fclose(f) != 0) {
+		warnx_msb("writing %s: %s", name, errno_text(errno));
+		return -1;
+	}
+	return 0;
+}
+
 int results_write(const struct run *run, const char *path, bool partial)
 {
-	char tmp[4200];
+	char tmp[PATH_MAX + 16], why[PATH_MAX + 128];
+	struct out_target t;
 	FILE *f;
 	int fd;
 
-	snprintf(tmp, sizeof(tmp), "%s.tmp.XXXXXX", path);
-	fd = mkstemp(tmp);
-	if (fd < 0 || !(f = fdopen(fd, "w"))) {
-		warnx_msb("cannot create %s: %s", tmp, errno_text(errno));
+	/* Resolved again at every write: what path names may have changed since the start. */
+	if (out_resolve(path, &t, why, sizeof(why)) < 0) {
+		warnx_msb("--out %s: %s; results not written", path, why);
 		return -1;
 	}
-	if (write_stream(f, run, partial) < 0 || fflush(f) != 0 || fsync(fd) != 0) {
+	if (t.stream)
+		return write_in_place(run, path, partial);
+	fd = temp_beside(t.path, tmp, sizeof(tmp));
+	if (fd < 0 || !(f = fdopen(fd, "w"))) {
+		warnx_msb("cannot create a file beside %s: %s", t.path, errno_text(errno));
+		return -1;
+	}
+	if (write_json(f, run, partial) < 0 || fflush(f) != 0 || fsync(fd) != 0) {
 		warnx_msb("writing %s: %s", tmp, errno_text(errno));
 		fclose(f);
 		unlink(tmp);
 		return -1;
 	}
 	fchmod(fd, 0644);
-	if (fclose(f) != 0 || rename(tmp, path) < 0) {
-		warnx_msb("cannot rename %s to %s: %s", tmp, path, errno_text(errno));
+	if (fclose(f) != 0 || rename(tmp, t.path) < 0) {
+		warnx_msb("cannot rename %s to %s: %s", tmp, t.path, errno_text(errno));
 		unlink(tmp);
 		return -1;
 	}

@@ -86,8 +86,11 @@ static const char run_usage[] =
 	"  --cpu N|none         pin cells to CPU N (default: the last CPU this process may use)\n"
 	"  --events LIST|none   perf events per sample (default " COUNTERS_DEFAULT ";\n"
 	"                       'msealbench events' shows which count here)\n"
-	"  --out FILE           results file (default results/<host>-<kernel>-<UTC time>.json)\n"
-	"  --label TEXT         label stored in the results (a kernel or commit, for history plots)\n"
+	"  --out FILE           results file (default results/<host>-<kernel>-<UTC time>.json);\n"
+	"                       '-' is standard output (the table then goes to stderr); a device or\n"
+	"                       FIFO is written in place, once at the end; a symlink is followed\n"
+	"  --label TEXT         label stored in the results (a kernel or commit, for history plots);\n"
+	"                       --label, --filter and --events must be UTF-8 text\n"
 	"  --seed N             seed of the per-round order (default: from the clock; recorded)\n"
 	"  --inject-delay P%[:MODE]  add a busy delay of P% of each sample's time, in MODE's cells\n"
 	"                       only (default all): a known slowdown to validate the statistics\n"
@@ -226,6 +229,13 @@ static void parse_run_options(int argc, char **argv, struct run_options *o)
 	}
 	if (optind < argc)
 		usage_error("unexpected argument '%s'", argv[optind]);
+	/* They end up in the results file, which must stay valid UTF-8 JSON. */
+	if (o->filter && !utf8_valid(o->filter))
+		usage_error("%s: the text is not valid UTF-8", "--filter");
+	if (!utf8_valid(o->events))
+		usage_error("%s: the text is not valid UTF-8", "--events");
+	if (o->label && !utf8_valid(o->label))
+		usage_error("%s: the text is not valid UTF-8", "--label");
 	o->repetitions = rep > 0 ? rep : o->quick ? 3 : 15;
 	o->min_time_s = min_time > 0 ? min_time : o->quick ? 0.06 : 0.5;
 	o->seed = seed >= 0 ? (uint64_t)seed : (now_ns() ^ ((uint64_t)getpid() << 32)) & LONG_MAX;
@@ -526,18 +536,43 @@ static void default_out_path(struct run *run)
 }
 
 /* Fail before measuring anything when the results could not be written. */
-static void check_out_writable(const char *path)
+static void check_out(struct run *run)
 {
-	char dir[4096], *slash;
+	char why[PATH_MAX + 128];
 
-	snprintf(dir, sizeof(dir), "%s", path);
-	slash = strrchr(dir, '/');
-	if (slash)
-		*(slash == dir ? slash + 1 : slash) = '\0';
-	else
-		snprintf(dir, sizeof(dir), ".");
-	if (access(dir, W_OK) < 0)
-		die(2, "--out %s: directory %s is not writable: %s", path, dir, errno_text(errno));
+	if (results_check_out(run->out_path, &run->out, why, sizeof(why)) < 0)
+		die(2, "%s '%s': %s", run->opt.out ? "--out" : "results file", run->out_path, why);
+}
+
+/* What an interrupted run keeps: the rounds that finished, so that every seal mode of a
+ * benchmark has the same rounds (the cells of the unfinished one are dropped). */
+static void drop_unfinished_round(struct run *run)
+{
+	for (int i = 0; i < run->ncells; i++) {
+		struct cell *c = &run->cells[i];
+		size_t n = 0;
+
+		while (n < c->rounds.n && c->rounds.v[n] < run->rounds_done)
+			n++;
+		c->samples.n = c->rounds.n = c->cycles.n = c->running_ratio.n = n;
+		for (int e = 0; e < COUNTERS_MAX; e++)
+			c->values[e].n = c->values[e].n < n ? c->values[e].n : n;
+		if (c->status != c->status_done && c->status_done != CELL_FAILED && c->status_done != CELL_SKIPPED)
+			c->reason[0] = '\0';	/* the reason came with the dropped round */
+		if (c->status_done == CELL_PENDING) {	/* first ran in the dropped round */
+			c->batch = 0;
+			c->vma_count = c->sealed_mappings = c->nevents = 0;
+			c->notes[0] = '\0';
+		}
+		c->status = c->status_done;
+	}
+}
+
+static void round_finished(struct run *run, int round)
+{
+	run->rounds_done = round + 1;
+	for (int i = 0; i < run->ncells; i++)
+		run->cells[i].status_done = run->cells[i].status;
 }
 
 static void install_stop_handlers(void)
@@ -577,17 +612,19 @@ static int finish(struct run *run)
 
 	for (int i = 0; i < run->ncells; i++)
 		failed += run->cells[i].status == CELL_FAILED;
+	if (run->interrupted)
+		drop_unfinished_round(run);
 	if (results_write(run, run->out_path, run->interrupted) < 0)
 		return 1;
-	if (!run->opt.quiet)
-		results_print_table(run, stdout);
+	if (!run->opt.quiet)	/* the table goes to stderr when the results go to stdout */
+		results_print_table(run, strcmp(run->out_path, "-") == 0 ? stderr : stdout);
 	if (run->interrupted) {
 		fprintf(stderr, "%s: interrupted after %d of %ld rounds; %s holds what finished (partial)\n",
 			msb_prog, run->rounds_done, run->opt.repetitions, run->out_path);
 		return 130;
 	}
 	if (!run->opt.quiet)
-		fprintf(stderr, "results: %s\n", run->out_path);
+		fprintf(stderr, "results: %s\n", strcmp(run->out_path, "-") == 0 ? "standard output" : run->out_path);
 	if (failed)
 		fprintf(stderr, "%s: %d cell(s) failed; their reasons are in the table and the results\n",
 			msb_prog, failed);
@@ -610,7 +647,7 @@ int run_main(int argc, char **argv, const char *self_exe)
 	strftime(run.date, sizeof(run.date), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	env_collect(&run.env, self_exe);
 	default_out_path(&run);
-	check_out_writable(run.out_path);
+	check_out(&run);
 	timer_measure(&run.timer);
 	run.counter_read_ns = counters_read_cost_ns(run.opt.events);
 	install_stop_handlers();
@@ -620,8 +657,9 @@ int run_main(int argc, char **argv, const char *self_exe)
 		run_round(&run, r, &rng, point_batch);
 		if (stop_signal)
 			break;
-		run.rounds_done = r + 1;
-		if (r + 1 < run.opt.repetitions && results_write(&run, run.out_path, true) < 0)
+		round_finished(&run, r);
+		/* A stream is written once, at the end; a file after every round. */
+		if (r + 1 < run.opt.repetitions && !run.out.stream && results_write(&run, run.out_path, true) < 0)
 			return 1;
 	}
 	run.interrupted = stop_signal != 0;

@@ -28,6 +28,12 @@ struct run_options {
 	const char *helper_dir;
 };
 
+/* Where --out sends the results (results.c). */
+struct out_target {
+	bool stream;		/* "-", a character device or a FIFO: written once, in place */
+	char path[4096];	/* else the regular file (links followed) renamed onto */
+};
+
 /* One (benchmark, parameter values, seal mode) and everything measured for it. */
 struct cell {
 	const struct bench *bench;
@@ -36,7 +42,8 @@ struct cell {
 	struct param_sweep *sweep;	/* parameter names (shared by the benchmark's cells) */
 	enum seal_mode seal;
 	int point;			/* index of its (benchmark, parameters): cells of one point are compared */
-	enum { CELL_PENDING, CELL_OK, CELL_SKIPPED, CELL_FAILED } status;
+	enum { CELL_PENDING, CELL_OK, CELL_SKIPPED, CELL_FAILED } status,
+		status_done;		/* status at the end of the last finished round */
 	char reason[512];
 	char notes[512];
 	uint64_t batch;
@@ -57,6 +64,7 @@ struct run {
 	double counter_read_ns;		/* one group read of opt.events (outside timed regions); NaN: none */
 	char date[32];
 	char out_path[4096];
+	struct out_target out;
 	struct cell *cells;
 	int ncells, npoints;
 	int rounds_done;
@@ -75,7 +83,11 @@ void runner_helper_dir(const char *self_exe, char *buf, size_t len);
  * substring; comma-separated alternatives. NULL matches everything. */
 bool bench_matches(const struct bench *b, const char *pattern);
 
-/* results.c: write the run as schema-v1 JSON to path through a temporary file and rename. */
+/* results.c: what is wrong with --out PATH (why, one phrase, returns -1), found before
+ * measuring: a file must be creatable beside its target. */
+int results_check_out(const char *path, struct out_target *t, char *why, size_t len);
+/* results.c: write the run as schema-v1 JSON to path: a regular file through a temporary file
+ * beside it and rename, a stream in place. */
 int results_write(const struct run *run, const char *path, bool partial);
 /* results.c: the human table on stdout. */
 void results_print_table(const struct run *run, FILE *f);

@@ -176,6 +176,75 @@ bool parse_double(const char *s, double min, double max, double *out)
 	return true;
 }
 
+bool parse_long_list(const char *s, int n, long min, long max, long *out)
+{
+	char *copy = xstrdup(s), *item = copy;
+	bool good = true;
+
+	for (int i = 0; i < n && good; i++) {
+		char *comma = strchr(item, ',');
+
+		if (comma)
+			*comma = '\0';
+		/* a comma after every item but the last, each item a number */
+		good = (comma != NULL) == (i + 1 < n) && parse_long(item, min, max, &out[i]);
+		if (comma)
+			item = comma + 1;
+	}
+	free(copy);
+	return good;
+}
+
+size_t utf8_sequence_length(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	unsigned char lo = 0x80, hi = 0xbf;	/* allowed range of the second byte */
+	size_t n;
+
+	if (p[0] < 0x80)
+		return 1;
+	if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		n = 2;
+	else if (p[0] >= 0xe0 && p[0] <= 0xef)
+		n = 3, lo = p[0] == 0xe0 ? 0xa0 : lo, hi = p[0] == 0xed ? 0x9f : hi;
+	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
+		n = 4, lo = p[0] == 0xf0 ? 0x90 : lo, hi = p[0] == 0xf4 ? 0x8f : hi;
+	else
+		return 0;
+	if (p[1] < lo || p[1] > hi)
+		return 0;
+	for (size_t i = 2; i < n; i++)	/* a NUL fails here, so nothing past the end is read */
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+	return n;
+}
+
+bool utf8_valid(const char *s)
+{
+	for (size_t n; *s; s += n)
+		if (!(n = utf8_sequence_length(s)))
+			return false;
+	return true;
+}
+
+void check_stdout_at_exit(void)
+{
+	int err = 0;
+
+	if (fflush(stdout) != 0)
+		err = errno;
+	else if (ferror(stdout))
+		err = EIO;	/* an earlier write failed and its errno is gone */
+	if (fclose(stdout) != 0 && !err)
+		err = errno;
+	if (err == EPIPE)
+		_exit(1);	/* the reader went away (| head): nothing to say */
+	if (err) {
+		fprintf(stderr, "%s: writing standard output: %s\n", msb_prog, errno_text(err));
+		_exit(1);
+	}
+}
+
 uint64_t now_ns(void)
 {
 	struct timespec ts;

@@ -39,6 +39,18 @@ char *read_fd_all(int fd, size_t *len, uint64_t deadline_ns, const volatile int 
 /* Strict number parsing: the whole string must be a number in [min, max]. */
 bool parse_long(const char *s, long min, long max, long *out);
 bool parse_double(const char *s, double min, double max, double *out);
+/* Exactly n comma-separated whole numbers, each in [min, max]. */
+bool parse_long_list(const char *s, int n, long min, long max, long *out);
+
+/* Length of the well-formed UTF-8 sequence at s (1 for ASCII, including NUL), 0 when the bytes
+ * there are not UTF-8 (stray continuation, overlong, surrogate, beyond U+10FFFF, cut short). */
+size_t utf8_sequence_length(const char *s);
+bool utf8_valid(const char *s);
+
+/* Registered with atexit by main: output that could not be written (a full disk, /dev/full)
+ * must not exit 0. Says "writing standard output: ERROR" and exits 1; a closed pipe exits 1
+ * quietly. */
+void check_stdout_at_exit(void);
 
 /* CLOCK_MONOTONIC_RAW in nanoseconds. */
 uint64_t now_ns(void);

@@ -33,7 +33,7 @@ usage_error "missing option value" "'--out'" run --out
 usage_error "stray argument" "unexpected argument 'extra'" run extra
 usage_error "list: filter that matches nothing" "matches no benchmark" list --filter no-such-benchmark
 usage_error "env: stray argument" "unexpected argument" env extra
-usage_error "unwritable --out directory" "is not writable" run --filter harness.empty --out /nonexistent-dir/x.json
+usage_error "--out in a missing directory" "cannot create a file beside" run --filter harness.empty --out /nonexistent-dir/x.json
 
 "$MB" list >"$t/list" 2>&1
 grep -q '^vdso.clock_gettime.monotonic ' "$t/list" && grep -q '^harness.empty ' "$t/list" \
