@@ -116,7 +116,7 @@ static bool kernel_sealed_mappings(const char *self_exe, char *out, size_t len)
 	out[0] = '\0';
 	if (pipe2(pipefd, O_CLOEXEC) < 0)
 		return false;
-	pid = fork();
+	pid = fork_child();
 	if (pid == 0) {
 		dup2(pipefd[1], STDOUT_FILENO);
 		exec_self(self_exe, (char *const[]){ (char *)self_exe, (char *)"__sealcheck", NULL });

@@ -94,7 +94,7 @@ static char *child_output(void (*fn)(int fd, const void *arg), const void *arg, 
 		return NULL;
 	}
 	fflush(NULL);
-	pid = fork();
+	pid = fork_child();
 	if (pid < 0) {
 		snprintf(why, whylen, "fork: %s", errno_text(errno));
 		close(pipefd[0]);

@@ -413,7 +413,7 @@ static pid_t spawn_cell(struct run *run, struct cell *c, int *report_fd)
 		die(1, "pipe: %s", errno_text(errno));
 	argv = cell_argv_build(run->self_exe, &cfg);
 	fflush(NULL);
-	pid = fork();
+	pid = fork_child();
 	if (pid < 0)
 		die(1, "fork: %s", errno_text(errno));
 	if (pid == 0) {
@@ -640,6 +640,7 @@ int run_main(int argc, char **argv, const char *self_exe)
 	struct tm tm;
 
 	msb_prog = "msealbench run";
+	install_stop_handlers();
 	parse_run_options(argc, argv, &run.opt);
 	find_helper_dir(&run, helper_dir, sizeof(helper_dir));
 	plan_cells(&run);
@@ -650,7 +651,10 @@ int run_main(int argc, char **argv, const char *self_exe)
 	check_out(&run);
 	timer_measure(&run.timer);
 	run.counter_read_ns = counters_read_cost_ns(run.opt.events);
-	install_stop_handlers();
+	if (stop_signal) {
+		fprintf(stderr, "%s: interrupted before the first cell; nothing written\n", msb_prog);
+		return 130;
+	}
 	rng = run.opt.seed;
 	point_batch = xcalloc((size_t)run.npoints, sizeof(*point_batch));
 	for (int r = 0; r < run.opt.repetitions && !stop_signal; r++) {

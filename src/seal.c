@@ -54,7 +54,7 @@ int mseal_probe(void)
 
 	if (pipe2(pipefd, O_CLOEXEC) < 0)
 		return errno;
-	pid = fork();
+	pid = fork_child();
 	if (pid < 0) {
 		err = errno;
 		close(pipefd[0]);

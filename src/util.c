@@ -4,6 +4,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
+#include <sys/prctl.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,15 +14,33 @@
 
 const char *msb_prog = "msealbench";
 
+/* Messages are one line on a terminal: a control character that came from the user's input or
+ * a file (a newline, an escape sequence) is shown as \xNN instead of acting. */
+static void vwarn_line(const char *fmt, va_list ap)
+{
+	char msg[4096];
+	const unsigned char *p = (const unsigned char *)msg;
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	fprintf(stderr, "%s: ", msb_prog);
+	for (; *p; p++) {
+		if ((*p < 0x20 && *p != '\t') || *p == 0x7f)
+			fprintf(stderr, "\\x%02x", *p);
+		else if (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)	/* C1 controls, UTF-8 encoded */
+			fprintf(stderr, "\\u%04x", *++p);
+		else
+			fputc(*p, stderr);
+	}
+	fputc('\n', stderr);
+}
+
 void die(int status, const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(stderr, "%s: ", msb_prog);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vwarn_line(fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 	exit(status);
 }
 
@@ -28,11 +48,21 @@ void warnx_msb(const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(stderr, "%s: ", msb_prog);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vwarn_line(fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+}
+
+pid_t fork_child(void)
+{
+	pid_t parent = getpid(), pid = fork();
+
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent)	/* the parent died before prctl took effect */
+			_exit(127);
+	}
+	return pid;
 }
 
 void *xmalloc(size_t n)

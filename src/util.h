@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -35,6 +36,11 @@ bool read_text_file(const char *path, char *buf, size_t len);
  * With deadline_ns (CLOCK_MONOTONIC_RAW, 0: none) or *stop set, it gives up early and sets
  * *gave_up; stop may be NULL. */
 char *read_fd_all(int fd, size_t *len, uint64_t deadline_ns, const volatile int *stop, bool *gave_up);
+
+/* fork() for the harness's own children (cells, checks, probes): the child is killed when this
+ * process dies, however it dies, so no cell outlives a killed run. Not for the operations that
+ * benchmarks time. */
+pid_t fork_child(void);
 
 /* Strict number parsing: the whole string must be a number in [min, max]. */
 bool parse_long(const char *s, long min, long max, long *out);

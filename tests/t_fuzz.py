@@ -31,7 +31,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from taplib import MSEALBENCH, TOP, ok, done  # noqa: E402
+from taplib import MSEALBENCH, TOP, ok, done, processes_marked  # noqa: E402
 
 LIMIT = 4.0          # seconds a case may run before it gets SIGTERM
 GRACE = 5.0          # seconds it then has to end
@@ -176,22 +176,6 @@ def make_case(point, rng):
     return prefix + args
 
 
-def marked_processes(tag):
-    """PIDs of processes whose environment carries this case's mark."""
-    needle = f"{MARK}={tag}\0".encode()
-    found = []
-    for pid in os.listdir("/proc"):
-        if not pid.isdigit():
-            continue
-        try:
-            with open(f"/proc/{pid}/environ", "rb") as f:
-                if needle in f.read():
-                    found.append(int(pid))
-        except OSError:
-            pass
-    return found
-
-
 def new_files(root, before):
     now = set()
     for dirpath, dirnames, filenames in os.walk(root):
@@ -224,10 +208,10 @@ def run_case(number, argv, workdir, rng):
                 os.killpg(p.pid, signal.SIGKILL)
                 rc = p.wait()
     deadline = time.monotonic() + 2
-    left = marked_processes(tag)
+    left = processes_marked(MARK, tag)
     while left and time.monotonic() < deadline:
         time.sleep(0.1)
-        left = marked_processes(tag)
+        left = processes_marked(MARK, tag)
     if left:
         names = []
         for pid in left:

@@ -18,6 +18,21 @@ def reachable_copy(path, directory):
     return copy
 
 
+def processes_marked(name, value):
+    """PIDs of the processes whose environment holds name=value: a test marks what it starts
+    (children inherit the mark) and finds out which of them are still alive."""
+    needle = f"{name}={value}\0".encode()
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/environ", "rb") as f:
+                if needle in f.read():
+                    found.append(int(pid))
+        except OSError:
+            pass
+    return found
+
+
 def ok(cond, what, detail=""):
     global _failures
     if cond:
