@@ -188,6 +188,7 @@ static void parse_run_options(int argc, char **argv, struct run_options *o)
 	};
 	long rep = -1, seed = -1;
 	double min_time = -1;
+	char why[300];
 	int c;
 
 	memset(o, 0, sizeof(*o));
@@ -216,7 +217,11 @@ static void parse_run_options(int argc, char **argv, struct run_options *o)
 			if (!parse_long(optarg, 0, LONG_MAX, &seed))
 				usage_error("--seed: '%s' is not a non-negative whole number", optarg);
 			break;
-		case O_EVENTS: o->events = strcmp(optarg, "none") == 0 ? "" : optarg; break;
+		case O_EVENTS:
+			o->events = strcmp(optarg, "none") == 0 ? "" : optarg;
+			if (!counters_check_list(o->events, why, sizeof(why)))
+				usage_error("--events: %s", why);
+			break;
 		case O_INJECT: parse_inject(optarg, o); break;
 		case O_LABEL: o->label = optarg; break;
 		case O_HELP: fputs(run_usage, stdout); exit(0);
