@@ -21,14 +21,16 @@
 static char *kv(const char *key, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static char *kv(const char *key, const char *fmt, ...)
 {
-	char value[512], *out;
+	char *value, *out;
 	va_list ap;
+	int r;
 
 	va_start(ap, fmt);
-	vsnprintf(value, sizeof(value), fmt, ap);
+	r = vasprintf(&value, fmt, ap);	/* whole: a cut event list would lose events unnoticed */
 	va_end(ap);
-	if (asprintf(&out, "%s=%s", key, value) < 0)
+	if (r < 0 || asprintf(&out, "%s=%s", key, value) < 0)
 		die(1, "out of memory");
+	free(value);
 	return out;
 }
 
@@ -70,6 +72,7 @@ void cell_argv_free(char **argv)
 static void cell_config_parse(int argc, char **argv, struct cell_config *c)
 {
 	long batch = 0, samples[2] = { 5, CELL_MAX_SAMPLES };
+	char why[300] = "";
 
 	memset(c, 0, sizeof(*c));
 	c->cpu = -1;
@@ -96,7 +99,7 @@ static void cell_config_parse(int argc, char **argv, struct cell_config *c)
 		else if (strcmp(argv[i], "target") == 0)
 			good = parse_double(v, 1, 1e10, &c->sample_target_ns);
 		else if (strcmp(argv[i], "events") == 0)
-			c->events = v;
+			good = counters_check_list(c->events = v, why, sizeof(why));
 		else if (strcmp(argv[i], "inject") == 0)
 			good = parse_double(v, 0, 100, &c->inject);
 		else if (strcmp(argv[i], "cpu") == 0)
@@ -106,7 +109,7 @@ static void cell_config_parse(int argc, char **argv, struct cell_config *c)
 		else
 			die(2, "__cell: unknown key '%s'", argv[i]);
 		if (!good)
-			die(2, "__cell: bad value '%s' for %s", v, argv[i]);
+			die(2, "__cell: bad value '%s' for %s%s%s", v, argv[i], why[0] ? ": " : "", why);
 	}
 	if (!c->bench)
 		die(2, "__cell: no bench= given");

@@ -72,17 +72,25 @@ static int apply_modifiers(const char *mods, struct perf_event_attr *attr, char 
 	return 0;
 }
 
-int counters_resolve(const char *name, struct perf_event_attr *attr, char *err, size_t errlen)
+/* Context switches and migrations happen in the scheduler, in kernel context: counted for user
+ * space only they are always 0, so they never fall back to user space only. */
+static bool counts_only_in_kernel(const struct perf_event_attr *attr)
 {
-	char base[64];
+	return attr->type == PERF_TYPE_SOFTWARE && (attr->config == PERF_COUNT_SW_CONTEXT_SWITCHES ||
+						    attr->config == PERF_COUNT_SW_CPU_MIGRATIONS);
+}
+
+static int resolve_name(const char *name, struct perf_event_attr *attr, char *err, size_t errlen)
+{
+	char base[COUNTERS_NAME_MAX + 1];
 	const char *colon = strchr(name, ':');
 	size_t len = colon ? (size_t)(colon - name) : strlen(name);
 
 	memset(attr, 0, sizeof(*attr));
 	attr->size = sizeof(*attr);
-	if (len >= sizeof(base)) {
-		snprintf(err, errlen, "event name too long");
-		return -1;
+	if (strlen(name) > COUNTERS_NAME_MAX) {
+		snprintf(err, errlen, "event name longer than %d characters", COUNTERS_NAME_MAX);
+		return COUNTERS_UNKNOWN;
 	}
 	memcpy(base, name, len);
 	base[len] = '\0';
@@ -96,6 +104,55 @@ int counters_resolve(const char *name, struct perf_event_attr *attr, char *err, 
 		}
 	}
 	return pmu_names_encode(name, attr, err, errlen);
+}
+
+int counters_resolve(const char *name, struct perf_event_attr *attr, char *err, size_t errlen)
+{
+	int r = resolve_name(name, attr, err, errlen);
+
+	if (r == 0 && counts_only_in_kernel(attr) && attr->exclude_kernel) {
+		snprintf(err, errlen, "it happens in the kernel only: counted for user space only it "
+				      "is always 0 (drop the ':u')");
+		return COUNTERS_UNKNOWN;
+	}
+	return r;
+}
+
+bool counters_check_list(const char *list, char *err, size_t errlen)
+{
+	char *copy, *save = NULL, *names[COUNTERS_MAX];
+	int n = 0;
+	bool good = true;
+
+	if (strlen(list) > COUNTERS_LIST_MAX) {
+		snprintf(err, errlen, "the event list is %zu characters long, more than the %d allowed",
+			 strlen(list), COUNTERS_LIST_MAX);
+		return false;
+	}
+	copy = xstrdup(list);
+	for (char *tok = strtok_r(copy, ",", &save); tok && good; tok = strtok_r(NULL, ",", &save)) {
+		struct perf_event_attr attr;
+		char why[200];
+
+		if (n == COUNTERS_MAX) {
+			snprintf(err, errlen, "more than %d events (one counter group holds at most %d)",
+				 COUNTERS_MAX, COUNTERS_MAX);
+			good = false;
+		} else if (counters_resolve(tok, &attr, why, sizeof(why)) == COUNTERS_UNKNOWN) {
+			snprintf(err, errlen, "event '%s': %s", tok, why);
+			good = false;
+		}
+		for (int i = 0; good && i < n; i++) {
+			if (strcmp(names[i], tok) == 0) {
+				snprintf(err, errlen, "event '%s' is given twice", tok);
+				good = false;
+			}
+		}
+		if (good)
+			names[n++] = tok;
+	}
+	free(copy);
+	return good;
 }
 
 static long open_perf_event(struct perf_event_attr *attr, int group_fd)
@@ -133,9 +190,10 @@ static void explain_failure(struct counter_event *ev, int err)
 		/* open_event() already retried user-only when kernel counting was refused */
 		snprintf(ev->reason, sizeof(ev->reason),
 			 "perf_event_open: %s: perf_event_paranoid is %s; %s needs "
-			 "kernel.perf_event_paranoid <= %d or CAP_PERFMON",
+			 "kernel.perf_event_paranoid <= %d or CAP_PERFMON%s",
 			 errno_text(err), paranoid, ev->attr.exclude_kernel ? "user-space counting" : "kernel counting",
-			 ev->attr.exclude_kernel ? 2 : 1);
+			 ev->attr.exclude_kernel ? 2 : 1,
+			 counts_only_in_kernel(&ev->attr) ? " (a kernel-only event: 0 in user space)" : "");
 		break;
 	case COUNTER_UNAVAILABLE:
 		snprintf(ev->reason, sizeof(ev->reason), "perf_event_open: %s%s", errno_text(err),
@@ -147,30 +205,45 @@ static void explain_failure(struct counter_event *ev, int err)
 	}
 }
 
+static bool refused(int err)
+{
+	return err == EACCES || err == EPERM;
+}
+
 /* Open one event into the group. When kernel counting is refused, fall back to user space
- * only rather than to nothing, and say so. */
+ * only rather than to nothing, and say so. The kernel checks permission before it looks for the
+ * event's PMU, so the user-space attempt is made in any case: when it fails otherwise (ENOENT:
+ * no PMU), that is the real cause. */
 static int open_event(struct counter_group *g, struct counter_event *ev)
 {
 	long fd = open_perf_event(&ev->attr, g->leader_fd);
 
-	/* Only an event that counts both may fall back: a ":k" event without the kernel is nothing. */
-	if (fd < 0 && (errno == EACCES || errno == EPERM) && !ev->attr.exclude_kernel &&
-	    !ev->attr.exclude_user) {
+	if (fd < 0 && refused(errno) && !ev->attr.exclude_kernel) {
+		/* A ":k" event, or one that happens in the kernel only, is nothing without the kernel. */
+		bool fall_back = !ev->attr.exclude_user && !counts_only_in_kernel(&ev->attr);
+		struct perf_event_attr user = ev->attr;
 		int first = errno, second;
 		char paranoid[32] = "?";
 
-		ev->attr.exclude_kernel = 1;
-		fd = open_perf_event(&ev->attr, g->leader_fd);
+		user.exclude_user = 0;
+		user.exclude_kernel = 1;
+		fd = open_perf_event(&user, g->leader_fd);
 		second = errno;
 		read_text_file("/proc/sys/kernel/perf_event_paranoid", paranoid, sizeof(paranoid));
-		if (fd >= 0)
+		if (fd >= 0 && fall_back) {
+			ev->attr = user;
 			snprintf(ev->reason, sizeof(ev->reason),
 				 "kernel counting refused (%s; perf_event_paranoid is %s, kernel counting "
 				 "needs <= 1 or CAP_PERFMON): counting user space only",
 				 errno_text(first), paranoid);
-		else if (second != EACCES && second != EPERM)
-			ev->attr.exclude_kernel = 0;	/* explain the first refusal, not the retry */
-		errno = fd >= 0 ? 0 : (second == EACCES || second == EPERM) ? second : first;
+		} else if (fd >= 0) {
+			close((int)fd);
+			fd = -1;
+			second = first;
+		} else if (refused(second) && fall_back) {
+			ev->attr = user;	/* explain the user-space refusal */
+		}
+		errno = fd >= 0 ? 0 : refused(second) ? first : second;
 	}
 	if (fd < 0)
 		return -errno;
@@ -200,6 +273,7 @@ void counters_open(struct counter_group *g, const char *list, bool inherit)
 
 		snprintf(ev->name, sizeof(ev->name), "%s", tok);
 		ev->fd = -1;
+		/* Bad names are refused on the command line (counters_check_list) */
 		if (counters_resolve(tok, &ev->attr, ev->reason, sizeof(ev->reason)) < 0) {
 			ev->status = COUNTER_UNSUPPORTED;
 			continue;

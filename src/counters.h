@@ -9,7 +9,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define COUNTERS_MAX 16
+#define COUNTERS_MAX 16		/* events per list (one group) */
+#define COUNTERS_NAME_MAX 63	/* characters of one event name */
+#define COUNTERS_LIST_MAX 1024	/* characters of a whole --events list */
 #define COUNTERS_DEFAULT_SOFTWARE "task-clock,page-faults,context-switches"
 /* Kernel developers judge by instructions spent in the kernel; where there is no PMU the hardware
  * events are recorded as unsupported and the software ones still count. */
@@ -17,7 +19,7 @@
 
 enum counter_status {
 	COUNTER_COUNTED,
-	COUNTER_UNSUPPORTED,	/* ENOENT/EOPNOTSUPP/unknown name: nothing here counts it */
+	COUNTER_UNSUPPORTED,	/* ENOENT/EOPNOTSUPP, a PMU event without its PMU: nothing here counts it */
 	COUNTER_NOT_PERMITTED,	/* EACCES/EPERM: perf_event_paranoid or capabilities */
 	COUNTER_UNAVAILABLE,	/* ENOSYS (qemu-user, no perf) or any other error */
 };
@@ -52,8 +54,17 @@ enum counter_status counters_status_from_errno(int err);
 /* How names are encoded: "libpfm4 4.13.0" (or "libpfm4") in a libpfm4 build, else "builtin". */
 const char *counters_naming(void);
 
-/* Fill attr for a perf event name ("task-clock", "instructions:u"). 0, or -1 with err set. */
+/* Fill attr for a perf event name ("task-clock", "instructions:u"). 0; or with err set,
+ * COUNTERS_UNKNOWN (a bad name: no such event, bad modifier, one that always counts 0) or
+ * COUNTERS_NOT_HERE (libpfm4 knows the name, but for a PMU this machine does not have). */
+#define COUNTERS_UNKNOWN (-1)
+#define COUNTERS_NOT_HERE (-2)
 int counters_resolve(const char *name, struct perf_event_attr *attr, char *err, size_t errlen);
+
+/* Check an event list from the command line: at most COUNTERS_MAX names, each known (to the
+ * builtin table or libpfm4) and given once, COUNTERS_LIST_MAX characters at most. False with
+ * err naming the problem. */
+bool counters_check_list(const char *list, char *err, size_t errlen);
 
 /* Open the comma-separated event list as one group (events that fail are recorded with their
  * status and left out; the rest still count). inherit: count children too (fork/exec). */

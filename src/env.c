@@ -2,6 +2,7 @@
 #include "env.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -116,7 +117,7 @@ static bool kernel_sealed_mappings(const char *self_exe, char *out, size_t len)
 	out[0] = '\0';
 	if (pipe2(pipefd, O_CLOEXEC) < 0)
 		return false;
-	pid = fork_child();
+	pid = fork_child(SIGKILL);
 	if (pid == 0) {
 		dup2(pipefd[1], STDOUT_FILENO);
 		exec_self(self_exe, (char *const[]){ (char *)self_exe, (char *)"__sealcheck", NULL });

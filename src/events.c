@@ -100,6 +100,7 @@ static void print_event_trial(const char *list)
 int events_main(int argc, char **argv, const char *self_exe)
 {
 	const char *list = COUNTERS_DEFAULT;
+	char why[300];
 	bool all = false;
 
 	(void)self_exe;
@@ -116,6 +117,8 @@ int events_main(int argc, char **argv, const char *self_exe)
 			die(2, "unknown option or missing value: '%s' (try 'msealbench events --help')", argv[i]);
 		}
 	}
+	if (!counters_check_list(list, why, sizeof(why)))
+		die(2, "--events: %s", why);
 	print_libpfm_pmus(all);
 	print_kernel_pmus();
 	print_access();

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "counters.h"
 #include "util.h"
 
 #ifdef MSB_HAVE_LIBPFM
@@ -64,14 +65,45 @@ static int encode_one(const char *name, struct perf_event_attr *attr)
 	return pfm_get_os_event_encoding(name, PFM_PLM0 | PFM_PLM3, PFM_OS_PERF_EVENT_EXT, &arg);
 }
 
+/* Whether a PMU libpfm4 knows but does not find here has the event of name ("[PMU::]EVENT[:.]..."):
+ * then the name is good, only this machine cannot count it. Its PMU's name goes to pmu. */
+static bool known_without_its_pmu(const char *name, char *pmu, size_t len)
+{
+	const char *sep = strstr(name, "::"), *event = sep ? sep + 2 : name;
+	size_t plen = sep ? (size_t)(sep - name) : 0, elen = strcspn(event, ":.");
+	pfm_pmu_t p;
+
+	pfm_for_all_pmus(p) {
+		pfm_pmu_info_t pinfo;
+
+		memset(&pinfo, 0, sizeof(pinfo));
+		pinfo.size = sizeof(pinfo);
+		if (pfm_get_pmu_info(p, &pinfo) != PFM_SUCCESS || pinfo.is_present ||
+		    (sep && (strlen(pinfo.name) != plen || strncasecmp(pinfo.name, name, plen) != 0)))
+			continue;
+		for (int idx = pinfo.first_event; idx != -1; idx = pfm_get_event_next(idx)) {
+			pfm_event_info_t info;
+
+			memset(&info, 0, sizeof(info));
+			info.size = sizeof(info);
+			if (pfm_get_event_info(idx, PFM_OS_NONE, &info) == PFM_SUCCESS &&
+			    strlen(info.name) == elen && strncasecmp(info.name, event, elen) == 0) {
+				str_copy(pmu, len, pinfo.name);
+				return true;
+			}
+		}
+	}
+	return false;
+}
+
 int pmu_names_encode(const char *name, struct perf_event_attr *attr, char *err, size_t errlen)
 {
-	char colons[128];
+	char colons[128], pmu[64];
 	int r;
 
 	if (!pfm_ready()) {
 		snprintf(err, errlen, "unknown event name (libpfm4 failed to initialise)");
-		return -1;
+		return COUNTERS_UNKNOWN;
 	}
 	r = encode_one(name, attr);
 	if (r == PFM_ERR_NOTFOUND && strchr(name, '.') && strlen(name) < sizeof(colons)) {
@@ -82,10 +114,15 @@ int pmu_names_encode(const char *name, struct perf_event_attr *attr, char *err, 
 				*p = ':';
 		r = encode_one(colons, attr);
 	}
+	if (r == PFM_ERR_NOTFOUND && known_without_its_pmu(name, pmu, sizeof(pmu))) {
+		snprintf(err, errlen, "an event of libpfm4's PMU %s, which this machine does not have",
+			 pmu);
+		return COUNTERS_NOT_HERE;
+	}
 	if (r != PFM_SUCCESS) {
 		snprintf(err, errlen, "unknown event name (libpfm4: %s; see 'msealbench events --all')",
 			 pfm_strerror(r));
-		return -1;
+		return COUNTERS_UNKNOWN;
 	}
 	attr->size = sizeof(*attr);	/* libpfm4 fills its own, possibly older, layout */
 	return 0;
@@ -159,7 +196,7 @@ int pmu_names_encode(const char *name, struct perf_event_attr *attr, char *err, 
 	memset(attr, 0, sizeof(*attr));
 	snprintf(err, errlen, "unknown event name (this build has no libpfm4: only the generic "
 			      "names of 'msealbench events' are known)");
-	return -1;
+	return COUNTERS_UNKNOWN;
 }
 
 int pmu_names_present(struct pmu_summary *out, int max)

@@ -16,7 +16,8 @@ const char *pmu_names_library(void);
 
 /* Encode name with libpfm4 (pfm_get_os_event_encoding, PFM_OS_PERF_EVENT_EXT): user and kernel
  * by default, ":u"/":k" restrict. "INST_RETIRED.ANY_P" is also tried as libpfm4's
- * "INST_RETIRED:ANY_P". 0, or -1 with err set (unknown name, or no libpfm4 in this build). */
+ * "INST_RETIRED:ANY_P". 0, or with err set COUNTERS_UNKNOWN (unknown name, or no libpfm4 in
+ * this build) or COUNTERS_NOT_HERE (an event of a PMU libpfm4 knows but does not find here). */
 int pmu_names_encode(const char *name, struct perf_event_attr *attr, char *err, size_t errlen);
 
 struct pmu_summary {

@@ -14,6 +14,7 @@
 #include "probe.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -94,7 +95,7 @@ static char *child_output(void (*fn)(int fd, const void *arg), const void *arg, 
 		return NULL;
 	}
 	fflush(NULL);
-	pid = fork_child();
+	pid = fork_child(SIGKILL);
 	if (pid < 0) {
 		snprintf(why, whylen, "fork: %s", errno_text(errno));
 		close(pipefd[0]);

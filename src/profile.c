@@ -5,6 +5,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +20,7 @@
 #include "util.h"
 
 #define REPORT_FD 3	/* where a cell writes its report (cell.c) */
+#define PARAM_VALUE_MAX (1L << 40)
 
 static const char profile_usage[] =
 	"usage: msealbench profile BENCH [--seal MODE] [--params k=v,...] [--time SECONDS]\n"
@@ -27,7 +30,8 @@ static const char profile_usage[] =
 	"  --seal MODE      none, sysmap or all (default none)\n"
 	"  --params k=v,..  parameter values (default: the first of each parameter's sweep)\n"
 	"  --time SECONDS   measured time of the cell (default 2)\n"
-	"  --out DIR        where DIR/BENCH-SEAL.perf.data is kept (default results)\n"
+	"  --out DIR        where DIR/BENCH-SEAL.perf.data is kept (default results; made if\n"
+	"                   missing, must be a directory this user can write)\n"
 	"  --top N          kernel symbols shown (default 20)\n"
 	"Samples on cycles where there is a hardware PMU, else on the software cpu-clock. Needs\n"
 	"perf (Debian: linux-perf) and kernel sampling: root, CAP_PERFMON or\n"
@@ -83,30 +87,75 @@ static void parse_profile_options(int argc, char **argv, struct profile_options 
 		die(2, "which benchmark? (usage: msealbench profile BENCH; see 'msealbench list')");
 }
 
+/* What is wrong with a --params value, or NULL when it is a whole number in range. */
+static const char *param_value_problem(const char *v, long *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtol(v, &end, 10);
+	if (!*v)
+		return "no value given";
+	if (*end || end == v)
+		return "not a whole number";
+	if (*out < 0)
+		return "negative (values are 0 to 2^40)";
+	if (errno == ERANGE || *out > PARAM_VALUE_MAX)
+		return "out of range (values are 0 to 2^40)";
+	return NULL;
+}
+
 /* The cell's parameter values: the first of each sweep, then --params k=v,... over them. */
 static void resolve_params(const struct profile_options *o, long *values)
 {
 	struct param_sweep sweep;
-	char err[160], *copy, *save = NULL;
+	const char *declared = o->bench->params ? o->bench->params : "none";
+	char err[160], name[160], *copy, *save = NULL;
 
 	if (param_sweep_parse(o->bench->params, &sweep, err, sizeof(err)) < 0)
 		die(1, "benchmark declares bad parameters: %s", err);
 	param_sweep_combination(&sweep, 0, values);
+	bench_full_name(o->bench, name, sizeof(name));
 	copy = xstrdup(o->params ? o->params : "");
 	for (char *kv = strtok_r(copy, ",", &save); kv; kv = strtok_r(NULL, ",", &save)) {
 		char *eq = strchr(kv, '=');
+		const char *problem;
 		int k;
 
-		if (eq)
-			*eq = '\0';
+		if (!eq)
+			die(2, "--params: '%s' is not NAME=VALUE (parameters of %s: %s)", kv, name, declared);
+		*eq = '\0';
 		for (k = 0; k < sweep.nparams && strcmp(sweep.name[k], kv) != 0; k++)
 			;
-		if (!eq || k == sweep.nparams || !parse_long(eq + 1, 0, 1L << 40, &values[k]))
-			die(2, "--params: '%s' is not NAME=VALUE for a parameter of this benchmark (%s)",
-			    kv, o->bench->params ? o->bench->params : "it has none");
+		if (k == sweep.nparams)
+			die(2, "--params: %s has no parameter '%s' (its parameters: %s)", name, kv, declared);
+		if ((problem = param_value_problem(eq + 1, &values[k])))
+			die(2, "--params: %s=%s: %s", kv, eq + 1, problem);
 	}
 	free(copy);
 	param_sweep_free(&sweep);
+}
+
+/* --out must be a directory this user can write: made if missing, tried with a file before the
+ * run, so that a bad one is not found by perf after the measurement. */
+static void check_out_dir(const char *dir)
+{
+	char probe[PATH_MAX];
+	struct stat st;
+	int fd;
+
+	if (!*dir)
+		die(2, "--out: empty directory name");
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+		die(2, "--out: cannot create directory %s: %s", dir, errno_text(errno));
+	if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
+		die(2, "--out: %s is not a directory (DIR/BENCH-SEAL.perf.data is kept there)", dir);
+	if ((size_t)snprintf(probe, sizeof(probe), "%s/.msealbench-probe.XXXXXX", dir) >= sizeof(probe))
+		die(2, "--out: directory name too long");
+	if ((fd = mkstemp(probe)) < 0)
+		die(2, "--out: cannot write in %s: %s", dir, errno_text(errno));
+	close(fd);
+	unlink(probe);
 }
 
 /* perf on PATH, or a clear error. */
@@ -147,6 +196,53 @@ static const char *sampling_event(void)
 	return "cpu-clock";
 }
 
+/* A stop signal ends the child's process group (perf and its cell): children die with us. */
+static volatile sig_atomic_t stop_signal;
+static volatile pid_t child_group;	/* the running child's process group, 0: none */
+
+static void on_stop_signal(int sig)
+{
+	stop_signal = sig;
+	if (child_group > 0)
+		kill(-child_group, SIGTERM);
+}
+
+static void catch_stop_signals(void)
+{
+	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP };
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop_signal;
+	for (size_t i = 0; i < ARRAY_SIZE(sigs); i++)
+		sigaction(sigs[i], &sa, NULL);
+}
+
+/* fork() for perf: the child leads its own process group, which a stop signal ends, and gets
+ * SIGTERM when this process dies, even by SIGKILL (perf record then stops its cell). */
+static pid_t fork_perf(void)
+{
+	pid_t pid;
+
+	fflush(NULL);
+	pid = fork_child(SIGTERM);
+	if (pid < 0)
+		die(1, "fork: %s", errno_text(errno));
+	if (pid == 0) {
+		signal(SIGTERM, SIG_DFL);
+		signal(SIGINT, SIG_DFL);
+		signal(SIGHUP, SIG_DFL);
+		setpgid(0, 0);
+		return 0;
+	}
+	setpgid(pid, pid);
+	child_group = pid;
+	if (stop_signal)
+		kill(-pid, SIGTERM);
+	return pid;
+}
+
+/* Reap the child; after a stop signal, exit 128 + signal once it is gone. */
 static int wait_for(pid_t pid, const char *what)
 {
 	int status;
@@ -154,6 +250,10 @@ static int wait_for(pid_t pid, const char *what)
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR)
 			die(1, "waitpid (%s): %s", what, errno_text(errno));
+	child_group = 0;
+	if (stop_signal)
+		die(128 + stop_signal, "stopped by signal %d (%s); %s stopped too", stop_signal,
+		    strsignal(stop_signal), what);
 	if (WIFSIGNALED(status)) {
 		warnx_msb("%s was killed by signal %d", what, WTERMSIG(status));
 		return 128 + WTERMSIG(status);
@@ -161,9 +261,10 @@ static int wait_for(pid_t pid, const char *what)
 	return WEXITSTATUS(status);
 }
 
-/* perf record -g -e EVENT -o DATA -- msealbench __cell ...; the cell's report goes to a file. */
+/* perf record -g -e EVENT -o DATA -- msealbench __cell ...; the cell's report goes to a file,
+ * perf's messages (and the cell's) to log. */
 static int record_cell(const char *perf, const char *event, const char *data, char **cell_argv,
-		       FILE *report)
+		       FILE *report, FILE *log)
 {
 	char *argv[64];
 	int n = 0;
@@ -171,7 +272,6 @@ static int record_cell(const char *perf, const char *event, const char *data, ch
 
 	argv[n++] = (char *)perf;
 	argv[n++] = (char *)"record";
-	argv[n++] = (char *)"-q";
 	argv[n++] = (char *)"-g";
 	argv[n++] = (char *)"-e";
 	argv[n++] = (char *)event;
@@ -181,20 +281,38 @@ static int record_cell(const char *perf, const char *event, const char *data, ch
 	for (int i = 0; cell_argv[i] && n < 63; i++)
 		argv[n++] = cell_argv[i];
 	argv[n] = NULL;
-	fflush(NULL);
-	pid = fork();
-	if (pid < 0)
-		die(1, "fork: %s", errno_text(errno));
+	pid = fork_perf();
 	if (pid == 0) {
-		if (dup2(fileno(report), REPORT_FD) < 0)
+		if (dup2(fileno(report), REPORT_FD) < 0 || dup2(fileno(log), STDERR_FILENO) < 0)
 			_exit(127);
 		execv(perf, argv);
-		fprintf(stderr, "msealbench profile: exec %s: %s\n", perf, strerror(errno));
+		fprintf(stderr, "exec %s: %s\n", perf, strerror(errno));
 		_exit(127);
 	}
 	return wait_for(pid, "perf record");
 }
 
+/* Pass perf's messages on (not its "[ perf record: ...]" progress lines) and keep the first that
+ * says something ("Error:" alone does not) for the one-line error. */
+static void relay_perf_messages(FILE *log, char *first, size_t len, bool *permission)
+{
+	char line[1024];
+
+	first[0] = '\0';
+	*permission = false;
+	rewind(log);
+	while (fgets(line, sizeof(line), log)) {
+		size_t n = strcspn(line, "\n");
+
+		if (strncmp(line, "[ perf record:", 14) == 0)
+			continue;
+		fputs(line, stderr);
+		line[n] = '\0';
+		*permission |= strstr(line, "perf_event_paranoid") != NULL;
+		if (!first[0] && n > 0 && line[n - 1] != ':')
+			str_copy(first, len, line);
+	}
+}
 /* The cell's last status and reason lines; false when it wrote no status. */
 static bool cell_outcome(FILE *report, char *status, size_t slen, char *reason, size_t rlen)
 {
@@ -224,10 +342,7 @@ static int print_top_kernel_symbols(const char *perf, const char *data, long top
 
 	if (pipe(pipefd) < 0)
 		die(1, "pipe: %s", errno_text(errno));
-	fflush(NULL);
-	pid = fork();
-	if (pid < 0)
-		die(1, "fork: %s", errno_text(errno));
+	pid = fork_perf();
 	if (pid == 0) {
 		dup2(pipefd[1], STDOUT_FILENO);
 		close(pipefd[0]);
@@ -265,19 +380,22 @@ int profile_main(int argc, char **argv, const char *self_exe)
 {
 	struct profile_options o;
 	struct cell_config cfg;
-	char perf[4096], data[4096], helpers[4096], name[160], status[32], reason[512];
+	char perf[4096], data[4096], helpers[4096], name[160], status[32], reason[512], perf_said[512];
 	const char *event;
 	char **cell_argv;
-	FILE *report;
+	FILE *report, *log;
+	bool permission, reported;
 	int r;
 
 	msb_prog = "msealbench profile";
+	catch_stop_signals();
 	parse_profile_options(argc, argv, &o);
-	find_perf(perf, sizeof(perf));
-	event = sampling_event();
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.bench = o.bench;
 	resolve_params(&o, cfg.param);
+	check_out_dir(o.out_dir);
+	find_perf(perf, sizeof(perf));
+	event = sampling_event();
 	cfg.seal = o.seal;
 	cfg.time_s = o.time_s;
 	cfg.min_samples = 1;
@@ -287,25 +405,27 @@ int profile_main(int argc, char **argv, const char *self_exe)
 	cfg.cpu = -1;
 	runner_helper_dir(self_exe, helpers, sizeof(helpers));
 	cfg.helper_dir = helpers;
-	if (mkdir(o.out_dir, 0755) < 0 && errno != EEXIST)
-		die(1, "cannot create %s: %s (use --out DIR)", o.out_dir, errno_text(errno));
-	snprintf(data, sizeof(data), "%s/%s-%s.perf.data", o.out_dir,
-		 bench_full_name(o.bench, name, sizeof(name)), seal_mode_name(o.seal));
-	if (!(report = tmpfile()))
+	if ((size_t)snprintf(data, sizeof(data), "%s/%s-%s.perf.data", o.out_dir,
+			     bench_full_name(o.bench, name, sizeof(name)), seal_mode_name(o.seal)) >= sizeof(data))
+		die(2, "--out: directory name too long");
+	if (!(report = tmpfile()) || !(log = tmpfile()))
 		die(1, "tmpfile: %s", errno_text(errno));
 	cell_argv = cell_argv_build(self_exe, &cfg);
 	fprintf(stderr, "profiling %s (seal %s) for %.3g s: perf record -g -e %s -o %s\n", name,
 		seal_mode_name(o.seal), o.time_s, event, data);
-	r = record_cell(perf, event, data, cell_argv, report);
+	r = record_cell(perf, event, data, cell_argv, report, log);
 	cell_argv_free(cell_argv);
-	if (!cell_outcome(report, status, sizeof(status), reason, sizeof(reason)))
-		die(1, "perf record exited with status %d and the cell reported nothing (see perf's "
-		       "message above; kernel.perf_event_paranoid <= 1 or CAP_PERFMON is needed)", r);
+	relay_perf_messages(log, perf_said, sizeof(perf_said), &permission);
+	fclose(log);
+	reported = cell_outcome(report, status, sizeof(status), reason, sizeof(reason));
 	fclose(report);
-	if (strcmp(status, "ok") != 0)
+	if (reported && strcmp(status, "ok") != 0)
 		die(1, "the cell %s: %s", status, reason[0] ? reason : "no reason given");
-	if (r != 0)
-		die(1, "perf record exited with status %d", r);
+	if (r != 0 || !reported)
+		die(1, "perf record failed (exit status %d%s): %s%s", r,
+		    reported ? "" : ", the cell reported nothing", perf_said[0] ? perf_said : "no message",
+		    permission ? " (sampling the kernel needs kernel.perf_event_paranoid <= 1 or "
+				 "CAP_PERFMON)" : "");
 	r = print_top_kernel_symbols(perf, data, o.top);
 	printf("perf.data: %s (perf report -i %s)\n", data, data);
 	return r;

@@ -191,6 +191,7 @@ static void parse_run_options(int argc, char **argv, struct run_options *o)
 	};
 	long rep = -1, seed = -1;
 	double min_time = -1;
+	char why[300];
 	int c;
 
 	memset(o, 0, sizeof(*o));
@@ -219,7 +220,11 @@ static void parse_run_options(int argc, char **argv, struct run_options *o)
 			if (!parse_long(optarg, 0, LONG_MAX, &seed))
 				usage_error("--seed: '%s' is not a non-negative whole number", optarg);
 			break;
-		case O_EVENTS: o->events = strcmp(optarg, "none") == 0 ? "" : optarg; break;
+		case O_EVENTS:
+			o->events = strcmp(optarg, "none") == 0 ? "" : optarg;
+			if (!counters_check_list(o->events, why, sizeof(why)))
+				usage_error("--events: %s", why);
+			break;
 		case O_INJECT: parse_inject(optarg, o); break;
 		case O_LABEL: o->label = optarg; break;
 		case O_HELP: fputs(run_usage, stdout); exit(0);
@@ -413,7 +418,7 @@ static pid_t spawn_cell(struct run *run, struct cell *c, int *report_fd)
 		die(1, "pipe: %s", errno_text(errno));
 	argv = cell_argv_build(run->self_exe, &cfg);
 	fflush(NULL);
-	pid = fork_child();
+	pid = fork_child(SIGKILL);
 	if (pid < 0)
 		die(1, "fork: %s", errno_text(errno));
 	if (pid == 0) {

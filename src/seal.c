@@ -2,6 +2,7 @@
 #include "seal.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,7 +55,7 @@ int mseal_probe(void)
 
 	if (pipe2(pipefd, O_CLOEXEC) < 0)
 		return errno;
-	pid = fork_child();
+	pid = fork_child(SIGKILL);
 	if (pid < 0) {
 		err = errno;
 		close(pipefd[0]);

@@ -53,13 +53,13 @@ void warnx_msb(const char *fmt, ...)
 	va_end(ap);
 }
 
-pid_t fork_child(void)
+pid_t fork_child(int death_signal)
 {
 	pid_t parent = getpid(), pid = fork();
 
 	if (pid == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (getppid() != parent)	/* the parent died before prctl took effect */
+		/* getppid(): the parent may have died before prctl took effect */
+		if (prctl(PR_SET_PDEATHSIG, death_signal) < 0 || getppid() != parent)
 			_exit(127);
 	}
 	return pid;

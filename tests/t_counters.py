@@ -169,8 +169,13 @@ def test_unprivileged_fallback():
     if not nobody_can_run():
         skip("unprivileged fallback", "cannot run msealbench as nobody here (not root, or no setpriv)")
         return
-    p = run(["events", "--events", "task-clock,task-clock:k"], user=65534)
+    p = run(["events", "--events", "task-clock,task-clock:k,context-switches,cycles"], user=65534)
     lines = {m.group(1): m.group(2) for m in re.finditer(r"^  (\S+)\s+(\S+\s+.*)$", p.stdout, re.M)}
+    ok(lines.get("context-switches", "").startswith("not_permitted") and "kernel-only" in lines["context-switches"],
+       "as nobody, context-switches (always 0 in user space) are not_permitted, saying why", p.stdout)
+    if not lines.get("cycles", "").startswith("counted"):
+        ok(lines.get("cycles", "").startswith("unsupported") and "ENOENT" in lines["cycles"],
+           "as nobody without a PMU, cycles are unsupported (ENOENT), not not_permitted", p.stdout)
     ok("task-clock" in lines and lines["task-clock"].startswith("counted") and
        "user space only" in lines["task-clock"],
        "as nobody, task-clock falls back to user space only and says so", p.stdout)

@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cell.h"
 #include "counters.h"
 #include "tap.h"
 #include "util.h"
@@ -181,9 +182,17 @@ static void test_inherit(void)
 }
 
 /* Paranoid 2 refuses kernel counting to an unprivileged user: an event counting both falls back
- * to user space and says so; a kernel-only event is not permitted, with the sysctl named. */
+ * to user space and says so; a kernel-only event is not permitted, with the sysctl named. The
+ * refusal comes before the kernel looks for the PMU: without one, cycles are unsupported, not
+ * refused; context switches happen in the kernel, so a user-space count (always 0) is no fallback. */
 static void test_user_only_fallback(void)
 {
+	static const char *const want[][3] = {
+		{ "task-clock", "counted\t", "user space only" },
+		{ "task-clock:k", "not_permitted\t", "perf_event_paranoid <= 1" },
+		{ "context-switches", "not_permitted\t", "kernel-only event" },
+		{ "cycles", "unsupported\t", "ENOENT" },
+	};
 	char paranoid[32] = "", line[512];
 	int pipefd[2];
 	FILE *in;
@@ -203,7 +212,7 @@ static void test_user_only_fallback(void)
 
 		if (geteuid() == 0 && (setgid(65534) < 0 || setuid(65534) < 0))
 			_exit(3);
-		counters_open(&g, "task-clock,task-clock:k", false);
+		counters_open(&g, "task-clock,task-clock:k,context-switches,cycles", false);
 		for (int i = 0; i < g.n; i++)
 			fprintf(out, "%s\t%s\n", counter_status_name(g.ev[i].status), g.ev[i].reason);
 		fclose(out);
@@ -211,18 +220,92 @@ static void test_user_only_fallback(void)
 	}
 	close(pipefd[1]);
 	in = fdopen(pipefd[0], "r");
-	if (!fgets(line, sizeof(line), in))
-		line[0] = '\0';
-	line[strcspn(line, "\n")] = '\0';
-	tap_ok(strncmp(line, "counted\t", 8) == 0 && strstr(line, "user space only"),
-	       "as an unprivileged user task-clock falls back to user space and says so: %s", line);
-	if (!fgets(line, sizeof(line), in))
-		line[0] = '\0';
-	line[strcspn(line, "\n")] = '\0';
-	tap_ok(strncmp(line, "not_permitted\t", 14) == 0 && strstr(line, "perf_event_paranoid <= 1"),
-	       "task-clock:k is not permitted, the reason names the sysctl value: %s", line);
+	for (size_t i = 0; i < ARRAY_SIZE(want); i++) {
+		if (!fgets(line, sizeof(line), in))
+			line[0] = '\0';
+		line[strcspn(line, "\n")] = '\0';
+		if (i == 3 && strncmp(line, "counted", 7) == 0) {
+			tap_skip("cycles as an unprivileged user", "this machine has a hardware PMU");
+			break;
+		}
+		tap_ok(strncmp(line, want[i][1], strlen(want[i][1])) == 0 && strstr(line, want[i][2]),
+		       "as an unprivileged user %s is %.*s, the reason says %s: %s", want[i][0],
+		       (int)strlen(want[i][1]) - 1, want[i][1], want[i][2], line);
+	}
 	fclose(in);
 	waitpid(pid, NULL, 0);
+}
+
+/* What the command line refuses: unknown names, a name twice, more events than a group holds, a
+ * list longer than COUNTERS_LIST_MAX, a kernel-only event for user space. */
+static void test_list_check(void)
+{
+	char err[300], list[COUNTERS_LIST_MAX + 64] = "";
+
+	tap_ok(counters_check_list(COUNTERS_DEFAULT, err, sizeof(err)), "the default list is good");
+	tap_ok(counters_check_list("", err, sizeof(err)), "an empty list (none) is good");
+	tap_ok(!counters_check_list("task-clock,no-such-event", err, sizeof(err)) &&
+		       strstr(err, "'no-such-event'") && strstr(err, "unknown event name"),
+	       "an unknown event is refused by name: %s", err);
+	tap_ok(!counters_check_list("page-faults,task-clock,page-faults", err, sizeof(err)) &&
+		       strstr(err, "'page-faults' is given twice"),
+	       "a duplicated event is refused by name: %s", err);
+	tap_ok(!counters_check_list("context-switches:u", err, sizeof(err)) && strstr(err, "always 0"),
+	       "context-switches:u (always 0) is refused: %s", err);
+	tap_ok(!counters_check_list("cpu-migrations:u", err, sizeof(err)), "and so is cpu-migrations:u");
+	for (int i = 0; i < COUNTERS_MAX + 1; i++)
+		snprintf(list + strlen(list), sizeof(list) - strlen(list), "%spage-faults:%.*s", i ? "," : "",
+			 i + 1, "uuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuu");
+	tap_ok(!counters_check_list(list, err, sizeof(err)) && strstr(err, "more than 16 events"),
+	       "%d distinct events are refused, naming the limit: %s", COUNTERS_MAX + 1, err);
+	memset(list, 'x', COUNTERS_LIST_MAX + 1);
+	list[COUNTERS_LIST_MAX + 1] = '\0';
+	tap_ok(!counters_check_list(list, err, sizeof(err)) && strstr(err, "1024 allowed"),
+	       "a list over %d characters is refused, naming the limit: %s", COUNTERS_LIST_MAX, err);
+}
+
+/* The cell gets the whole list, however long: a cut list would drop its last events. */
+static void test_cell_gets_whole_list(void)
+{
+	struct cell_config c = { .bench = bench_find("harness.empty"), .cpu = -1 };
+	char list[COUNTERS_LIST_MAX + 1], **argv;
+	bool whole = false;
+
+	memset(list, 'e', sizeof(list) - 1);
+	list[sizeof(list) - 1] = '\0';
+	c.events = list;
+	argv = cell_argv_build("/bin/true", &c);
+	for (int i = 0; argv[i]; i++)
+		if (strncmp(argv[i], "events=", 7) == 0)
+			whole = strcmp(argv[i] + 7, list) == 0;
+	tap_ok(c.bench && whole, "a %zu-character event list reaches the cell whole", strlen(list));
+	cell_argv_free(argv);
+}
+
+/* libpfm4 knows PMUs this machine lacks: their events are good names that do not count here. */
+static void test_event_of_absent_pmu(void)
+{
+	struct perf_event_attr a;
+	char err[200];
+	struct counter_group g;
+
+	if (strncmp(counters_naming(), "libpfm4", 7) != 0) {
+		tap_skip("events of absent PMUs", "built without libpfm4");
+		return;
+	}
+	if (counters_resolve("skx::INST_RETIRED:ANY_P", &a, err, sizeof(err)) == 0) {
+		tap_skip("events of absent PMUs", "this machine has a Skylake-X PMU");
+		return;
+	}
+	tap_ok(counters_resolve("skx::INST_RETIRED:ANY_P", &a, err, sizeof(err)) == COUNTERS_NOT_HERE &&
+		       strstr(err, "skx"),
+	       "an event of an absent PMU is known, not unknown: %s", err);
+	tap_ok(counters_check_list("skx::INST_RETIRED:ANY_P", err, sizeof(err)), "the command line accepts it");
+	counters_open(&g, "skx::INST_RETIRED:ANY_P", false);
+	tap_ok(g.ev[0].status == COUNTER_UNSUPPORTED, "and it is recorded unsupported: %s", g.ev[0].reason);
+	counters_close(&g);
+	tap_ok(counters_resolve("skx::NO_SUCH_EVENT", &a, err, sizeof(err)) == COUNTERS_UNKNOWN,
+	       "a name no PMU has stays unknown: %s", err);
 }
 
 static void test_read_cost(void)
@@ -242,6 +325,9 @@ int main(void)
 	test_enoent_for_real();
 	test_inherit();
 	test_user_only_fallback();
+	test_list_check();
+	test_cell_gets_whole_list();
+	test_event_of_absent_pmu();
 	test_read_cost();
 	return tap_done();
 }
