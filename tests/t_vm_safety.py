@@ -77,6 +77,9 @@ def validation_tests():
         ("--out under /proc", ["--out", "/proc/1/msealbench-vm-test"]),
         ("--out ''", ["--out", ""]),
         ("--kernel a FIFO (no hang)", ["--kernel", f"f={fifo}"]),
+        ("--kernel with a 300-character label", ["--kernel", f"{'x' * 300}={kernel}"]),
+        ("--append longer than the kernel command line", ["--append", "x" * 3000]),
+        ("--append with a newline", ["--append", "quiet\ninit=/x"]),
     ]
     if os.path.isfile(os.path.join(SUITE, "msealbench")):
         cases.append(("--filter matching no benchmark (checked on the host)", ["--filter", "no-such-bench"]))
