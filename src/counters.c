@@ -129,6 +129,10 @@ bool counters_check_list(const char *list, char *err, size_t errlen)
 			 strlen(list), COUNTERS_LIST_MAX);
 		return false;
 	}
+	if (!utf8_valid(list)) {	/* the names end up in results files: valid UTF-8 JSON */
+		snprintf(err, errlen, "the text is not valid UTF-8");
+		return false;
+	}
 	copy = xstrdup(list);
 	for (char *tok = strtok_r(copy, ",", &save); tok && good; tok = strtok_r(NULL, ",", &save)) {
 		struct perf_event_attr attr;

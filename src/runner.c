@@ -237,8 +237,6 @@ static void parse_run_options(int argc, char **argv, struct run_options *o)
 	/* They end up in the results file, which must stay valid UTF-8 JSON. */
 	if (o->filter && !utf8_valid(o->filter))
 		usage_error("%s: the text is not valid UTF-8", "--filter");
-	if (!utf8_valid(o->events))
-		usage_error("%s: the text is not valid UTF-8", "--events");
 	if (o->label && !utf8_valid(o->label))
 		usage_error("%s: the text is not valid UTF-8", "--label");
 	o->repetitions = rep > 0 ? rep : o->quick ? 3 : 15;
