@@ -100,12 +100,12 @@ static const char run_usage[] =
 	"130 interrupted (the results file then holds the finished rounds, marked partial).\n";
 
 /* One line naming the problem, then exit 2. */
-static void usage_error(const char *fmt, const char *arg)
+__attribute__((noreturn)) static void usage_error(const char *fmt, const char *arg)
 {
-	fprintf(stderr, "%s: ", msb_prog);
-	fprintf(stderr, fmt, arg);
-	fprintf(stderr, " (try '%s --help')\n", msb_prog);
-	exit(2);
+	char msg[1024];
+
+	snprintf(msg, sizeof(msg), fmt, arg);
+	die(2, "%s (try '%s --help')", msg, msb_prog);
 }
 
 static void parse_seal_modes(const char *s, bool *modes)
