@@ -182,9 +182,10 @@ def compare_metric(base_cell, cand_cell, metric, settings, names, paired):
     cand = cand_cell.samples if metric == TIME else cand_cell.counters[metric]
     if len(base) < MIN_SAMPLES or len(cand) < MIN_SAMPLES:
         return f"too few samples ({len(base)} and {len(cand)}; at least {MIN_SAMPLES} each)"
-    for side, values in (("baseline", base), ("candidate", cand)):
-        if msbstats.median(values) <= 0:
-            return f"{side} median of {metric} is {msbstats.median(values):g}: no ratio"
+    for side, values, rounds in (("baseline", base, base_cell.rounds), ("candidate", cand, cand_cell.rounds)):
+        location = msbstats.median_of_round_medians(msbstats.group_by_round(values, rounds))
+        if location <= 0:  # the ratio below divides by the same estimate
+            return f"{side} median is {location:g}: no ratio"
     seed = cell_seed(settings, base_cell.benchmark, base_cell.params_text, metric,
                      names[0], names[1])
     ratio, low, high, p_value, replicates, units, paired = compare_series(
@@ -292,6 +293,8 @@ def compare_pairs(pairs, settings, names_of, paired):
             comparisons += found
             if not any(c.metric == TIME for c in found):
                 reason = problems[0] if problems else "nothing to compare"
+            else:  # a counter without a ratio: said, never a verdict
+                reason = "; ".join(problems) or None
         if reason is not None:
             not_compared.append(NotCompared(base_cell.benchmark, base_cell.params,
                                             f"{base_cell.seal}/{cand_cell.seal}", reason))
