@@ -53,10 +53,12 @@ def parse_args(argv):
                         help="equivalence margin: whole CI inside +-margin (default 2%%)")
     parser.add_argument("--threshold", type=percent, default=percent("1"),
                         help="smallest significant change called a regression (default 1%%)")
-    parser.add_argument("--alpha", type=float, default=0.05, help="Mann-Whitney level (0.05)")
-    parser.add_argument("--confidence", type=float, default=0.95, help="CI level (0.95)")
-    parser.add_argument("--bootstrap", type=int, default=2000, help="resamples (2000)")
-    parser.add_argument("--seed", type=int, default=1, help="bootstrap seed (1)")
+    parser.add_argument("--alpha", type=msbcli.number_in(float, 1e-6, 0.5), default=0.05,
+                        help="Mann-Whitney level (0.05)")
+    parser.add_argument("--confidence", type=msbcli.number_in(float, 0.5, 0.9999), default=0.95,
+                        help="CI level (0.95)")
+    parser.add_argument("--bootstrap", type=msbcli.BOOTSTRAP, default=2000, help="resamples (2000; 100 to 20000)")
+    parser.add_argument("--seed", type=msbcli.SEED, default=1, help="bootstrap seed (1)")
     parser.add_argument("--base-seal", default="none", help="one run: baseline seal mode (none)")
     parser.add_argument("--cand-seal", help="one run: candidate mode(s), comma separated "
                         "(default: every other mode in the run)")
@@ -67,10 +69,7 @@ def parse_args(argv):
     parser.add_argument("--order", choices=("date", "label", "files"), default="date",
                         help="history order: context.date (default), label, or as given")
     parser.add_argument("--baseline", help="history: label or file name of the baseline run")
-    args = parser.parse_args(argv)
-    if not 0 < args.alpha < 1 or not 0 < args.confidence < 1 or args.bootstrap < 100:
-        parser.error("--alpha and --confidence must be in (0, 1), --bootstrap at least 100")
-    return args
+    return parser.parse_args(argv)
 
 
 def settings_from(args):

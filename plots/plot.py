@@ -333,7 +333,8 @@ def parse_args(argv):
     parser.add_argument("inputs", nargs="*", metavar="RUN")
     parser.add_argument("--out", default=os.path.join(TOP, "plots", "out"), help="output directory")
     parser.add_argument("--formats", default="png,svg", help="png,svg (default both)")
-    parser.add_argument("--timeout", type=float, default=120.0, help="seconds gnuplot may take per script")
+    parser.add_argument("--timeout", type=msbcli.number_in(float, 1, 86400), default=120.0,
+                        help="seconds gnuplot may take per script (1 to 86400)")
     parser.add_argument("--latest", default=os.path.join(TOP, "results"),
                         help="without inputs: draw the newest run of this directory (results/)")
     parser.add_argument("--history", action="store_true")
@@ -343,8 +344,8 @@ def parse_args(argv):
     parser.add_argument("--cand-seal")
     parser.add_argument("--margin", type=compare.percent, default=compare.percent("2"))
     parser.add_argument("--threshold", type=compare.percent, default=compare.percent("1"))
-    parser.add_argument("--bootstrap", type=int, default=2000)
-    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--bootstrap", type=msbcli.BOOTSTRAP, default=2000)
+    parser.add_argument("--seed", type=msbcli.SEED, default=1)
     args = parser.parse_args(argv)
     args.formats = [f for f in args.formats.split(",") if f]
     unknown = [f for f in args.formats if f not in msbgnuplot.FORMATS]
