@@ -207,12 +207,16 @@ def cdf_figures(out_dir, pairs_by_section):
 
 # ------------------------------------------------------------------ scaling
 
+def is_number(value):
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
 def numeric_params(cells):
     """Parameter names holding at least two distinct numbers across the cells."""
     values = {}
     for cell in cells:
         for key, value in cell.params.items():
-            if isinstance(value, (int, float)) and not isinstance(value, bool):
+            if is_number(value):
                 values.setdefault(key, set()).add(value)
     return [k for k, v in values.items() if len(v) >= 2]
 
@@ -227,6 +231,8 @@ def scaling_groups(series_cells):
     for benchmark, members in by_benchmark.items():
         for param in numeric_params([c for _, c in members]):
             for series, cell in members:
+                if not is_number(cell.params.get(param)):
+                    continue  # a cell without this parameter, or with a text value
                 others = {k: v for k, v in cell.params.items() if k != param}
                 key = (benchmark, param, msbresults.params_text(others))
                 groups.setdefault(key, {}).setdefault(series, []).append(cell)
@@ -358,7 +364,7 @@ def parse_args(argv):
 
 def comparison_figures(out_dir, args, settings, runs):
     if len(runs) == 1 and len(runs[0].seal_modes()) < 2:
-        print(f"{PROG}: warning: {runs[0].path} holds one seal mode: nothing to compare, "
+        print(f"{PROG}: warning: {msbcli.terminal_text(runs[0].path)} holds one seal mode: nothing to compare, "
               "drawing scaling figures only", file=sys.stderr)
         return {"scaling": scaling_figures(out_dir, runs, settings)}
     if len(runs) == 1:
@@ -400,7 +406,7 @@ def draw(args):
     kind, runs = select_runs(args)
     for run in runs:
         compare.strip_counters(run.cells)  # counters are compared, not plotted
-    os.makedirs(args.out, exist_ok=True)
+    msbcli.make_directory(args.out)
     if kind == "history":
         baseline = msbcompare.pick_baseline(runs, args.baseline)
         figures = {"history": history_figures(args.out, runs, baseline, settings)}
@@ -411,14 +417,13 @@ def draw(args):
         if members:
             drawn += msbgnuplot.render(members, args.out, script + ".gp", args.formats, args.timeout)
     summary = ", ".join(f"{len(m)} {k}" for k, m in figures.items())
-    print(f"{PROG}: {len(drawn)} files in {args.out} ({summary} figures)")
-    for warning in compare.partial_warnings(runs):
-        print(f"{PROG}: warning: {warning}", file=sys.stderr)
+    print(f"{PROG}: {len(drawn)} files in {msbcli.terminal_text(args.out)} ({summary} figures)")
+    compare.print_warnings(compare.partial_warnings(runs), PROG)
     return 0
 
 
 def main(argv):
-    return msbcli.guarded(PROG, draw, parse_args(argv), {BadInput: 2, GnuplotError: 3})
+    return msbcli.guarded(PROG, draw, parse_args(argv), {BadInput: 2, msbcli.OutputError: 2, GnuplotError: 3})
 
 
 if __name__ == "__main__":
