@@ -435,11 +435,15 @@ def run_compare(args):
         runs = load_history(args)
         for run in runs:
             strip_counters(run.cells)
+        settings, warnings = msbcompare.affordable_settings(settings, runs)
+        print_warnings(warnings)
         return report_history(args, settings, runs)
     runs = [msbresults.load_run(p) for p in args.inputs]
     if args.no_counters:
         for run in runs:
             strip_counters(run.cells)
+    settings, warnings = msbcompare.affordable_settings(settings, runs)
+    print_warnings(warnings)
     if mode == "run":
         comparisons, not_compared = compare_run_modes(runs[0], args, settings)
     else:

@@ -18,6 +18,8 @@ INCONCLUSIVE = "inconclusive"
 TIME = "time"
 MIN_SAMPLES = 3
 SETTLE_LIMIT = 100  # beyond this many times the current samples, "settling" is not practical
+DRAW_BUDGET = 20_000_000  # rounds drawn by all bootstrap resamples of one input: about 20 s
+MIN_ITERATIONS = 100
 
 
 @dataclasses.dataclass
@@ -86,6 +88,19 @@ class NotCompared:
 
     def as_dict(self):
         return dataclasses.asdict(self)
+
+
+def affordable_settings(settings, runs):
+    """settings with fewer bootstrap resamples (never below MIN_ITERATIONS) when the
+    inputs hold so many rounds that the requested number would take minutes, and the
+    warnings saying so. Each resample draws every round of a cell, once per metric."""
+    units = sum(len(set(c.rounds)) * (1 + len(c.counters)) for run in runs for c in run.ok_cells())
+    affordable = max(MIN_ITERATIONS, DRAW_BUDGET // max(units, 1))
+    if affordable >= settings.iterations:
+        return settings, []
+    return dataclasses.replace(settings, iterations=affordable), [
+        f"the inputs hold {units} rounds of cells and counters: {affordable} bootstrap resamples "
+        f"instead of {settings.iterations}, so the comparison ends in about a minute (CIs a little rougher)"]
 
 
 # ------------------------------------------------------------------ verdicts

@@ -31,6 +31,7 @@ PROG = "plot"
 VERDICT_COLOURS = {REGRESSION: 0xd62728, IMPROVEMENT: 0x2ca02c, EQUIVALENT: 0x1f77b4, INCONCLUSIVE: 0x7f7f7f}
 SERIES_COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2"]
 MEDIAN_CI_ITERATIONS = 1000
+CDF_POINTS = 2000  # beyond this a CDF looks the same and only makes the files bigger
 
 
 # ------------------------------------------------------------------ helpers
@@ -178,9 +179,12 @@ def forest_figures(out_dir, comparisons, settings):
 
 # ------------------------------------------------------------ distributions
 
-def cdf_points(samples):
+def cdf_points(samples, limit=CDF_POINTS):
+    """The empirical CDF, at most limit steps (evenly spaced in rank) however many samples."""
     ordered = sorted(samples)
-    return [[v, (i + 1) / len(ordered)] for i, v in enumerate(ordered)]
+    n = len(ordered)
+    ranks = range(n) if n <= limit else sorted({round(j * (n - 1) / (limit - 1)) for j in range(limit)})
+    return [[ordered[i], (i + 1) / n] for i in ranks]
 
 
 def cdf_figure(out_dir, section, base, cand):
@@ -406,6 +410,8 @@ def draw(args):
     kind, runs = select_runs(args)
     for run in runs:
         compare.strip_counters(run.cells)  # counters are compared, not plotted
+    settings, warnings = msbcompare.affordable_settings(settings, runs)
+    compare.print_warnings(warnings, PROG)
     msbcli.make_directory(args.out)
     if kind == "history":
         baseline = msbcompare.pick_baseline(runs, args.baseline)
