@@ -294,7 +294,7 @@ def parse_args(argv):
 def validate(args):
     settings = Settings(seed=args.seed, iterations=args.bootstrap)
     if args.keep:
-        os.makedirs(args.keep, exist_ok=True)
+        msbcli.make_directory(args.keep)
         trials, spent = run_trials(args, args.keep)
     else:
         with tempfile.TemporaryDirectory(prefix="msealbench-validate.") as work_dir:
@@ -305,7 +305,7 @@ def validate(args):
 
 
 def main(argv):
-    return msbcli.guarded(PROG, validate, parse_args(argv), {RunnerError: 2, BadInput: 2})
+    return msbcli.guarded(PROG, validate, parse_args(argv), {RunnerError: 2, BadInput: 2, msbcli.OutputError: 2})
 
 
 if __name__ == "__main__":
