@@ -20,6 +20,7 @@ MIN_SAMPLES = 3
 SETTLE_LIMIT = 100  # beyond this many times the current samples, "settling" is not practical
 DRAW_BUDGET = 20_000_000  # rounds drawn by all bootstrap resamples of one input: about 20 s
 MIN_ITERATIONS = 100
+MAX_UNITS = 500_000       # rounds of cells and counters: 100 resamples of them take about 30 s
 
 
 @dataclasses.dataclass
@@ -93,8 +94,12 @@ class NotCompared:
 def affordable_settings(settings, runs):
     """settings with fewer bootstrap resamples (never below MIN_ITERATIONS) when the
     inputs hold so many rounds that the requested number would take minutes, and the
-    warnings saying so. Each resample draws every round of a cell, once per metric."""
+    warnings saying so; BadInput past MAX_UNITS. Each resample draws every round of a
+    cell, once per metric."""
     units = sum(len(set(c.rounds)) * (1 + len(c.counters)) for run in runs for c in run.ok_cells())
+    if units > MAX_UNITS:
+        raise BadInput(f"the inputs hold {units} rounds over all cells and counters, more than {MAX_UNITS} "
+                       "that compare in reasonable time: pass fewer files (compare: or --no-counters)")
     affordable = max(MIN_ITERATIONS, DRAW_BUDGET // max(units, 1))
     if affordable >= settings.iterations:
         return settings, []

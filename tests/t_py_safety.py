@@ -168,6 +168,13 @@ def test_input_size():
     result = tool("compare", big)
     ok(one_line_exit_2(result) and str(65 << 20) in result[2], "a 65 MiB results file is refused with its size",
        result[2])
+    rounds = 260000  # two cells: 520000 rounds, past what compares in reasonable time
+    cells = [{"benchmark": "vdso.a", "seal": seal, "status": "ok", "samples": [10.0] * rounds,
+              "rounds": list(range(rounds))} for seal in ("none", "sysmap")]
+    many = write("many-rounds.json", dict(good_run(), cells=cells))
+    result = tool("compare", many, timeout=60)
+    ok(one_line_exit_2(result) and "520000 rounds" in result[2], "a file of too many rounds to compare: exit 2",
+       f"{result[0]} {result[2]!r}")
     zero = os.path.join(WORK, "zero")
     try:
         os.mknod(zero, 0o600 | 0o020000, os.makedev(1, 5))  # our own /dev/zero node
@@ -243,6 +250,16 @@ def test_gnuplot_names():
     for what, text in shown.items():
         ok(text in svg, f"the SVG shows the label with {what}", text)
     ok(not glob.glob(os.path.join(WORK, "no")), "no command in a name ran")
+    out = os.path.join(WORK, "cdf-plots")
+    path = write("many-samples.json", synth.synthetic_run([spec("vdso.a", s) for s in ("none", "sysmap")],
+                                                          rounds=600, per_round=5))
+    status, _, err = tool("plot", path, "--out", out, "--bootstrap", "100", "--formats", "svg", timeout=120)
+    lines = 0
+    for name in glob.glob(os.path.join(out, "cdf-*.dat")):
+        with open(name, encoding="utf-8") as f:
+            lines += sum(1 for _ in f)
+    ok(status == 0 and 0 < lines <= 2 * 2000 + 10, "a CDF of 3000 samples a side draws at most 2000 steps",
+       f"{status} {lines} lines {err[-200:]!r}")
 
 
 # ------------------------------------------------------ 4: a full disk
