@@ -129,11 +129,9 @@ def render(figures, out_dir, script_name, formats, timeout):
     require_gnuplot()
     script_path = os.path.join(out_dir, script_name)
     msbcli.write_file(script_path, script_for(figures, formats))
-    names = [f"{fig.name}.{fmt}" for fig in figures for fmt in formats]
-    drawn = [os.path.join(out_dir, name) for name in names]
-    temporary = {name: msbcli.temporary_name(name) for name in names}
-    try:
-        result = run_gnuplot(script_for(figures, formats, temporary.get), out_dir, script_path, timeout)
+    drawn = [os.path.join(out_dir, f"{fig.name}.{fmt}") for fig in figures for fmt in formats]
+    try:  # gnuplot runs in out_dir, so the temporary names it writes are relative
+        result = run_gnuplot(script_for(figures, formats, msbcli.temporary_name), out_dir, script_path, timeout)
         if msbcli.full(script_path):
             empty = [p for p in drawn if _size(msbcli.temporary_name(p)) == 0]
             raise msbcli.write_error((empty or drawn)[0], OSError(errno.ENOSPC, "no space left"))
