@@ -10,7 +10,8 @@
 Each kind of plot is one generated gnuplot script (bars.gp, forest.gp, cdf.gp, scaling.gp,
 history.gp) with its data files beside it in the output directory, so a figure can be
 restyled by editing the script and running gnuplot on it again.
-Exit status: 0 drawn, 2 bad input, 3 gnuplot missing or failed (or an internal error).
+Exit status: 0 drawn, 2 bad input or an output that cannot be written (a full disk),
+3 gnuplot missing or failed (or an internal error).
 """
 import argparse
 import os
