@@ -16,6 +16,7 @@ import argparse
 import json
 import math
 import os
+import re
 import sys
 
 import msbcli
@@ -52,10 +53,12 @@ def parse_args(argv):
                         help="equivalence margin: whole CI inside +-margin (default 2%%)")
     parser.add_argument("--threshold", type=percent, default=percent("1"),
                         help="smallest significant change called a regression (default 1%%)")
-    parser.add_argument("--alpha", type=float, default=0.05, help="Mann-Whitney level (0.05)")
-    parser.add_argument("--confidence", type=float, default=0.95, help="CI level (0.95)")
-    parser.add_argument("--bootstrap", type=int, default=2000, help="resamples (2000)")
-    parser.add_argument("--seed", type=int, default=1, help="bootstrap seed (1)")
+    parser.add_argument("--alpha", type=msbcli.number_in(float, 1e-6, 0.5), default=0.05,
+                        help="Mann-Whitney level (0.05)")
+    parser.add_argument("--confidence", type=msbcli.number_in(float, 0.5, 0.9999), default=0.95,
+                        help="CI level (0.95)")
+    parser.add_argument("--bootstrap", type=msbcli.BOOTSTRAP, default=2000, help="resamples (2000; 100 to 20000)")
+    parser.add_argument("--seed", type=msbcli.SEED, default=1, help="bootstrap seed (1)")
     parser.add_argument("--base-seal", default="none", help="one run: baseline seal mode (none)")
     parser.add_argument("--cand-seal", help="one run: candidate mode(s), comma separated "
                         "(default: every other mode in the run)")
@@ -66,10 +69,7 @@ def parse_args(argv):
     parser.add_argument("--order", choices=("date", "label", "files"), default="date",
                         help="history order: context.date (default), label, or as given")
     parser.add_argument("--baseline", help="history: label or file name of the baseline run")
-    args = parser.parse_args(argv)
-    if not 0 < args.alpha < 1 or not 0 < args.confidence < 1 or args.bootstrap < 100:
-        parser.error("--alpha and --confidence must be in (0, 1), --bootstrap at least 100")
-    return args
+    return parser.parse_args(argv)
 
 
 def settings_from(args):
@@ -220,21 +220,41 @@ def table_rows(comparisons, geomeans, settings):
 
 
 def render_text_table(header, rows):
+    header, rows = [msbcli.terminal_text(h) for h in header], [[msbcli.terminal_text(c) for c in r] for r in rows]
     widths = [max(len(str(r[i])) for r in [header] + rows) for i in range(len(header))]
     lines = ["  ".join(str(cell).ljust(widths[i]) for i, cell in enumerate(row)).rstrip()
              for row in [header] + rows]
     return "\n".join(lines)
 
 
-def markdown_escape(text):
-    return str(text).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+def markdown_code(text):
+    """text as a markdown code span: GitHub renders no HTML, link, image, emphasis,
+    autolink or @mention inside one; control characters are shown as escapes."""
+    text = msbcli.terminal_text(text)
+    if not text.strip():
+        return ""
+    fence = "`" * (max(map(len, re.findall("`+", text)), default=0) + 1)
+    if text[0] == "`" or text[-1] == "`" or (text[0] == " " and text[-1] == " "):
+        text = f" {text} "  # CommonMark strips one space from each end of such a span
+    return fence + text + fence
+
+
+def markdown_cell(text):
+    """A table cell: a code span whose '|' the table does not split on (GFM reads '\\|' as
+    '|' even inside code, and a backslash before it as escaping the next backslash)."""
+    return re.sub(r"(\\*)\|", lambda m: m.group(1) * 2 + "\\|", markdown_code(text))
 
 
 def render_markdown_table(header, rows):
-    lines = ["| " + " | ".join(markdown_escape(h) for h in header) + " |",
+    lines = ["| " + " | ".join(markdown_cell(h) for h in header) + " |",
              "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(markdown_escape(cell) for cell in row) + " |" for row in rows]
+    lines += ["| " + " | ".join(markdown_cell(cell) for cell in row) + " |" for row in rows]
     return "\n".join(lines)
+
+
+def literal_for(markdown):
+    """How text from results files (and paths) is written in this output kind."""
+    return markdown_code if markdown else msbcli.terminal_text
 
 
 def settings_line(settings):
@@ -256,30 +276,32 @@ def sections(comparisons):
     return grouped
 
 
-def not_compared_lines(not_compared):
-    return [f"{n.benchmark} [{msbresults.params_text(n.params)}] seal={n.seal}: {n.reason}"
-            for n in not_compared]
+def not_compared_lines(not_compared, literal):
+    return [f"{literal(n.benchmark)} {literal('[' + msbresults.params_text(n.params) + ']')} "
+            f"seal={literal(n.seal)}: {literal(n.reason)}" for n in not_compared]
 
 
 def render_report(title, comparisons, geomeans, not_compared, settings, markdown):
+    """title: already written with literal_for(markdown)."""
+    literal = literal_for(markdown)
     out = [("## " if markdown else "") + title, settings_line(settings), ""]
     render = render_markdown_table if markdown else render_text_table
     for (base_name, cand_name), members in sections(comparisons).items():
         paired = " (paired by round)" if all(c.paired for c in members) else ""
-        out.append(("### " if markdown else "") + f"{base_name} -> {cand_name}{paired}")
+        out.append(("### " if markdown else "") + f"{literal(base_name)} -> {literal(cand_name)}{paired}")
         section_geomeans = [g for g in geomeans if (g.base_name, g.cand_name) == (base_name, cand_name)]
         out += [render(*table_rows(members, section_geomeans, settings)), ""]
     out.append(LEGEND)
     if not_compared:
         out += ["", "not compared (never part of a verdict):"]
-        out += [("- " if markdown else "  ") + line for line in not_compared_lines(not_compared)]
+        out += [("- " if markdown else "  ") + line for line in not_compared_lines(not_compared, literal)]
     return "\n".join(out)
 
 
-def verdict_summary(comparisons, geomeans):
+def verdict_summary(comparisons, geomeans, literal):
     counts = msbcompare.count_verdicts([c for c in comparisons if c.metric == TIME])
     text = ", ".join(f"{n} {v}" for v, n in counts.items())
-    family_regressions = [g.family for g in geomeans if g.verdict == REGRESSION]
+    family_regressions = [literal(g.family) for g in geomeans if g.verdict == REGRESSION]
     if family_regressions:
         text += f"; family geomean regression: {', '.join(family_regressions)}"
     return text
@@ -320,12 +342,13 @@ def history_table(columns, baseline, settings):
 
 def render_history(columns, baseline, settings, markdown):
     render = render_markdown_table if markdown else render_text_table
-    out = [("## " if markdown else "") + f"history of {len(columns)} runs against {baseline.label}",
+    literal = literal_for(markdown)
+    out = [("## " if markdown else "") + f"history of {len(columns)} runs against {literal(baseline.label)}",
            settings_line(settings), "", render(*history_table(columns, baseline, settings)), "",
            LEGEND + "; verdict R regression, I improvement, = equivalent, ? inconclusive"]
     for run, _, not_compared in columns:
-        for line in not_compared_lines(not_compared):
-            out.append(f"  {run.label}: not compared: {line}")
+        for line in not_compared_lines(not_compared, literal):
+            out.append(f"  {literal(run.label)}: not compared: {line}")
     return "\n".join(out)
 
 
@@ -347,6 +370,11 @@ def clean_floats(value):
     return value
 
 
+def print_warnings(warnings, prog=PROG):
+    for warning in warnings:
+        print(f"{prog}: warning: {msbcli.terminal_text(warning)}", file=sys.stderr)
+
+
 def report_pairwise(args, settings, runs, comparisons, not_compared):
     geomeans = msbcompare.family_geomeans(comparisons, settings)
     regressions = gating_regressions(comparisons, geomeans)
@@ -363,13 +391,13 @@ def report_pairwise(args, settings, runs, comparisons, not_compared):
                 [c for c in comparisons if c.metric == TIME]),
             "regressions": len(regressions), "exit_status": status}))
     else:
-        title = (f"{runs[0].path}: seal modes compared" if len(runs) == 1
-                 else f"{runs[0].path} (baseline) -> {runs[1].path} (candidate)")
+        literal = literal_for(args.format == "markdown")
+        title = (f"{literal(runs[0].path)}: seal modes compared" if len(runs) == 1
+                 else f"{literal(runs[0].path)} (baseline) -> {literal(runs[1].path)} (candidate)")
         print(render_report(title, comparisons, geomeans, not_compared, settings,
                             args.format == "markdown"))
-        print(f"\nverdicts: {verdict_summary(comparisons, geomeans)}")
-    for warning in warnings:
-        print(f"{PROG}: warning: {warning}", file=sys.stderr)
+        print(f"\nverdicts: {verdict_summary(comparisons, geomeans, literal)}")
+    print_warnings(warnings)
     return status
 
 
@@ -390,10 +418,11 @@ def report_history(args, settings, runs):
                      for run, comparisons, not_compared in columns],
             "warnings": warnings, "regressions_in_latest": len(regressions), "exit_status": status}))
     else:
+        literal = literal_for(args.format == "markdown")
         print(render_history(columns, baseline, settings, args.format == "markdown"))
-        print(f"\nlatest run {latest_run.label}: {len(regressions)} regressions against {baseline.label}")
-    for warning in warnings:
-        print(f"{PROG}: warning: {warning}", file=sys.stderr)
+        print(f"\nlatest run {literal(latest_run.label)}: {len(regressions)} regressions "
+              f"against {literal(baseline.label)}")
+    print_warnings(warnings)
     return status
 
 
@@ -406,11 +435,15 @@ def run_compare(args):
         runs = load_history(args)
         for run in runs:
             strip_counters(run.cells)
+        settings, warnings = msbcompare.affordable_settings(settings, runs)
+        print_warnings(warnings)
         return report_history(args, settings, runs)
     runs = [msbresults.load_run(p) for p in args.inputs]
     if args.no_counters:
         for run in runs:
             strip_counters(run.cells)
+    settings, warnings = msbcompare.affordable_settings(settings, runs)
+    print_warnings(warnings)
     if mode == "run":
         comparisons, not_compared = compare_run_modes(runs[0], args, settings)
     else:

@@ -18,6 +18,9 @@ INCONCLUSIVE = "inconclusive"
 TIME = "time"
 MIN_SAMPLES = 3
 SETTLE_LIMIT = 100  # beyond this many times the current samples, "settling" is not practical
+DRAW_BUDGET = 20_000_000  # rounds drawn by all bootstrap resamples of one input: about 20 s
+MIN_ITERATIONS = 100
+MAX_UNITS = 500_000       # rounds of cells and counters: 100 resamples of them take about 30 s
 
 
 @dataclasses.dataclass
@@ -86,6 +89,23 @@ class NotCompared:
 
     def as_dict(self):
         return dataclasses.asdict(self)
+
+
+def affordable_settings(settings, runs):
+    """settings with fewer bootstrap resamples (never below MIN_ITERATIONS) when the
+    inputs hold so many rounds that the requested number would take minutes, and the
+    warnings saying so; BadInput past MAX_UNITS. Each resample draws every round of a
+    cell, once per metric."""
+    units = sum(len(set(c.rounds)) * (1 + len(c.counters)) for run in runs for c in run.ok_cells())
+    if units > MAX_UNITS:
+        raise BadInput(f"the inputs hold {units} rounds over all cells and counters, more than {MAX_UNITS} "
+                       "that compare in reasonable time: pass fewer files (compare: or --no-counters)")
+    affordable = max(MIN_ITERATIONS, DRAW_BUDGET // max(units, 1))
+    if affordable >= settings.iterations:
+        return settings, []
+    return dataclasses.replace(settings, iterations=affordable), [
+        f"the inputs hold {units} rounds of cells and counters: {affordable} bootstrap resamples "
+        f"instead of {settings.iterations}, so the comparison ends in about a minute (CIs a little rougher)"]
 
 
 # ------------------------------------------------------------------ verdicts
@@ -182,9 +202,10 @@ def compare_metric(base_cell, cand_cell, metric, settings, names, paired):
     cand = cand_cell.samples if metric == TIME else cand_cell.counters[metric]
     if len(base) < MIN_SAMPLES or len(cand) < MIN_SAMPLES:
         return f"too few samples ({len(base)} and {len(cand)}; at least {MIN_SAMPLES} each)"
-    for side, values in (("baseline", base), ("candidate", cand)):
-        if msbstats.median(values) <= 0:
-            return f"{side} median of {metric} is {msbstats.median(values):g}: no ratio"
+    for side, values, rounds in (("baseline", base, base_cell.rounds), ("candidate", cand, cand_cell.rounds)):
+        location = msbstats.median_of_round_medians(msbstats.group_by_round(values, rounds))
+        if location <= 0:  # the ratio below divides by the same estimate
+            return f"{side} median is {location:g}: no ratio"
     seed = cell_seed(settings, base_cell.benchmark, base_cell.params_text, metric,
                      names[0], names[1])
     ratio, low, high, p_value, replicates, units, paired = compare_series(
@@ -292,6 +313,8 @@ def compare_pairs(pairs, settings, names_of, paired):
             comparisons += found
             if not any(c.metric == TIME for c in found):
                 reason = problems[0] if problems else "nothing to compare"
+            else:  # a counter without a ratio: said, never a verdict
+                reason = "; ".join(problems) or None
         if reason is not None:
             not_compared.append(NotCompared(base_cell.benchmark, base_cell.params,
                                             f"{base_cell.seal}/{cand_cell.seal}", reason))

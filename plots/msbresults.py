@@ -5,12 +5,17 @@ file and the problem; callers turn it into exit status 2.
 """
 import dataclasses
 import json
-import math
 import os
+import stat
 
 SCHEMA_NAME = "msealbench-results"
 KNOWN_SCHEMA_VERSIONS = (1,)
 CELL_STATUSES = ("ok", "skipped", "failed")
+MAX_FILE_BYTES = 64 << 20        # results/README.md: larger files are refused
+TIME_RANGE = (1e-6, 1e15)        # ns per operation: a sample outside is not a measurement
+COUNTER_RANGE = (0, 1e15)        # counter events per operation
+PARAM_LIMIT = 1e18               # magnitude of a numeric parameter value
+ROUND_LIMIT = 1 << 31
 
 
 class BadInput(Exception):
@@ -96,19 +101,33 @@ def load_run(path):
 
 
 def _read_json(path):
-    if os.path.isdir(path):
-        raise BadInput(f"{path}: is a directory, expected a results file")
+    """The JSON of a file of at most MAX_FILE_BYTES; anything else is BadInput. A pipe or
+    device is read up to the limit, so /dev/zero ends too."""
     try:
-        with open(path, encoding="utf-8") as f:
-            return json.load(f)
+        with open(path, "rb") as f:
+            info = os.fstat(f.fileno())
+            if stat.S_ISREG(info.st_mode) and info.st_size > MAX_FILE_BYTES:
+                raise BadInput(f"{path}: {info.st_size} bytes, larger than results files may be "
+                               f"({MAX_FILE_BYTES >> 20} MiB)")
+            data = f.read(MAX_FILE_BYTES + 1)
     except FileNotFoundError:
         raise BadInput(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise BadInput(f"{path}: is a directory, expected a results file") from None
     except OSError as e:
         raise BadInput(f"{path}: cannot read: {e.strerror}") from None
+    if len(data) > MAX_FILE_BYTES:
+        raise BadInput(f"{path}: more than {MAX_FILE_BYTES >> 20} MiB, larger than results files may be")
+    try:
+        return json.loads(data.decode("utf-8"))
     except UnicodeDecodeError:
         raise BadInput(f"{path}: not a results file (not UTF-8 text)") from None
     except json.JSONDecodeError as e:
         raise BadInput(f"{path}: not valid JSON (line {e.lineno} column {e.colno}: {e.msg})") from None
+    except ValueError as e:   # an integer of more digits than Python converts
+        raise BadInput(f"{path}: not a results file ({e})") from None
+    except RecursionError:
+        raise BadInput(f"{path}: not a results file (nested too deeply)") from None
 
 
 def _check_schema(path, data):
@@ -135,20 +154,24 @@ def _parse_cell(path, index, raw):
     benchmark = _require(where, raw, "benchmark", str)
     where = f"{path}: cell {index} ({benchmark})"
     seal = _require(where, raw, "seal", str)
-    params = raw.get("params") or {}
-    if not isinstance(params, dict):
-        raise BadInput(f"{where}: \"params\" is not an object")
+    params = _optional(where, raw, "params", dict, {})
+    for name, value in params.items():
+        if not (isinstance(value, (str, bool)) or _in_range(value, -PARAM_LIMIT, PARAM_LIMIT)):
+            raise BadInput(f"{where}: \"params\".{name} is {_shown(value)}: expected a string or a "
+                           f"number of magnitude at most {PARAM_LIMIT:g}")
     status = _require(where, raw, "status", str)
     if status not in CELL_STATUSES:
         raise BadInput(f"{where}: unknown status {status!r} (expected ok, skipped or failed)")
-    samples = _numbers(where, "samples", raw.get("samples") or [])
+    samples = _numbers(where, "samples", _optional(where, raw, "samples", list, []), TIME_RANGE)
     rounds = _rounds(where, raw.get("rounds"), len(samples)) if samples else []
-    family = raw.get("family") if isinstance(raw.get("family"), str) else benchmark.split(".")[0]
-    return Cell(benchmark=benchmark, family=family, params=params, seal=seal,
-                unit=str(raw.get("unit") or "ns/op"), status=status,
-                reason=str(raw.get("reason") or ""), samples=samples, rounds=rounds,
-                counters=_counted_values(raw.get("counters"), len(samples)),
-                notes=[str(n) for n in raw.get("notes") or []])
+    notes = _optional(where, raw, "notes", list, [])
+    if not all(isinstance(n, str) for n in notes):
+        raise BadInput(f"{where}: \"notes\" must be a list of strings")
+    return Cell(benchmark=benchmark, family=_optional(where, raw, "family", str, benchmark.split(".")[0]),
+                params=params, seal=seal, unit=_optional(where, raw, "unit", str, "ns/op"),
+                status=status, reason=_optional(where, raw, "reason", str, ""),
+                samples=samples, rounds=rounds,
+                counters=_counted_values(where, raw.get("counters"), len(samples)), notes=notes)
 
 
 def _require(where, raw, key, kind):
@@ -158,33 +181,56 @@ def _require(where, raw, key, kind):
     return value
 
 
-def _is_number(value):
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+def _optional(where, raw, key, kind, default):
+    """raw[key] when it is a kind, default when it is missing or null (or an empty string)."""
+    value = raw.get(key)
+    if value is None or value == "":
+        return default
+    if not isinstance(value, kind) or isinstance(value, bool):
+        names = {dict: "an object", list: "a list", str: "a string"}
+        raise BadInput(f"{where}: \"{key}\" is {_shown(value)}: expected {names[kind]} or null")
+    return value
 
 
-def _numbers(where, key, values):
-    if not isinstance(values, list) or not all(_is_number(v) for v in values):
-        raise BadInput(f"{where}: \"{key}\" must be a list of finite numbers")
-    return [float(v) for v in values]
+def _in_range(value, low, high):
+    """A JSON number in [low, high]; exact for integers of any size, false for NaN."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and low <= value <= high
+
+
+def _shown(value):
+    text = json.dumps(value) if isinstance(value, (str, list, dict)) else repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _numbers(where, key, values, bounds, nulls=False):
+    for position, value in enumerate(values):
+        if not (_in_range(value, *bounds) or (nulls and value is None)):
+            raise BadInput(f"{where}: \"{key}\" must be finite numbers in [{bounds[0]:g}, {bounds[1]:g}]; "
+                           f"item {position} is {_shown(value)}")
+    return [v if v is None else float(v) for v in values]
 
 
 def _rounds(where, rounds, count):
     if not isinstance(rounds, list) or len(rounds) != count:
         raise BadInput(f"{where}: \"rounds\" must list one round per sample ({count} samples)")
-    if not all(isinstance(r, int) and not isinstance(r, bool) for r in rounds):
-        raise BadInput(f"{where}: \"rounds\" must be integers")
+    if not all(isinstance(r, int) and _in_range(r, 0, ROUND_LIMIT) for r in rounds):
+        raise BadInput(f"{where}: \"rounds\" must be integers in [0, {ROUND_LIMIT}]")
     return rounds
 
 
-def _counted_values(counters, count):
-    """Counter series with one finite value per sample; anything else is left out."""
-    if not isinstance(counters, dict) or not isinstance(counters.get("values"), dict):
-        return {}
+def _counted_values(where, counters, count):
+    """Counter series with one value per sample. A series with a null (not counted in
+    some sample) or of another length is left out; values of a wrong type or out of
+    range are bad input."""
+    counters = _optional(where, {"counters": counters}, "counters", dict, {})
+    series = _optional(where, counters, "values", dict, {})
     usable = {}
-    for name, values in counters["values"].items():
-        if isinstance(values, list) and len(values) == count and count \
-                and all(_is_number(v) for v in values):
-            usable[str(name)] = [float(v) for v in values]
+    for name, values in series.items():
+        field = f"counters.values.{name}"
+        values = _optional(where, {field: values}, field, list, [])
+        values = _numbers(where, field, values, COUNTER_RANGE, nulls=True)
+        if count and len(values) == count and None not in values:
+            usable[name] = values
     return usable
 
 

@@ -10,7 +10,8 @@
 Each kind of plot is one generated gnuplot script (bars.gp, forest.gp, cdf.gp, scaling.gp,
 history.gp) with its data files beside it in the output directory, so a figure can be
 restyled by editing the script and running gnuplot on it again.
-Exit status: 0 drawn, 2 bad input, 3 gnuplot missing or failed (or an internal error).
+Exit status: 0 drawn, 2 bad input or an output that cannot be written (a full disk),
+3 gnuplot missing or failed (or an internal error).
 """
 import argparse
 import os
@@ -31,6 +32,7 @@ PROG = "plot"
 VERDICT_COLOURS = {REGRESSION: 0xd62728, IMPROVEMENT: 0x2ca02c, EQUIVALENT: 0x1f77b4, INCONCLUSIVE: 0x7f7f7f}
 SERIES_COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2"]
 MEDIAN_CI_ITERATIONS = 1000
+CDF_POINTS = 2000  # beyond this a CDF looks the same and only makes the files bigger
 
 
 # ------------------------------------------------------------------ helpers
@@ -178,9 +180,12 @@ def forest_figures(out_dir, comparisons, settings):
 
 # ------------------------------------------------------------ distributions
 
-def cdf_points(samples):
+def cdf_points(samples, limit=CDF_POINTS):
+    """The empirical CDF, at most limit steps (evenly spaced in rank) however many samples."""
     ordered = sorted(samples)
-    return [[v, (i + 1) / len(ordered)] for i, v in enumerate(ordered)]
+    n = len(ordered)
+    ranks = range(n) if n <= limit else sorted({round(j * (n - 1) / (limit - 1)) for j in range(limit)})
+    return [[ordered[i], (i + 1) / n] for i in ranks]
 
 
 def cdf_figure(out_dir, section, base, cand):
@@ -207,12 +212,16 @@ def cdf_figures(out_dir, pairs_by_section):
 
 # ------------------------------------------------------------------ scaling
 
+def is_number(value):
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
 def numeric_params(cells):
     """Parameter names holding at least two distinct numbers across the cells."""
     values = {}
     for cell in cells:
         for key, value in cell.params.items():
-            if isinstance(value, (int, float)) and not isinstance(value, bool):
+            if is_number(value):
                 values.setdefault(key, set()).add(value)
     return [k for k, v in values.items() if len(v) >= 2]
 
@@ -227,6 +236,8 @@ def scaling_groups(series_cells):
     for benchmark, members in by_benchmark.items():
         for param in numeric_params([c for _, c in members]):
             for series, cell in members:
+                if not is_number(cell.params.get(param)):
+                    continue  # a cell without this parameter, or with a text value
                 others = {k: v for k, v in cell.params.items() if k != param}
                 key = (benchmark, param, msbresults.params_text(others))
                 groups.setdefault(key, {}).setdefault(series, []).append(cell)
@@ -333,7 +344,8 @@ def parse_args(argv):
     parser.add_argument("inputs", nargs="*", metavar="RUN")
     parser.add_argument("--out", default=os.path.join(TOP, "plots", "out"), help="output directory")
     parser.add_argument("--formats", default="png,svg", help="png,svg (default both)")
-    parser.add_argument("--timeout", type=float, default=120.0, help="seconds gnuplot may take per script")
+    parser.add_argument("--timeout", type=msbcli.number_in(float, 1, 86400), default=120.0,
+                        help="seconds gnuplot may take per script (1 to 86400)")
     parser.add_argument("--latest", default=os.path.join(TOP, "results"),
                         help="without inputs: draw the newest run of this directory (results/)")
     parser.add_argument("--history", action="store_true")
@@ -343,8 +355,8 @@ def parse_args(argv):
     parser.add_argument("--cand-seal")
     parser.add_argument("--margin", type=compare.percent, default=compare.percent("2"))
     parser.add_argument("--threshold", type=compare.percent, default=compare.percent("1"))
-    parser.add_argument("--bootstrap", type=int, default=2000)
-    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--bootstrap", type=msbcli.BOOTSTRAP, default=2000)
+    parser.add_argument("--seed", type=msbcli.SEED, default=1)
     args = parser.parse_args(argv)
     args.formats = [f for f in args.formats.split(",") if f]
     unknown = [f for f in args.formats if f not in msbgnuplot.FORMATS]
@@ -357,7 +369,7 @@ def parse_args(argv):
 
 def comparison_figures(out_dir, args, settings, runs):
     if len(runs) == 1 and len(runs[0].seal_modes()) < 2:
-        print(f"{PROG}: warning: {runs[0].path} holds one seal mode: nothing to compare, "
+        print(f"{PROG}: warning: {msbcli.terminal_text(runs[0].path)} holds one seal mode: nothing to compare, "
               "drawing scaling figures only", file=sys.stderr)
         return {"scaling": scaling_figures(out_dir, runs, settings)}
     if len(runs) == 1:
@@ -399,7 +411,9 @@ def draw(args):
     kind, runs = select_runs(args)
     for run in runs:
         compare.strip_counters(run.cells)  # counters are compared, not plotted
-    os.makedirs(args.out, exist_ok=True)
+    settings, warnings = msbcompare.affordable_settings(settings, runs)
+    compare.print_warnings(warnings, PROG)
+    msbcli.make_directory(args.out)
     if kind == "history":
         baseline = msbcompare.pick_baseline(runs, args.baseline)
         figures = {"history": history_figures(args.out, runs, baseline, settings)}
@@ -410,14 +424,13 @@ def draw(args):
         if members:
             drawn += msbgnuplot.render(members, args.out, script + ".gp", args.formats, args.timeout)
     summary = ", ".join(f"{len(m)} {k}" for k, m in figures.items())
-    print(f"{PROG}: {len(drawn)} files in {args.out} ({summary} figures)")
-    for warning in compare.partial_warnings(runs):
-        print(f"{PROG}: warning: {warning}", file=sys.stderr)
+    print(f"{PROG}: {len(drawn)} files in {msbcli.terminal_text(args.out)} ({summary} figures)")
+    compare.print_warnings(compare.partial_warnings(runs), PROG)
     return 0
 
 
 def main(argv):
-    return msbcli.guarded(PROG, draw, parse_args(argv), {BadInput: 2, GnuplotError: 3})
+    return msbcli.guarded(PROG, draw, parse_args(argv), {BadInput: 2, msbcli.OutputError: 2, GnuplotError: 3})
 
 
 if __name__ == "__main__":

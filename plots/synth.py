@@ -17,6 +17,10 @@ import os
 import random
 import sys
 
+import msbcli
+from msbcli import OutputError
+from msbresults import BadInput
+
 # benchmark, family, parameter sets, median ns/op, coefficient of variation
 DEFAULT_SUITE = [
     ("vdso.clock_gettime.monotonic", "vdso", [{}], 24.0, 0.03),
@@ -145,12 +149,8 @@ def _context(seed, label, date, seals, rounds, inject):
 
 
 def write_json(path, document):
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    temporary = path + ".tmp"
-    with open(temporary, "w", encoding="utf-8") as f:
-        json.dump(document, f, indent=1)
-    os.replace(temporary, path)
+    msbcli.make_directory(os.path.dirname(os.path.abspath(path)))
+    msbcli.write_file(path, json.dumps(document, indent=1))
 
 
 # ----------------------------------------------------------------------- CLI
@@ -161,7 +161,9 @@ def parse_percent_mode(text, option):
     try:
         fraction = float(amount.rstrip("%")) / 100.0
     except ValueError:
-        raise SystemExit(f"synth: {option} {text!r}: expected PCT[:MODE], e.g. 2%:sysmap") from None
+        fraction = None
+    if fraction is None or not -0.5 <= fraction <= 10:
+        raise BadInput(f"{option} {text!r}: expected PCT[:MODE] with PCT from -50 to 1000, e.g. 2%:sysmap")
     return fraction, (mode or None)
 
 
@@ -197,31 +199,38 @@ def history_command(args):
     print(f"synth: wrote {args.runs} runs to {args.dir}")
 
 
-def main(argv):
+def parse_args(argv):
     parser = argparse.ArgumentParser(prog="synth.py", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="write one synthetic run")
     run.add_argument("--filter")
     run.add_argument("--seal", default="none,sysmap")
-    run.add_argument("--repetitions", type=int)
-    run.add_argument("--min-time", type=float)
+    run.add_argument("--repetitions", type=msbcli.number_in(int, 1, 10000))
+    run.add_argument("--min-time", type=msbcli.number_in(float, 0, 3600))
     run.add_argument("--quick", action="store_true")
     run.add_argument("--out")
     run.add_argument("--quiet", action="store_true")
-    run.add_argument("--seed", type=int, default=1)
+    run.add_argument("--seed", type=msbcli.SEED, default=1)
     run.add_argument("--inject-delay")
     run.add_argument("--label")
     run.add_argument("--effect", help="true cost PCT[:MODE] of a seal mode (synthetic only)")
     history = commands.add_parser("history", help="write a directory of labelled runs")
     history.add_argument("dir")
-    history.add_argument("--runs", type=int, default=6)
-    args = parser.parse_args(argv)
+    history.add_argument("--runs", type=msbcli.number_in(int, 1, 1000), default=6)
+    return parser.parse_args(argv)
+
+
+def synthesize(args):
     if args.command == "run":
         run_command(args)
     else:
         history_command(args)
     return 0
+
+
+def main(argv):
+    return msbcli.guarded("synth", synthesize, parse_args(argv), {BadInput: 2, OutputError: 2})
 
 
 if __name__ == "__main__":

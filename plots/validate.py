@@ -274,27 +274,27 @@ def parse_args(argv):
     parser = argparse.ArgumentParser(prog="validate.py", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="pass --quick to the runner; budget 60 s")
-    parser.add_argument("--budget", type=float, help="seconds to spend on trials (default 240, quick 60)")
-    parser.add_argument("--trials", type=int, help="exactly this many trials instead of a budget")
+    parser.add_argument("--budget", type=msbcli.number_in(float, 1, 7 * 86400),
+                        help="seconds to spend on trials (default 240, quick 60)")
+    parser.add_argument("--trials", type=msbcli.number_in(int, 1, 10000),
+                        help="exactly this many trials instead of a budget")
     parser.add_argument("--filter", default=DEFAULT_FILTER,
                         help="runner --filter (default: a few benchmarks per family; '' for all)")
-    parser.add_argument("--repetitions", type=int, help="runner --repetitions")
-    parser.add_argument("--min-time", type=float, help="runner --min-time")
-    parser.add_argument("--seed", type=int, default=1, help="first runner seed; also the bootstrap seed")
-    parser.add_argument("--bootstrap", type=int, default=1000, help="resamples per comparison (1000)")
+    parser.add_argument("--repetitions", type=msbcli.number_in(int, 1, 100000), help="runner --repetitions")
+    parser.add_argument("--min-time", type=msbcli.number_in(float, 0, 3600), help="runner --min-time")
+    parser.add_argument("--seed", type=msbcli.SEED, default=1, help="first runner seed; also the bootstrap seed")
+    parser.add_argument("--bootstrap", type=msbcli.BOOTSTRAP, default=1000, help="resamples per comparison (1000)")
     parser.add_argument("--keep", help="keep the results files in this directory")
     args = parser.parse_args(argv)
     if args.budget is None:
         args.budget = 60.0 if args.quick else 240.0
-    if args.trials is not None and args.trials < 1:
-        parser.error("--trials must be at least 1")
     return args
 
 
 def validate(args):
     settings = Settings(seed=args.seed, iterations=args.bootstrap)
     if args.keep:
-        os.makedirs(args.keep, exist_ok=True)
+        msbcli.make_directory(args.keep)
         trials, spent = run_trials(args, args.keep)
     else:
         with tempfile.TemporaryDirectory(prefix="msealbench-validate.") as work_dir:
@@ -305,7 +305,7 @@ def validate(args):
 
 
 def main(argv):
-    return msbcli.guarded(PROG, validate, parse_args(argv), {RunnerError: 2, BadInput: 2})
+    return msbcli.guarded(PROG, validate, parse_args(argv), {RunnerError: 2, BadInput: 2, msbcli.OutputError: 2})
 
 
 if __name__ == "__main__":

@@ -163,7 +163,7 @@ def test_formats_and_reproducibility():
     second = compare_json(path)[1]
     ok(first is not None and first == second, "json output is identical run to run (seeded bootstrap)")
     status, out, err = run_compare("--format", "markdown", path)
-    ok(status == 1 and "| benchmark |" in out and "|---|" in out, "markdown table", err)
+    ok(status == 1 and "| `benchmark` |" in out and "|---|" in out, "markdown table", err)
 
 
 def test_history():

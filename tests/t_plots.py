@@ -58,8 +58,8 @@ def produced(out_dir, kind):
 
 def test_quoting_helpers():
     text = "it's\n`x`"
-    ok(msbgnuplot.script_string(text) == "'it''s `x`'", "script strings are single-quoted, quotes doubled, "
-       "newline removed", msbgnuplot.script_string(text))
+    ok(msbgnuplot.script_string(text) == "'it'.\"'\".'s `x`'", "script strings are single-quoted, "
+       "quotes joined on as \"'\", newline removed", msbgnuplot.script_string(text))
     ok(msbgnuplot.data_string('a "b"\tc') == "\"a 'b' c\"", "data strings lose inner double quotes and tabs")
     ok(msbgnuplot.slug("a/../b c") != msbgnuplot.slug("a_.._b_c") and "/" not in msbgnuplot.slug("a/../b c"),
        "slugs are file names and distinct for distinct texts")
