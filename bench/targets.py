@@ -10,18 +10,30 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(TOP, "plots"))
+import msbcli  # noqa: E402
+
+PROG = "targets.py"
 MSEALBENCH = os.environ.get("MSEALBENCH", os.path.join(TOP, "build", "msealbench"))
 BARE = os.path.join(os.path.dirname(MSEALBENCH), "helpers", "bare_vdso_loop_dynamic")
 
 
+def checked(cmd):
+    """Runs cmd as a child that dies with this script; its output, or a Failure naming it."""
+    p = msbcli.run_child(cmd, capture_output=True, text=True)
+    if p.returncode != 0:
+        last = (p.stderr.strip().splitlines() or ["no message"])[-1]
+        raise msbcli.Failure(f"{' '.join(cmd[:2])} failed (exit {p.returncode}): {last}", status=2)
+    return p.stdout
+
+
 def run_suite(args, out):
-    subprocess.run([MSEALBENCH, "run", "--quiet", "--out", out] + args, check=True)
+    checked([MSEALBENCH, "run", "--quiet", "--out", out] + args)
     with open(out) as f:
         return json.load(f)
 
@@ -37,8 +49,7 @@ def cpu_of(results):
 
 
 def bare_loop_median(cpu, which="vdso", repeats=30):
-    p = subprocess.run([BARE, which, "40000", str(repeats)] + cpu, capture_output=True, text=True, check=True)
-    return statistics.median(float(x) for x in p.stdout.split())
+    return statistics.median(float(x) for x in checked([BARE, which, "40000", str(repeats)] + cpu).split())
 
 
 def report(name, value, target, met):
@@ -46,13 +57,17 @@ def report(name, value, target, met):
     return met
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--runs", type=int, default=3, help="runs for the run-to-run CV (default 3)")
-    opts = ap.parse_args()
+def parse_args(argv):
+    ap = msbcli.Parser(prog=PROG, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--runs", type=msbcli.number_in(int, 2, 100), default=3,
+                    help="runs for the run-to-run CV (default 3; 2 to 100)")
+    return ap.parse_args(argv)
+
+
+def targets(opts):
     for path in (MSEALBENCH, BARE):
         if not os.access(path, os.X_OK):
-            sys.exit(f"targets.py: {path} is not built (run make)")
+            raise msbcli.Failure(f"{path} is not built (run make)")
     all_met = True
     with tempfile.TemporaryDirectory(prefix="msealbench-targets-") as tmp:
         # Bare loop before and after the harness's run, so both see the same machine state.
@@ -61,7 +76,7 @@ def main():
         focus = run_suite(["--filter", "harness.empty,vdso.clock_gettime.monotoni[c]", "--seal", "none"],
                           os.path.join(tmp, "focus.json"))
         if cpu != cpu_of(focus):
-            sys.exit(f"targets.py: the run pinned to CPU {cpu_of(focus)}, the bare loop to {cpu}")
+            raise msbcli.Failure(f"the run pinned to CPU {cpu_of(focus)}, the bare loop to {cpu}", status=3)
         bare = statistics.median([before, bare_loop_median(cpu)])
         m = medians(focus)
         empty, vdso = m["harness.empty"], m["vdso.clock_gettime.monotonic"]
@@ -91,8 +106,8 @@ def main():
         run_suite(["--quick", "--filter", "vdso"], os.path.join(tmp, "quick.json"))
         took = time.monotonic() - start
         all_met &= report("run --quick --filter vdso (both seal modes)", f"{took:.1f} s", "<= 20 s", took <= 20)
-    sys.exit(0 if all_met else 1)
+    return 0 if all_met else 1
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(msbcli.guarded(PROG, targets, parse_args(sys.argv[1:])))

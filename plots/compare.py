@@ -44,7 +44,7 @@ def percent(text):
 
 
 def parse_args(argv):
-    parser = argparse.ArgumentParser(prog="compare.py", description=__doc__,
+    parser = msbcli.Parser(prog="compare.py", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("inputs", nargs="*", metavar="RUN",
                         help="results file(s) or a directory (default: the newest run in results/)")

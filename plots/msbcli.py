@@ -1,15 +1,135 @@
-"""The one way the plots/ scripts end: known errors as one line and an exit status;
-bounded numeric options; text from files made safe for a terminal."""
+"""What every Python entry point of msealbench (plots/*.py, msealbench-vm) shares: the one way
+they end (known errors as one line and an exit status, stop signals as 128 + the signal),
+children that die with them, files written whole or not at all, bounded numeric options, a
+parser whose errors are one line, and text from files made safe for a terminal."""
 import argparse
+import ctypes
 import errno
+import functools
 import os
+import signal
+import subprocess
 import sys
+import tempfile
+import time
 
 INTERNAL_ERROR = 3
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+STOP_GRACE = 2.0         # seconds a child has to exit after SIGTERM before SIGKILL
+PR_SET_PDEATHSIG = 1
+_children = set()        # Popen objects that may still run
+_temporaries = set()     # files to remove when the command ends, however it ends
 
 
-class OutputError(Exception):
+class Failure(Exception):
+    """A failure with a message for the user and the exit status it ends with."""
+
+    def __init__(self, message, status=2):
+        super().__init__(message)
+        self.status = status
+
+
+class OutputError(Failure):
     """An output file could not be written; str() names it and why."""
+
+
+class Stopped(BaseException):
+    """SIGTERM, SIGINT or SIGHUP arrived: unwind, stop the children, exit 128 + signal."""
+
+    def __init__(self, signum):
+        super().__init__(signum)
+        self.signum = signum
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse with bad input as one line (no usage block), exit 2."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: {terminal_text(message)} (try '{self.prog} --help')\n")
+
+
+# ---- children
+
+def _die_with(parent):
+    """preexec_fn of every child: the kernel SIGKILLs it when its parent dies, even by SIGKILL."""
+    ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent:   # the parent died before prctl took effect
+        os._exit(127)
+
+
+def spawn(cmd, **kw):
+    """subprocess.Popen of a child that dies with this process and is stopped when it ends.
+    A program that cannot be started is a Failure naming it."""
+    try:
+        proc = subprocess.Popen(cmd, preexec_fn=functools.partial(_die_with, os.getpid()), **kw)
+    except OSError as e:
+        why = "not found" if isinstance(e, FileNotFoundError) else e.strerror
+        raise Failure(f"cannot start {cmd[0]}: {why}") from None
+    _children.add(proc)
+    return proc
+
+
+def finished(proc):
+    """The child has been waited for: nothing to stop any more."""
+    _children.discard(proc)
+
+
+def run_child(cmd, timeout=None, input=None, capture_output=False, **kw):
+    """subprocess.run for spawn(): a CompletedProcess; on a timeout the child is killed and
+    subprocess.TimeoutExpired raised."""
+    if capture_output:
+        kw.update(stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    if input is not None:
+        kw["stdin"] = subprocess.PIPE
+    proc = spawn(cmd, **kw)
+    try:
+        out, err = proc.communicate(input, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
+        raise
+    finally:
+        if proc.returncode is not None:
+            finished(proc)
+    return subprocess.CompletedProcess(cmd, proc.returncode, out, err)
+
+
+def _stop(signum, frame):
+    raise Stopped(signum)
+
+
+def _clean_up():
+    """Every exit path: SIGTERM the children still running, SIGKILL them after STOP_GRACE,
+    remove the temporary files."""
+    signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+    for proc in _children:
+        proc.terminate()
+    deadline = time.monotonic() + STOP_GRACE
+    for proc in _children:
+        try:
+            proc.wait(max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    _children.clear()
+    for path in list(_temporaries):
+        remove_temporary(path)
+
+
+# ---- files
+
+def temporary(path):
+    """Registers path as a file to remove if the command ends before it is renamed or removed."""
+    _temporaries.add(path)
+    return path
+
+
+def remove_temporary(path):
+    _temporaries.discard(path)
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
 
 
 def write_error(path, error):
@@ -20,12 +140,18 @@ def write_error(path, error):
 
 
 def temporary_name(path):
-    """A name beside path for writing it before the rename (same file system)."""
+    """A new empty file beside path (same file system) to write before the rename, removed if
+    the command ends first."""
     directory, base = os.path.split(path)
-    return os.path.join(directory, f".{base}.{os.getpid()}.tmp")
+    fd, name = tempfile.mkstemp(prefix=f".{base}.", suffix=".tmp", dir=directory or ".")
+    os.close(fd)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(name, 0o666 & ~umask)
+    return temporary(name)
 
 
-def replace_with(temporary, path):
+def replace_with(temporary_path, path):
     """Renames a complete temporary file over path: only over a regular file or nothing,
     and never an empty one (a write that failed without saying so)."""
     try:
@@ -33,14 +159,13 @@ def replace_with(temporary, path):
             raise OutputError(f"{path}: is a directory")
         if os.path.lexists(path) and (os.path.islink(path) or not os.path.isfile(path)):
             raise OutputError(f"{path}: exists and is not a regular file; not replaced")
-        if os.path.getsize(temporary) == 0:
+        if os.path.getsize(temporary_path) == 0:
             raise OSError(errno.ENOSPC if full(path) else errno.EIO, "nothing was written")
-        os.replace(temporary, path)
+        os.replace(temporary_path, path)
     except OSError as e:
         raise write_error(path, e) from None
     finally:
-        if os.path.lexists(temporary):
-            os.unlink(temporary)
+        remove_temporary(temporary_path)
 
 
 def full(path):
@@ -61,18 +186,16 @@ def make_directory(path):
         raise write_error(path, e) from None
 
 
-def write_file(path, text):
-    """Writes text to path through a temporary file beside it, renamed over path only
-    when complete: a failure (a full disk) leaves the earlier path as it was."""
-    temporary = temporary_name(path)
+def write_file(path, data):
+    """Writes data (text or bytes) to path through a temporary file beside it, renamed over
+    path only when complete: a failure (a full disk, a signal) leaves the earlier path as it was."""
     try:
-        with open(temporary, "x", encoding="utf-8") as f:
-            f.write(text)
+        name = temporary_name(path)
+        with open(name, "wb") as f:
+            f.write(data.encode("utf-8") if isinstance(data, str) else data)
     except OSError as e:
-        if os.path.lexists(temporary):
-            os.unlink(temporary)
         raise write_error(path, e) from None
-    replace_with(temporary, path)
+    replace_with(name, path)
 
 
 def number_in(kind, low, high):
@@ -101,23 +224,34 @@ def terminal_text(text):
                    for ch in str(text))
 
 
-def guarded(prog, action, args, exit_codes):
-    """Runs action(args); an exception of a class in exit_codes prints "prog: message"
-    and returns its status. Anything else is a bug: one line, status 3, and a
-    traceback only with MSEALBENCH_DEBUG set."""
+def guarded(prog, action, args, exit_codes=None, stopped_note=""):
+    """Runs action(args) and ends it the one way: a Failure, or an exception of a class in
+    exit_codes, prints "prog: message" and returns its status; a stop signal 128 + its number.
+    Anything else is a bug: one line, status 3, and a traceback only with MSEALBENCH_DEBUG set.
+    On every path the children are stopped and the temporary files removed."""
+    exit_codes = exit_codes or {}
+    for signum in STOP_SIGNALS:
+        signal.signal(signum, _stop)
     try:
         return action(args)
+    except Stopped as e:
+        print(f"{prog}: stopped by {signal.Signals(e.signum).name}"
+              f"{'; ' + stopped_note if stopped_note else ''}", file=sys.stderr)
+        return 128 + e.signum
     except BrokenPipeError:
         return 0
     except KeyboardInterrupt:
         print(f"{prog}: interrupted", file=sys.stderr)
         return 130
-    except tuple(exit_codes) as e:
+    except (Failure,) + tuple(exit_codes) as e:
         print(f"{prog}: {terminal_text(e)}", file=sys.stderr)
-        return next(code for kind, code in exit_codes.items() if isinstance(e, kind))
+        return e.status if isinstance(e, Failure) else \
+            next(code for kind, code in exit_codes.items() if isinstance(e, kind))
     except Exception as e:
         if os.environ.get("MSEALBENCH_DEBUG"):
             raise
         print(f"{prog}: internal error: {type(e).__name__}: {terminal_text(e)} "
               "(set MSEALBENCH_DEBUG=1 for a traceback)", file=sys.stderr)
         return INTERNAL_ERROR
+    finally:
+        _clean_up()

@@ -130,20 +130,25 @@ def render(figures, out_dir, script_name, formats, timeout):
     script_path = os.path.join(out_dir, script_name)
     msbcli.write_file(script_path, script_for(figures, formats))
     drawn = [os.path.join(out_dir, f"{fig.name}.{fmt}") for fig in figures for fmt in formats]
+    temporaries = {}
     try:  # gnuplot runs in out_dir, so the temporary names it writes are relative
-        result = run_gnuplot(script_for(figures, formats, msbcli.temporary_name), out_dir, script_path, timeout)
+        for path in drawn:
+            temporaries[path] = msbcli.temporary_name(path)
+        result = run_gnuplot(script_for(figures, formats, lambda name: os.path.basename(
+            temporaries[os.path.join(out_dir, name)])), out_dir, script_path, timeout)
         if msbcli.full(script_path):
-            empty = [p for p in drawn if _size(msbcli.temporary_name(p)) == 0]
+            empty = [p for p in drawn if _size(temporaries[p]) == 0]
             raise msbcli.write_error((empty or drawn)[0], OSError(errno.ENOSPC, "no space left"))
         if result.returncode != 0:
             first = (result.stderr.strip().splitlines() or ["no message"])[-1]
             raise GnuplotError(f"gnuplot failed on {script_path} (exit {result.returncode}): {first}")
         for path in drawn:
-            msbcli.replace_with(msbcli.temporary_name(path), path)
+            msbcli.replace_with(temporaries[path], path)
+    except OSError as e:
+        raise msbcli.write_error(out_dir, e) from None
     finally:
-        for path in drawn:
-            if os.path.lexists(msbcli.temporary_name(path)):
-                os.unlink(msbcli.temporary_name(path))
+        for name in temporaries.values():
+            msbcli.remove_temporary(name)
     return drawn
 
 
@@ -157,10 +162,10 @@ def _size(path):
 def run_gnuplot(script, out_dir, script_path, timeout):
     """gnuplot reading script on its standard input in out_dir."""
     try:
-        return subprocess.run([GNUPLOT], input=script, cwd=out_dir, capture_output=True,
-                              text=True, timeout=timeout)
+        return msbcli.run_child([GNUPLOT], input=script, cwd=out_dir, capture_output=True,
+                                text=True, timeout=timeout)
     except subprocess.TimeoutExpired:
         raise GnuplotError(f"gnuplot took more than {timeout:g} s on {script_path}: "
                            "it was stopped; raise --timeout if the data is large") from None
-    except OSError as e:
-        raise GnuplotError(f"cannot run {GNUPLOT}: {e.strerror}") from None
+    except msbcli.Failure as e:
+        raise GnuplotError(str(e)) from None

@@ -339,7 +339,7 @@ def history_figures(out_dir, runs, baseline, settings):
 # -------------------------------------------------------------------- main
 
 def parse_args(argv):
-    parser = argparse.ArgumentParser(prog="plot.py", description=__doc__,
+    parser = msbcli.Parser(prog="plot.py", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("inputs", nargs="*", metavar="RUN")
     parser.add_argument("--out", default=os.path.join(TOP, "plots", "out"), help="output directory")

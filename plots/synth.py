@@ -200,7 +200,7 @@ def history_command(args):
 
 
 def parse_args(argv):
-    parser = argparse.ArgumentParser(prog="synth.py", description=__doc__,
+    parser = msbcli.Parser(prog="synth.py", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="write one synthetic run")

@@ -80,21 +80,17 @@ def run_arguments(args, out_path, seed, delay):
 
 
 def start_runner(command):
-    """subprocess.run with one retry: a runner being rebuilt is briefly not executable."""
+    """msbcli.run_child with one retry: a runner being rebuilt is briefly not executable."""
     for attempt in (1, 2):
         try:
-            return subprocess.run(command, capture_output=True, text=True, timeout=RUN_TIMEOUT)
-        except FileNotFoundError:
-            problem = "not found; build it with `make`, or set MSEALBENCH"
-        except PermissionError:
-            problem = "not executable"
-        except OSError as e:
-            problem = f"cannot start: {e.strerror}"
+            return msbcli.run_child(command, capture_output=True, text=True, timeout=RUN_TIMEOUT)
+        except msbcli.Failure as e:
+            problem = e
         except subprocess.TimeoutExpired:
             raise RunnerError(f"{shlex.join(command)}: still running after {RUN_TIMEOUT} s; stopped") from None
         if attempt == 1:
             time.sleep(3)
-    raise RunnerError(f"{command[0]}: {problem}")
+    raise RunnerError(f"{problem}; build it with `make`, or set MSEALBENCH")
 
 
 def run_once(args, work_dir, trial, delay):
@@ -271,7 +267,7 @@ def render_report(tally, settings, trials, spent, args):
 # ------------------------------------------------------------------ main
 
 def parse_args(argv):
-    parser = argparse.ArgumentParser(prog="validate.py", description=__doc__,
+    parser = msbcli.Parser(prog="validate.py", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="pass --quick to the runner; budget 60 s")
     parser.add_argument("--budget", type=msbcli.number_in(float, 1, 7 * 86400),

@@ -1,7 +1,6 @@
 #!/usr/bin/env python3
 """No child of msealbench outlives it: cells of a run that is stopped (SIGTERM, SIGINT) or
 killed (SIGKILL, which it cannot catch) die with it, and a stopped run keeps its results."""
-import json
 import os
 import shutil
 import signal
