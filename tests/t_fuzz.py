@@ -6,6 +6,7 @@ values, bad paths, device nodes and mutated results files.
 Every case must hold these properties:
   no crash      no death by a signal other than the SIGTERM the fuzzer itself sends
   no traceback  no Python traceback on stdout or stderr
+  no internal error  no "internal error" line (the tools' word for a bug)
   no hang       the case ends by itself within LIMIT seconds, or within GRACE of a SIGTERM
   no leftover   no process of the case (marked through its environment) outlives it
   no stray file nothing new outside the case's work directory (the checkout, $TMPDIR), and no
@@ -152,6 +153,13 @@ class Workdir:
 def make_case(point, rng):
     name, prefix, opts, positional, forced = point
     args = list(forced)
+    if positional == "input" and rng.random() < 0.5:
+        # mostly well-formed: inputs (often mutated) and at most one option, to reach past parsing
+        args += rng.sample(INPUT_PATHS[:4] * 2, rng.randrange(1, 3))
+        if opts and rng.random() < 0.5:
+            opt = rng.choice(opts)
+            args += [opt] + ([rng.choice(NUMBERS + WORDS)] if rng.random() < 0.7 else [])
+        return prefix + args
     for _ in range(rng.randrange(0, 7)):
         r = rng.random()
         if r < 0.6 and opts:
@@ -229,6 +237,8 @@ def run_case(number, argv, workdir, rng):
         problems.append(("no crash", f"killed by {signal.Signals(-rc).name}"))
     if b"Traceback (most recent call last)" in so + se:
         problems.append(("no traceback", se.decode(errors="replace").strip().splitlines()[-1]))
+    if b"internal error" in se:
+        problems.append(("no internal error", se.decode(errors="replace").strip().splitlines()[-1]))
     if CONTROL.search(so) or CONTROL.search(se):
         problems.append(("plain output", "control characters in the output"))
     if rc not in (0, 130, 143, -signal.SIGTERM) and not se.strip() and not termed:
@@ -295,7 +305,7 @@ def main():
             by_point.setdefault(point, []).append((number, argv, rc, problems))
         print(f"# {len(results)} cases in {BUDGET:g} s: " +
               ", ".join(f"{k} {len(v)}" for k, v in sorted(by_point.items())))
-        props = ["no crash", "no traceback", "no hang", "no leftover", "no stray file", "plain output",
+        props = ["no crash", "no traceback", "no internal error", "no hang", "no leftover", "no stray file", "plain output",
                  "says why"]
         for point in sorted(by_point):
             runs = by_point[point]
