@@ -17,10 +17,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "bench.h"
+#include "child.h"
 #include "family_util.h"
 #include "util.h"
 
@@ -142,9 +142,8 @@ static int spawn_once(struct bench_ctx *ctx, char **argv, uint64_t *spawned, uin
 	}
 	if (pid < 0 || err)
 		return bench_fail(ctx, err ? err : errno, "spawning %s", s->helper);
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return bench_fail(ctx, errno, "waitpid for %s", s->helper);
+	if (child_reap(pid, &status) < 0)
+		return bench_fail(ctx, errno, "waitpid for %s", s->helper);
 	*reaped = now_ns();
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
 		return helper_failed(ctx, s->helper, status);

@@ -2,16 +2,14 @@
 #include "env.h"
 
 #include <errno.h>
-#include <signal.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/utsname.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "arch.h"
+#include "child.h"
 #include "emulation.h"
 #include "seal.h"
 #include "util.h"
@@ -110,31 +108,17 @@ static void boost_state(char *out, size_t len)
 /* Run `self_exe __sealcheck` and read its one line: what a freshly exec'd process has sealed. */
 static bool kernel_sealed_mappings(const char *self_exe, char *out, size_t len)
 {
-	int pipefd[2], status;
-	char *text;
-	pid_t pid;
+	char *argv[] = { (char *)self_exe, (char *)"__sealcheck", NULL }, why[100], *text;
+	struct child_spec s = { .run = child_exec_self, .arg = argv, .out_as = STDOUT_FILENO };
+	int status;
 
 	out[0] = '\0';
-	if (pipe2(pipefd, O_CLOEXEC) < 0)
+	text = child_output(&s, 0, NULL, &status, NULL, why, sizeof(why));
+	if (!text)
 		return false;
-	pid = fork_child(SIGKILL);
-	if (pid == 0) {
-		dup2(pipefd[1], STDOUT_FILENO);
-		exec_self(self_exe, (char *const[]){ (char *)self_exe, (char *)"__sealcheck", NULL });
-		_exit(127);
-	}
-	close(pipefd[1]);
-	if (pid < 0) {
-		close(pipefd[0]);
-		return false;
-	}
-	text = read_fd_all(pipefd[0], NULL, 0, NULL, NULL);
-	close(pipefd[0]);
 	text[strcspn(text, "\n")] = '\0';
 	str_copy(out, len, text);
 	free(text);
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
 	return WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
 

@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "arch.h"
+#include "child.h"
 #include "emulation.h"
 #include "env.h"
 #include "maps.h"
@@ -72,58 +73,35 @@ static void report(int fd, enum child_status status, int err, const char *fmt, .
 	dprintf(fd, "%s %d %s\n", child_status_words[status], err, why);
 }
 
-static void describe_wait(int wstatus, char *buf, size_t len)
+/* Runs fn(fd, arg) in a child and returns everything it wrote to fd (malloc'd), or NULL with
+ * why set when the child could not be started. A hung row must not hang the probe or a run:
+ * it is killed after PROBE_CHILD_TIMEOUT_S. */
+static char *probe_child_output(int (*fn)(int fd, const void *arg), const void *arg, int out_as,
+				int *wstatus, char *why, size_t whylen)
 {
-	if (WIFSIGNALED(wstatus))
-		snprintf(buf, len, "probe child killed by signal %d (%s)", WTERMSIG(wstatus),
-			 strsignal(WTERMSIG(wstatus)));
-	else
-		snprintf(buf, len, "probe child exited with status %d without a report", WEXITSTATUS(wstatus));
+	struct child_spec s = { .run = fn, .arg = arg, .out_as = out_as };
+	bool late;
+	char *out = child_output(&s, now_ns() + PROBE_CHILD_TIMEOUT_S * 1000000000ull, NULL, wstatus,
+				 &late, why, whylen);
+
+	if (out && late)
+		snprintf(why, whylen, "probe child timed out after %d s and was killed", PROBE_CHILD_TIMEOUT_S);
+	else if (out)
+		child_describe_exit(*wstatus, "probe child", why, whylen);
+	return out;
 }
 
-/* Runs fn(fd, arg) in a forked child and returns everything it wrote to fd (malloc'd), or
- * NULL with why set when the child could not be started. *wstatus gets its wait status. */
-static char *child_output(void (*fn)(int fd, const void *arg), const void *arg, int *wstatus,
-			  char *why, size_t whylen)
+static void run_child(int (*fn)(int fd, const void *arg), const void *arg, int out_as,
+		      struct child_report *rep)
 {
-	int pipefd[2];
-	char *buf;
-	pid_t pid;
-
-	if (pipe2(pipefd, O_CLOEXEC) < 0) {
-		snprintf(why, whylen, "pipe: %s", errno_text(errno));
-		return NULL;
-	}
-	fflush(NULL);
-	pid = fork_child(SIGKILL);
-	if (pid < 0) {
-		snprintf(why, whylen, "fork: %s", errno_text(errno));
-		close(pipefd[0]);
-		close(pipefd[1]);
-		return NULL;
-	}
-	if (pid == 0) {
-		close(pipefd[0]);
-		alarm(PROBE_CHILD_TIMEOUT_S);	/* a hung row must not hang the probe or a run */
-		fn(pipefd[1], arg);
-		_exit(0);
-	}
-	close(pipefd[1]);
-	buf = read_fd_all(pipefd[0], NULL, 0, NULL, NULL);
-	close(pipefd[0]);
-	while (waitpid(pid, wstatus, 0) < 0 && errno == EINTR)
-		;
-	return buf;
-}
-
-static void run_child(void (*fn)(int fd, const void *arg), const void *arg, struct child_report *rep)
-{
-	char word[16] = "", *out;
+	char word[16] = "", *out, ended[160];
 	int wstatus = 0, n = 0;
 
 	memset(rep, 0, sizeof(*rep));
 	rep->status = CHILD_BROKEN;
-	out = child_output(fn, arg, &wstatus, rep->why, sizeof(rep->why));
+	out = probe_child_output(fn, arg, out_as, &wstatus, ended, sizeof(ended));
+	if (!out)
+		str_copy(rep->why, sizeof(rep->why), ended);
 	if (!out)
 		return;
 	if (sscanf(out, "%15s %d %n", word, &rep->err, &n) >= 2 && n > 0) {
@@ -133,26 +111,9 @@ static void run_child(void (*fn)(int fd, const void *arg), const void *arg, stru
 			if (strcmp(word, child_status_words[s]) == 0)
 				rep->status = (enum child_status)s;
 	} else {
-		describe_wait(wstatus, rep->why, sizeof(rep->why));
+		snprintf(rep->why, sizeof(rep->why), "%s without a report", ended);
 	}
 	free(out);
-}
-
-/* A child that becomes `self_exe ARGS...` with its stdout on the report pipe. */
-struct exec_args {
-	const char *path;
-	const char *const *argv;
-};
-
-static void exec_child(int fd, const void *arg)
-{
-	const struct exec_args *a = arg;
-
-	if (dup2(fd, STDOUT_FILENO) < 0)
-		_exit(127);
-	exec_self(a->path, (char *const *)a->argv);
-	report(STDOUT_FILENO, CHILD_BROKEN, errno, "exec %s: %s", a->path, errno_text(errno));
-	_exit(127);
 }
 
 /* ---- rows ---- */
@@ -265,13 +226,14 @@ static const struct contract_case contract_cases[] = {
 	{ "mseal.unmapped_gap", "a range with an unmapped gap is rejected", ENOMEM, call_unmapped_gap },
 };
 
-static void contract_child(int fd, const void *arg)
+static int contract_child(int fd, const void *arg)
 {
 	const struct contract_case *c = arg;
 	int err = c->call(fd);
 
 	if (err >= 0)
 		report(fd, CHILD_RAN, err, NULL);
+	return 0;
 }
 
 static void contract_rows(struct probe_report *r, bool available)
@@ -284,7 +246,7 @@ static void contract_rows(struct probe_report *r, bool available)
 			add_row(r, c->key, PROBE_SKIP, "mseal(2) is not available: %s", errno_text(r->mseal_errno));
 			continue;
 		}
-		run_child(contract_child, c, &rep);
+		run_child(contract_child, c, 0, &rep);
 		if (rep.status != CHILD_RAN)
 			add_row(r, c->key, PROBE_FAIL, "%s: the probe could not run it: %s", c->what, rep.why);
 		else if (rep.err == c->expected_err)
@@ -301,17 +263,17 @@ static void contract_rows(struct probe_report *r, bool available)
 
 static const char *const gzip_paths[] = { "/bin/gzip", "/usr/bin/gzip", "/sbin/gzip", "/usr/sbin/gzip" };
 
-static void gzip_child(int fd, const void *arg)
+/* Runs with its stdout on the pipe. */
+static int gzip_child(int fd, const void *arg)
 {
 	const char *gzip = arg;
 	int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
 
-	if (dup2(fd, STDOUT_FILENO) < 0)
-		_exit(127);
+	(void)fd;
 	if (null >= 0)
 		dup2(null, STDERR_FILENO);
 	execl(gzip, gzip, "-dc", "/proc/config.gz", (char *)NULL);
-	_exit(127);
+	return 127;
 }
 
 /* /proc/config.gz through `gzip -dc` (no zlib dependency), else /boot/config-<release>. */
@@ -326,7 +288,8 @@ static char *kernel_config_text(char *source, size_t len)
 		for (size_t i = 0; i < ARRAY_SIZE(gzip_paths); i++) {
 			if (access(gzip_paths[i], X_OK) < 0)
 				continue;
-			text = child_output(gzip_child, gzip_paths[i], &wstatus, why, sizeof(why));
+			text = probe_child_output(gzip_child, gzip_paths[i], STDOUT_FILENO, &wstatus, why,
+						  sizeof(why));
 			if (text && WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0 && text[0]) {
 				str_copy(source, len, "/proc/config.gz");
 				return text;
@@ -424,11 +387,10 @@ static int sysmap_index(const char *name)
 static void sysmap_check(struct probe_report *r, const char *self_exe)
 {
 	const char *argv[] = { self_exe, "__probe-exec", "maps", NULL };
-	struct exec_args a = { self_exe, argv };
 	char why[100], *out, *save = NULL;
 	int wstatus = 0;
 
-	out = child_output(exec_child, &a, &wstatus, why, sizeof(why));
+	out = probe_child_output(child_exec_self, argv, STDOUT_FILENO, &wstatus, why, sizeof(why));
 	r->sysmap_known = out && WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0;
 	for (char *line = r->sysmap_known ? strtok_r(out, "\n", &save) : NULL; line;
 	     line = strtok_r(NULL, "\n", &save)) {
@@ -647,8 +609,7 @@ static int run_fork_munmap(struct target *t, const struct matrix_job *job)
 		return report(job->fd, CHILD_BROKEN, errno, "fork: %s", errno_text(errno)), -1;
 	if (pid == 0)
 		_exit(munmap(t->addr, t->len) == 0 ? 0 : errno & 0xff);
-	while (waitpid(pid, &wstatus, 0) < 0 && errno == EINTR)
-		;
+	child_reap(pid, &wstatus);
 	if (!WIFEXITED(wstatus))
 		return report(job->fd, CHILD_BROKEN, 0, "forked child killed by signal %d", WTERMSIG(wstatus)), -1;
 	return WEXITSTATUS(wstatus);
@@ -715,7 +676,7 @@ static const struct matrix_op matrix_ops[] = {
 	  "address)", BOTH, RW, OUTCOME_ALLOWED, true, NULL, run_exec },
 };
 
-static void matrix_child(int fd, const void *arg)
+static int matrix_child(int fd, const void *arg)
 {
 	struct matrix_job job = *(const struct matrix_job *)arg;
 	struct target t;
@@ -725,20 +686,21 @@ static void matrix_child(int fd, const void *arg)
 	job.fd = fd;
 	if ((why = setup_target(&t, &job))) {
 		report(fd, t.kind == TARGET_VDSO && !t.addr ? CHILD_NA : CHILD_BROKEN, 0, "%s", why);
-		return;
+		return 0;
 	}
 	if (job.op->prepare && (why = job.op->prepare(&t))) {
 		report(fd, CHILD_NA, 0, "%s", why);
-		return;
+		return 0;
 	}
 	if (job.sealed && sys_mseal(t.addr, t.len, 0) < 0) {
 		report(fd, CHILD_BROKEN, errno, "mseal(%s %p, %zu): %s", target_names[t.kind], (void *)t.addr,
 		       t.len, errno_text(errno));
-		return;
+		return 0;
 	}
 	err = job.op->run(&t, &job);
 	if (err >= 0)
 		report(fd, CHILD_RAN, err, NULL);
+	return 0;
 }
 
 static enum probe_outcome outcome_of(const struct child_report *rep)
@@ -794,9 +756,9 @@ static void matrix_row(struct probe_report *r, const struct matrix_op *op, enum 
 		row->outcome = row->control = OUTCOME_NOT_APPLICABLE;
 		return;
 	}
-	run_child(matrix_child, &job, &control);
+	run_child(matrix_child, &job, 0, &control);
 	job.sealed = true;
-	run_child(matrix_child, &job, &sealed);
+	run_child(matrix_child, &job, 0, &sealed);
 	expected_outcome(r, op, k, &want, &want_control);
 	if (control.status == CHILD_BROKEN || sealed.status == CHILD_BROKEN) {
 		row = add_row(r, key, PROBE_FAIL, "%s: the probe could not run it: %s", op->what,

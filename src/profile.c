@@ -11,10 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "cell.h"
+#include "child.h"
 #include "counters.h"
 #include "runner.h"
 #include "util.h"
@@ -218,24 +218,17 @@ static void catch_stop_signals(void)
 		sigaction(sigs[i], &sa, NULL);
 }
 
-/* fork() for perf: the child leads its own process group, which a stop signal ends, and gets
- * SIGTERM when this process dies, even by SIGKILL (perf record then stops its cell). */
-static pid_t fork_perf(void)
+/* Start perf: it leads its own process group, which a stop signal ends, and gets SIGTERM when
+ * this process dies, even by SIGKILL (perf record then stops its cell). */
+static pid_t start_perf(int (*run)(int out, const void *arg), const void *arg, int *out_fd)
 {
-	pid_t pid;
+	struct child_spec s = { .run = run, .arg = arg, .death_signal = SIGTERM, .out_as = STDOUT_FILENO,
+				.own_group = true };
+	char why[160];
+	pid_t pid = child_start(&s, out_fd, why, sizeof(why));
 
-	fflush(NULL);
-	pid = fork_child(SIGTERM);
 	if (pid < 0)
-		die(1, "fork: %s", errno_text(errno));
-	if (pid == 0) {
-		signal(SIGTERM, SIG_DFL);
-		signal(SIGINT, SIG_DFL);
-		signal(SIGHUP, SIG_DFL);
-		setpgid(0, 0);
-		return 0;
-	}
-	setpgid(pid, pid);
+		die(1, "%s", why);
 	child_group = pid;
 	if (stop_signal)
 		kill(-pid, SIGTERM);
@@ -247,9 +240,8 @@ static int wait_for(pid_t pid, const char *what)
 {
 	int status;
 
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			die(1, "waitpid (%s): %s", what, errno_text(errno));
+	if (child_reap(pid, &status) < 0)
+		die(1, "waitpid (%s): %s", what, errno_text(errno));
 	child_group = 0;
 	if (stop_signal)
 		die(128 + stop_signal, "stopped by signal %d (%s); %s stopped too", stop_signal,
@@ -261,35 +253,43 @@ static int wait_for(pid_t pid, const char *what)
 	return WEXITSTATUS(status);
 }
 
-/* perf record -g -e EVENT -o DATA -- msealbench __cell ...; the cell's report goes to a file,
- * perf's messages (and the cell's) to log. */
+struct perf_record {
+	char *argv[64];
+	FILE *report, *log;
+};
+
+/* The cell's report goes to a file, perf's messages (and the cell's) to log. */
+static int exec_perf_record(int out, const void *arg)
+{
+	const struct perf_record *p = arg;
+
+	(void)out;
+	if (dup2(fileno(p->report), REPORT_FD) < 0 || dup2(fileno(p->log), STDERR_FILENO) < 0)
+		return 127;
+	execv(p->argv[0], p->argv);
+	fprintf(stderr, "exec %s: %s\n", p->argv[0], strerror(errno));
+	return 127;
+}
+
+/* perf record -g -e EVENT -o DATA -- msealbench __cell ... */
 static int record_cell(const char *perf, const char *event, const char *data, char **cell_argv,
 		       FILE *report, FILE *log)
 {
-	char *argv[64];
+	struct perf_record p = { .report = report, .log = log };
 	int n = 0;
-	pid_t pid;
 
-	argv[n++] = (char *)perf;
-	argv[n++] = (char *)"record";
-	argv[n++] = (char *)"-g";
-	argv[n++] = (char *)"-e";
-	argv[n++] = (char *)event;
-	argv[n++] = (char *)"-o";
-	argv[n++] = (char *)data;
-	argv[n++] = (char *)"--";
+	p.argv[n++] = (char *)perf;
+	p.argv[n++] = (char *)"record";
+	p.argv[n++] = (char *)"-g";
+	p.argv[n++] = (char *)"-e";
+	p.argv[n++] = (char *)event;
+	p.argv[n++] = (char *)"-o";
+	p.argv[n++] = (char *)data;
+	p.argv[n++] = (char *)"--";
 	for (int i = 0; cell_argv[i] && n < 63; i++)
-		argv[n++] = cell_argv[i];
-	argv[n] = NULL;
-	pid = fork_perf();
-	if (pid == 0) {
-		if (dup2(fileno(report), REPORT_FD) < 0 || dup2(fileno(log), STDERR_FILENO) < 0)
-			_exit(127);
-		execv(perf, argv);
-		fprintf(stderr, "exec %s: %s\n", perf, strerror(errno));
-		_exit(127);
-	}
-	return wait_for(pid, "perf record");
+		p.argv[n++] = cell_argv[i];
+	p.argv[n] = NULL;
+	return wait_for(start_perf(exec_perf_record, &p, NULL), "perf record");
 }
 
 /* Pass perf's messages on (not its "[ perf record: ...]" progress lines) and keep the first that
@@ -330,29 +330,29 @@ static bool cell_outcome(FILE *report, char *status, size_t slen, char *reason, 
 	return status[0] != '\0';
 }
 
+/* Runs with its stdout on the pipe. */
+static int exec_argv(int out, const void *arg)
+{
+	char *const *argv = arg;
+
+	(void)out;
+	execv(argv[0], argv);
+	return 127;
+}
+
 /* perf report, self time by symbol; print the [k] lines and the kernel's share. */
 static int print_top_kernel_symbols(const char *perf, const char *data, long top)
 {
-	int pipefd[2];
+	const char *argv[] = { perf, "report", "-i", data, "--stdio", "--no-children", "--sort", "sym",
+			       "-g", "none", NULL };
 	char line[1024];
 	double kernel = 0, user = 0;
 	long shown = 0;
+	int fd;
 	FILE *in;
-	pid_t pid;
+	pid_t pid = start_perf(exec_argv, argv, &fd);
 
-	if (pipe(pipefd) < 0)
-		die(1, "pipe: %s", errno_text(errno));
-	pid = fork_perf();
-	if (pid == 0) {
-		dup2(pipefd[1], STDOUT_FILENO);
-		close(pipefd[0]);
-		close(pipefd[1]);
-		execl(perf, perf, "report", "-i", data, "--stdio", "--no-children", "--sort", "sym",
-		      "-g", "none", (char *)NULL);
-		_exit(127);
-	}
-	close(pipefd[1]);
-	in = fdopen(pipefd[0], "r");
+	in = fdopen(fd, "r");
 	if (!in)
 		die(1, "fdopen: %s", errno_text(errno));
 	printf("top kernel symbols (self time, %% of all samples):\n");

@@ -7,24 +7,23 @@
 #include <getopt.h>
 #include <limits.h>
 #include <math.h>
-#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "cell.h"
+#include "child.h"
 #include "emulation.h"
 
 #define SAMPLE_TARGET_NS 1e6		/* one sample of a fast operation lasts about 1 ms */
 #define CELL_TIMEOUT_BASE_S 120.0	/* a cell run is killed after this plus 10x its budget */
 
-static volatile int stop_signal;	/* int: read_fd_all watches it */
+static volatile int stop_signal;	/* int: child_output watches it */
 
 static void on_stop_signal(int sig)
 {
@@ -375,29 +374,7 @@ static const char *apply_report(struct cell *c, char *report, int round, char *r
 	return status[0] ? status : NULL;
 }
 
-/* Read the child's whole report, killing it when it overstays or the run is stopped. */
-static char *read_report(int fd, pid_t pid, double timeout_s, bool *timed_out)
-{
-	bool gave_up;
-	char *buf = read_fd_all(fd, NULL, now_ns() + (uint64_t)(timeout_s * 1e9), &stop_signal, &gave_up);
-
-	*timed_out = gave_up && !stop_signal;
-	if (gave_up)
-		kill(pid, SIGKILL);
-	return buf;
-}
-
-static void describe_exit(int status, char *buf, size_t len)
-{
-	if (WIFSIGNALED(status))
-		snprintf(buf, len, "cell process killed by signal %d (%s)", WTERMSIG(status),
-			 strsignal(WTERMSIG(status)));
-	else
-		snprintf(buf, len, "cell process exited with status %d and no report",
-			 WEXITSTATUS(status));
-}
-
-static pid_t spawn_cell(struct run *run, struct cell *c, int *report_fd)
+static char *run_cell_child(struct run *run, struct cell *c, double timeout_s, int *wstatus, bool *timed_out)
 {
 	struct cell_config cfg = {
 		.bench = c->bench, .seal = c->seal, .batch = c->batch,
@@ -407,30 +384,19 @@ static pid_t spawn_cell(struct run *run, struct cell *c, int *report_fd)
 		.inject = (run->opt.inject_mode < 0 || run->opt.inject_mode == (int)c->seal) ? run->opt.inject : 0,
 		.cpu = run->opt.cpu, .helper_dir = run->opt.helper_dir,
 	};
-	char **argv;
-	int pipefd[2];
-	pid_t pid;
+	char **argv, why[160], *report;
+	bool gave_up;
 
 	memcpy(cfg.param, c->param, sizeof(cfg.param));
-	if (pipe2(pipefd, O_CLOEXEC) < 0)
-		die(1, "pipe: %s", errno_text(errno));
 	argv = cell_argv_build(run->self_exe, &cfg);
-	fflush(NULL);
-	pid = fork_child(SIGKILL);
-	if (pid < 0)
-		die(1, "fork: %s", errno_text(errno));
-	if (pid == 0) {
-		signal(SIGINT, SIG_DFL);
-		signal(SIGTERM, SIG_DFL);
-		if (dup2(pipefd[1], 3) < 0)
-			_exit(127);
-		exec_self(run->self_exe, argv);
-		_exit(127);
-	}
-	close(pipefd[1]);
+	report = child_output(&(struct child_spec){ .run = child_exec_self, .arg = argv, .out_as = 3 },
+			      now_ns() + (uint64_t)(timeout_s * 1e9), &stop_signal, wstatus, &gave_up, why,
+			      sizeof(why));
+	if (!report)
+		die(1, "%s", why);
 	cell_argv_free(argv);
-	*report_fd = pipefd[0];
-	return pid;
+	*timed_out = gave_up && !stop_signal;
+	return report;
 }
 
 static void run_cell_once(struct run *run, struct cell *c, int round, uint64_t *point_batch)
@@ -439,30 +405,26 @@ static void run_cell_once(struct run *run, struct cell *c, int round, uint64_t *
 	char reason[512], exit_text[128];
 	const char *status;
 	bool timed_out;
-	int fd, wstatus = 0;
+	int wstatus;
 	char *report;
-	pid_t pid;
 
 	c->batch = *point_batch;
-	pid = spawn_cell(run, c, &fd);
-	report = read_report(fd, pid, CELL_TIMEOUT_BASE_S + 10 * budget, &timed_out);
-	close(fd);
-	while (waitpid(pid, &wstatus, 0) < 0 && errno == EINTR)
-		;
+	report = run_cell_child(run, c, CELL_TIMEOUT_BASE_S + 10 * budget, &wstatus, &timed_out);
 	if (stop_signal) {
 		free(report);
 		return;	/* an interrupted cell run is dropped, never half-recorded */
 	}
 	status = apply_report(c, report, round, reason, sizeof(reason));
 	free(report);
-	describe_exit(wstatus, exit_text, sizeof(exit_text));
+	child_describe_exit(wstatus, "cell process", exit_text, sizeof(exit_text));
 	if (timed_out) {
 		c->status = CELL_FAILED;
 		snprintf(c->reason, sizeof(c->reason), "timed out after %.0f s and was killed",
 			 CELL_TIMEOUT_BASE_S + 10 * budget);
 	} else if (!status) {
 		c->status = CELL_FAILED;
-		snprintf(c->reason, sizeof(c->reason), "%s", exit_text);
+		snprintf(c->reason, sizeof(c->reason), "%s%s", exit_text,
+			 WIFSIGNALED(wstatus) ? "" : " and no report");
 	} else if (strcmp(status, "ok") == 0) {
 		c->status = CELL_OK;
 		if (!*point_batch)

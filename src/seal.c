@@ -2,16 +2,14 @@
 #include "seal.h"
 
 #include <errno.h>
-#include <signal.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "arch.h"
+#include "child.h"
 #include "maps.h"
 #include "util.h"
 
@@ -48,35 +46,25 @@ int sys_mseal(void *addr, size_t len, unsigned long flags)
 	return (int)syscall(__NR_mseal, addr, len, flags);
 }
 
+/* A zero-length call seals nothing; only the errno matters. */
+static int try_mseal(int out, const void *arg)
+{
+	(void)arg;
+	return dprintf(out, "%d", sys_mseal(NULL, 0, 0) == 0 ? 0 : errno) > 0 ? 0 : 1;
+}
+
 int mseal_probe(void)
 {
-	int status, pipefd[2], err = 0;
-	pid_t pid;
+	struct child_spec s = { .run = try_mseal };
+	char why[100], *text = child_output(&s, 0, NULL, &(int){ 0 }, NULL, why, sizeof(why));
+	long err = EIO;
 
-	if (pipe2(pipefd, O_CLOEXEC) < 0)
+	if (!text)
 		return errno;
-	pid = fork_child(SIGKILL);
-	if (pid < 0) {
-		err = errno;
-		close(pipefd[0]);
-		close(pipefd[1]);
-		return err;
-	}
-	if (pid == 0) {
-		/* A zero-length call seals nothing; only the errno matters. */
-		int e = sys_mseal(NULL, 0, 0) == 0 ? 0 : errno;
-
-		if (write(pipefd[1], &e, sizeof(e)) != sizeof(e))
-			_exit(1);
-		_exit(0);
-	}
-	close(pipefd[1]);
-	if (read(pipefd[0], &err, sizeof(err)) != sizeof(err))
+	if (!parse_long(text, 0, 4095, &err))
 		err = EIO;
-	close(pipefd[0]);
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	return err;
+	free(text);
+	return (int)err;
 }
 
 struct seal_plan {
