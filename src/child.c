@@ -87,7 +87,8 @@ pid_t child_start(const struct child_spec *s, int *out_fd, char *why, size_t why
 		errno = err;
 		return -1;
 	}
-	fflush(NULL);
+	/* No fflush: the child ends in _exit or exec, so what stdio holds here is never written
+	 * twice, and an output error stays for this process to report at exit. */
 	pid = fork_child(s->death_signal ? s->death_signal : SIGKILL);
 	if (pid < 0) {
 		int err = errno;
