@@ -13,13 +13,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cell.h"
+#include "cell_protocol.h"
 #include "child.h"
 #include "counters.h"
 #include "runner.h"
 #include "util.h"
 
-#define REPORT_FD 3	/* where a cell writes its report (cell.c) */
 #define PARAM_VALUE_MAX (1L << 40)
 
 static const char profile_usage[] =
@@ -313,21 +312,18 @@ static void relay_perf_messages(FILE *log, char *first, size_t len, bool *permis
 			str_copy(first, len, line);
 	}
 }
-/* The cell's last status and reason lines; false when it wrote no status. */
+/* The status and reason of the cell's report; false when it wrote no status. */
 static bool cell_outcome(FILE *report, char *status, size_t slen, char *reason, size_t rlen)
 {
-	char line[1024];
+	char *text;
+	bool reported;
 
-	status[0] = reason[0] = '\0';
-	rewind(report);
-	while (fgets(line, sizeof(line), report)) {
-		line[strcspn(line, "\n")] = '\0';
-		if (strncmp(line, "status ", 7) == 0)
-			str_copy(status, slen, line + 7);
-		else if (strncmp(line, "reason ", 7) == 0)
-			str_copy(reason, rlen, line + 7);
-	}
-	return status[0] != '\0';
+	if (lseek(fileno(report), 0, SEEK_SET) < 0)
+		return false;
+	text = read_fd_all(fileno(report), NULL, 0, NULL, NULL);
+	reported = cell_report_parse(text, 0, NULL, status, slen, reason, rlen);
+	free(text);
+	return reported;
 }
 
 /* Runs with its stdout on the pipe. */
@@ -390,8 +386,7 @@ int profile_main(int argc, char **argv, const char *self_exe)
 	msb_prog = "msealbench profile";
 	catch_stop_signals();
 	parse_profile_options(argc, argv, &o);
-	memset(&cfg, 0, sizeof(cfg));
-	cfg.bench = o.bench;
+	cell_config_init(&cfg, o.bench);
 	resolve_params(&o, cfg.param);
 	check_out_dir(o.out_dir);
 	find_perf(perf, sizeof(perf));
@@ -399,10 +394,6 @@ int profile_main(int argc, char **argv, const char *self_exe)
 	cfg.seal = o.seal;
 	cfg.time_s = o.time_s;
 	cfg.min_samples = 1;
-	cfg.max_samples = 1000000;
-	cfg.sample_target_ns = 1e6;
-	cfg.events = "";
-	cfg.cpu = -1;
 	runner_helper_dir(self_exe, helpers, sizeof(helpers));
 	cfg.helper_dir = helpers;
 	if ((size_t)snprintf(data, sizeof(data), "%s/%s-%s.perf.data", o.out_dir,

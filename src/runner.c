@@ -20,7 +20,6 @@
 #include "child.h"
 #include "emulation.h"
 
-#define SAMPLE_TARGET_NS 1e6		/* one sample of a fast operation lasts about 1 ms */
 #define CELL_TIMEOUT_BASE_S 120.0	/* a cell run is killed after this plus 10x its budget */
 
 static volatile int stop_signal;	/* int: child_output watches it */
@@ -297,99 +296,26 @@ static void plan_cells(struct run *run)
 
 /* ---- one cell run ---- */
 
-static void parse_event_line(struct cell *c, char *rest)
-{
-	char *name = rest, *status = strchr(name, '\t'), *reason;
-
-	if (!status || c->nevents == COUNTERS_MAX)
-		return;
-	*status++ = '\0';
-	reason = strchr(status, '\t');
-	if (reason)
-		*reason++ = '\0';
-	snprintf(c->event_name[c->nevents], sizeof(c->event_name[0]), "%s", name);
-	snprintf(c->event_status[c->nevents], sizeof(c->event_status[0]), "%s", status);
-	snprintf(c->event_reason[c->nevents], sizeof(c->event_reason[0]), "%s", reason ? reason : "");
-	c->nevents++;
-}
-
-static void parse_sample_line(struct cell *c, char *rest, int round)
-{
-	char *save = NULL, *tok = strtok_r(rest, " ", &save);
-	double v[3 + COUNTERS_MAX];
-	int n = 0;
-
-	for (; tok && n < 3 + COUNTERS_MAX; tok = strtok_r(NULL, " ", &save))
-		v[n++] = strtod(tok, NULL);
-	if (n < 3)
-		return;
-	dvec_push(&c->samples, v[0]);
-	dvec_push(&c->rounds, round);
-	dvec_push(&c->cycles, v[1]);
-	dvec_push(&c->running_ratio, v[2]);
-	for (int i = 0; i < c->nevents; i++)
-		dvec_push(&c->values[i], 3 + i < n ? v[3 + i] : NAN);
-}
-
-static void add_note(struct cell *c, const char *note)
-{
-	size_t used = strlen(c->notes);
-
-	if (strstr(c->notes, note))
-		return;
-	snprintf(c->notes + used, sizeof(c->notes) - used, "%s%s", used ? "\n" : "", note);
-}
-
-/* Apply one report to the cell; the events of the first report are kept (they are the same
- * every round). Returns the status line's word, or NULL when the report has none. */
-static const char *apply_report(struct cell *c, char *report, int round, char *reason, size_t rlen)
-{
-	bool first_report = c->nevents == 0 && c->samples.n == 0;
-	static char status[16];
-	char *save = NULL;
-
-	status[0] = '\0';
-	reason[0] = '\0';
-	for (char *line = strtok_r(report, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		char *rest = strchr(line, ' ');
-
-		rest = rest ? rest + 1 : line + strlen(line);
-		if (strncmp(line, "event ", 6) == 0 && first_report)
-			parse_event_line(c, rest);
-		else if (strncmp(line, "sample ", 7) == 0)
-			parse_sample_line(c, rest, round);
-		else if (strncmp(line, "batch ", 6) == 0)
-			c->batch = strtoull(rest, NULL, 10);
-		else if (strncmp(line, "vmas ", 5) == 0)
-			c->vma_count = strtol(rest, NULL, 10);
-		else if (strncmp(line, "sealed ", 7) == 0)
-			c->sealed_mappings = (int)strtol(rest, NULL, 10);
-		else if (strncmp(line, "note ", 5) == 0)
-			add_note(c, rest);
-		else if (strncmp(line, "reason ", 7) == 0)
-			snprintf(reason, rlen, "%s", rest);
-		else if (strncmp(line, "status ", 7) == 0)
-			snprintf(status, sizeof(status), "%s", rest);
-	}
-	return status[0] ? status : NULL;
-}
-
 static char *run_cell_child(struct run *run, struct cell *c, double timeout_s, int *wstatus, bool *timed_out)
 {
-	struct cell_config cfg = {
-		.bench = c->bench, .seal = c->seal, .batch = c->batch,
-		.time_s = run->opt.min_time_s / (double)run->opt.repetitions,
-		.min_samples = run->opt.quick ? 3 : 5, .max_samples = 1000000,
-		.sample_target_ns = SAMPLE_TARGET_NS, .events = run->opt.events,
-		.inject = (run->opt.inject_mode < 0 || run->opt.inject_mode == (int)c->seal) ? run->opt.inject : 0,
-		.cpu = run->opt.cpu, .helper_dir = run->opt.helper_dir,
-	};
+	struct cell_config cfg;
 	char **argv, why[160], *report;
 	bool gave_up;
 
+	cell_config_init(&cfg, c->bench);
 	memcpy(cfg.param, c->param, sizeof(cfg.param));
+	cfg.seal = c->seal;
+	cfg.batch = c->res.batch;
+	cfg.time_s = run->opt.min_time_s / (double)run->opt.repetitions;
+	if (run->opt.quick)
+		cfg.min_samples = 3;
+	cfg.events = run->opt.events;
+	if (run->opt.inject_mode < 0 || run->opt.inject_mode == (int)c->seal)
+		cfg.inject = run->opt.inject;
+	cfg.cpu = run->opt.cpu;
+	cfg.helper_dir = run->opt.helper_dir;
 	argv = cell_argv_build(run->self_exe, &cfg);
-	report = child_output(&(struct child_spec){ .run = child_exec_self, .arg = argv, .out_as = 3 },
+	report = child_output(&(struct child_spec){ .run = child_exec_self, .arg = argv, .out_as = REPORT_FD },
 			      now_ns() + (uint64_t)(timeout_s * 1e9), &stop_signal, wstatus, &gave_up, why,
 			      sizeof(why));
 	if (!report)
@@ -402,33 +328,32 @@ static char *run_cell_child(struct run *run, struct cell *c, double timeout_s, i
 static void run_cell_once(struct run *run, struct cell *c, int round, uint64_t *point_batch)
 {
 	double budget = run->opt.min_time_s / (double)run->opt.repetitions;
-	char reason[512], exit_text[128];
-	const char *status;
-	bool timed_out;
+	char reason[512], exit_text[128], status[16];
+	bool timed_out, reported;
 	int wstatus;
 	char *report;
 
-	c->batch = *point_batch;
+	c->res.batch = *point_batch;
 	report = run_cell_child(run, c, CELL_TIMEOUT_BASE_S + 10 * budget, &wstatus, &timed_out);
 	if (stop_signal) {
 		free(report);
 		return;	/* an interrupted cell run is dropped, never half-recorded */
 	}
-	status = apply_report(c, report, round, reason, sizeof(reason));
+	reported = cell_report_parse(report, round, &c->res, status, sizeof(status), reason, sizeof(reason));
 	free(report);
 	child_describe_exit(wstatus, "cell process", exit_text, sizeof(exit_text));
 	if (timed_out) {
 		c->status = CELL_FAILED;
 		snprintf(c->reason, sizeof(c->reason), "timed out after %.0f s and was killed",
 			 CELL_TIMEOUT_BASE_S + 10 * budget);
-	} else if (!status) {
+	} else if (!reported) {
 		c->status = CELL_FAILED;
 		snprintf(c->reason, sizeof(c->reason), "%s%s", exit_text,
 			 WIFSIGNALED(wstatus) ? "" : " and no report");
 	} else if (strcmp(status, "ok") == 0) {
 		c->status = CELL_OK;
 		if (!*point_batch)
-			*point_batch = c->batch;
+			*point_batch = c->res.batch;
 	} else {
 		c->status = strcmp(status, "skipped") == 0 ? CELL_SKIPPED : CELL_FAILED;
 		snprintf(c->reason, sizeof(c->reason), "%s", reason[0] ? reason : "no reason given");
@@ -515,20 +440,11 @@ static void drop_unfinished_round(struct run *run)
 {
 	for (int i = 0; i < run->ncells; i++) {
 		struct cell *c = &run->cells[i];
-		size_t n = 0;
 
-		while (n < c->rounds.n && c->rounds.v[n] < run->rounds_done)
-			n++;
-		c->samples.n = c->rounds.n = c->cycles.n = c->running_ratio.n = n;
-		for (int e = 0; e < COUNTERS_MAX; e++)
-			c->values[e].n = c->values[e].n < n ? c->values[e].n : n;
+		/* A cell still pending first ran in the dropped round: nothing of it stays. */
+		cell_results_drop_rounds(&c->res, run->rounds_done, c->status_done == CELL_PENDING);
 		if (c->status != c->status_done && c->status_done != CELL_FAILED && c->status_done != CELL_SKIPPED)
 			c->reason[0] = '\0';	/* the reason came with the dropped round */
-		if (c->status_done == CELL_PENDING) {	/* first ran in the dropped round */
-			c->batch = 0;
-			c->vma_count = c->sealed_mappings = c->nevents = 0;
-			c->notes[0] = '\0';
-		}
 		c->status = c->status_done;
 	}
 }

@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "bench.h"
+#include "cell_protocol.h"
 #include "counters.h"
 #include "env.h"
 #include "timing.h"
@@ -45,16 +46,7 @@ struct cell {
 	enum { CELL_PENDING, CELL_OK, CELL_SKIPPED, CELL_FAILED } status,
 		status_done;		/* status at the end of the last finished round */
 	char reason[512];
-	char notes[512];
-	uint64_t batch;
-	long vma_count;
-	int sealed_mappings;
-	struct dvec samples, rounds, cycles, running_ratio;
-	int nevents;
-	char event_name[COUNTERS_MAX][64];
-	char event_status[COUNTERS_MAX][24];
-	char event_reason[COUNTERS_MAX][200];
-	struct dvec values[COUNTERS_MAX];
+	struct cell_results res;	/* what its reports said, every round's samples */
 };
 
 struct run {
