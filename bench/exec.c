@@ -64,7 +64,7 @@ static int exec_setup(struct bench_ctx *ctx)
 	s->report_wr = fds[1];
 	snprintf(s->fd_text, sizeof(s->fd_text), "%d", s->report_wr);
 	s->argv[0] = s->helper;
-	s->argv[1] = ctx->seal >= SEAL_SYSMAP ? "sysmap" : "none";
+	s->argv[1] = seal_modes[ctx->seal].seals_system_mappings ? "sysmap" : "none";
 	s->argv[2] = s->fd_text;
 	s->argv[3] = NULL;
 	return 0;

@@ -132,7 +132,7 @@ static int child_checks(const struct fork_state *s, enum seal_mode seal)
 	for (size_t off = 0; off < s->touched_len; off += page_size())
 		if (s->touched[off] != (char)(off / page_size() + 1))
 			return 4;
-	if (seal >= SEAL_SYSMAP && sealed_system_mappings_self(names, sizeof(names)) < 1)
+	if (seal_modes[seal].seals_system_mappings && sealed_system_mappings_self(names, sizeof(names)) < 1)
 		return 5;
 	return 0;
 }

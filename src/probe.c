@@ -957,20 +957,6 @@ void probe_write_context(struct json *j, const struct probe_report *r)
 	json_integer(j, "failed", r->failed);
 	json_integer(j, "skipped", r->skipped);
 	json_object_end(j);
-
-	json_object_begin(j, "sealing_notes");
-	json_string(j, "none", "the suite seals nothing; the kernel may have sealed the system mappings at "
-		    "exec (kernel_sealed_system_mappings)");
-	json_string(j, "sysmap", "the measuring process mseal()s its system mappings after exec, the state "
-		    "CONFIG_MSEAL_SYSTEM_MAPPINGS gives; for exec benchmarks the exec'd program seals itself on "
-		    "entry, so sysmap measures exec plus a userspace seal, not the kernel's seal at exec");
-	json_string(j, "all", "system mappings plus every file-backed mapping (program and libraries) are "
-		    "sealed before measuring; vma_count shows whether sealing kept VMAs from merging");
-	json_string(j, "kernel_sealing", "the cost of the kernel sealing at exec is measured by running the "
-		    "suite on two kernels, with and without CONFIG_MSEAL_SYSTEM_MAPPINGS, and comparing the two "
-		    "result files (plots/compare.py A.json B.json); probe.kernel_config and "
-		    "kernel_sealed_system_mappings say which kernel a file comes from");
-	json_object_end(j);
 }
 
 static const char probe_usage[] =
@@ -1079,12 +1065,13 @@ static bool print_mapping_sealed(const struct mapping *m, void *arg)
 int sealed_maps_main(int argc, char **argv)
 {
 	enum seal_mode mode;
-	char err[300];
+	char err[300], known[128];
 	int n;
 
 	msb_prog = "msealbench __sealed-maps";
 	if (argc != 2 || !seal_mode_parse(argv[1], &mode))
-		die(2, "usage: msealbench __sealed-maps none|sysmap|all (seals itself: run it as a child)");
+		die(2, "usage: msealbench __sealed-maps %s (seals itself: run it as a child)",
+		    seal_mode_names(known, sizeof(known), "|", false));
 	n = seal_apply(mode, err, sizeof(err));
 	if (n < 0)
 		die(n == -ENOSYS ? 4 : 1, "seal mode %s: %s", argv[1], err);

@@ -21,12 +21,12 @@
 
 #define PARAM_VALUE_MAX (1L << 40)
 
-static const char profile_usage[] =
+static const char profile_usage_format[] =
 	"usage: msealbench profile BENCH [--seal MODE] [--params k=v,...] [--time SECONDS]\n"
 	"                          [--out DIR] [--top N]\n"
 	"Runs one cell of BENCH (a full name from 'msealbench list') under `perf record -g` and\n"
 	"prints the top kernel symbols by self time (perf report --sort sym, [k] only).\n"
-	"  --seal MODE      none, sysmap or all (default none)\n"
+	"  --seal MODE      %s (default none)\n"
 	"  --params k=v,..  parameter values (default: the first of each parameter's sweep)\n"
 	"  --time SECONDS   measured time of the cell (default 2)\n"
 	"  --out DIR        where DIR/BENCH-SEAL.perf.data is kept (default results; made if\n"
@@ -47,6 +47,8 @@ struct profile_options {
 
 static void parse_profile_options(int argc, char **argv, struct profile_options *o)
 {
+	char known[128];
+
 	memset(o, 0, sizeof(*o));
 	o->seal = SEAL_NONE;
 	o->time_s = 2;
@@ -56,7 +58,7 @@ static void parse_profile_options(int argc, char **argv, struct profile_options 
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 
 		if (strcmp(a, "--help") == 0) {
-			fputs(profile_usage, stdout);
+			printf(profile_usage_format, seal_mode_names(known, sizeof(known), ", ", false));
 			exit(0);
 		} else if (a[0] != '-' && !o->bench) {
 			if (!(o->bench = bench_find(a)))
@@ -66,7 +68,8 @@ static void parse_profile_options(int argc, char **argv, struct profile_options 
 			die(2, "unknown option or missing value: '%s' (try 'msealbench profile --help')", a);
 		} else if (strcmp(a, "--seal") == 0) {
 			if (!seal_mode_parse(v, &o->seal))
-				die(2, "--seal: unknown seal mode '%s' (known: none, sysmap, all)", v);
+				die(2, "--seal: unknown seal mode '%s' (known: %s)", v,
+				    seal_mode_names(known, sizeof(known), ", ", false));
 		} else if (strcmp(a, "--params") == 0) {
 			o->params = v;
 		} else if (strcmp(a, "--time") == 0) {

@@ -55,6 +55,30 @@ static void write_options(struct json *j, const struct run *run)
 	json_object_end(j);
 }
 
+/* The seal modes this build knows, in their order (none first: the baseline), and what the
+ * numbers of each mean. */
+static void write_seal_modes(struct json *j)
+{
+	json_array_begin(j, "seal_modes");
+	for (int m = 0; m < SEAL_MODE_COUNT; m++) {
+		json_object_begin(j, NULL);
+		json_string(j, "name", seal_modes[m].name);
+		json_string(j, "seals", seal_modes[m].seals);
+		json_bool(j, "seals_system_mappings", seal_modes[m].seals_system_mappings);
+		json_bool(j, "seals_file_mappings", seal_modes[m].seals_file_mappings);
+		json_object_end(j);
+	}
+	json_array_end(j);
+	json_object_begin(j, "sealing_notes");
+	for (int m = 0; m < SEAL_MODE_COUNT; m++)
+		json_string(j, seal_modes[m].name, seal_modes[m].note);
+	json_string(j, "kernel_sealing", "the cost of the kernel sealing at exec is measured by running the "
+		    "suite on two kernels, with and without CONFIG_MSEAL_SYSTEM_MAPPINGS, and comparing the two "
+		    "result files (plots/compare.py A.json B.json); probe.kernel_config and "
+		    "kernel_sealed_system_mappings say which kernel a file comes from");
+	json_object_end(j);
+}
+
 static void write_context(struct json *j, const struct run *run)
 {
 	const struct timer_info *t = &run->timer;
@@ -63,6 +87,7 @@ static void write_context(struct json *j, const struct run *run)
 	json_string(j, "date", run->date);
 	json_string(j, "label", run->opt.label);
 	env_write_json(j, &run->env);
+	write_seal_modes(j);
 	json_integer(j, "seed", (long long)run->opt.seed);
 	write_options(j, run);
 	json_object_begin(j, "timer");
@@ -401,9 +426,9 @@ void results_print_table(const struct run *run, FILE *f)
 	for (int m = 0; m < SEAL_MODE_COUNT; m++)
 		if (run->opt.seal_modes[m])
 			fprintf(f, " %16s", seal_mode_name((enum seal_mode)m));
-	for (int m = SEAL_SYSMAP; has_base && m < SEAL_MODE_COUNT; m++)
+	for (int m = SEAL_NONE + 1; has_base && m < SEAL_MODE_COUNT; m++)
 		if (run->opt.seal_modes[m])
-			fprintf(f, " %9s", m == SEAL_SYSMAP ? "sysmap/no" : "all/none");
+			fprintf(f, " %9s", seal_modes[m].ratio_label);
 	fputc('\n', f);
 	for (int p = 0; p < run->npoints; p++) {
 		const struct cell *first = NULL;
@@ -418,7 +443,7 @@ void results_print_table(const struct run *run, FILE *f)
 			if (run->opt.seal_modes[m])
 				print_mode_column(f, cell_of_point(run, p, (enum seal_mode)m));
 		base = has_base ? cell_median(cell_of_point(run, p, SEAL_NONE)) : NAN;
-		for (int m = SEAL_SYSMAP; has_base && m < SEAL_MODE_COUNT; m++) {
+		for (int m = SEAL_NONE + 1; has_base && m < SEAL_MODE_COUNT; m++) {
 			double v = cell_median(cell_of_point(run, p, (enum seal_mode)m));
 
 			if (!run->opt.seal_modes[m])

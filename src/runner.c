@@ -9,6 +9,7 @@
 #include <math.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,14 +71,15 @@ bool bench_matches(const struct bench *b, const char *pattern)
 
 /* ---- options ---- */
 
-static const char run_usage[] =
+static const char run_usage_format[] =
 	"usage: msealbench run [options]\n"
 	"Runs every selected benchmark in each seal mode, interleaved in rounds, one fresh child\n"
 	"process per cell, and writes all samples to a results file (JSON schema v1).\n"
 	"\n"
 	"  --filter PATTERN     benchmarks whose name contains PATTERN, or matches it as a glob\n"
 	"                       (*?[]); comma-separated alternatives (default: all)\n"
-	"  --seal MODES         comma-separated seal modes: none, sysmap, all (default none,sysmap)\n"
+	"  --seal MODES         comma-separated seal modes (default %s):\n"
+	"%s"
 	"  --repetitions N      rounds; each round runs every cell once (default 15, quick 3)\n"
 	"  --min-time SECONDS   measured time per cell over all rounds (default 0.5, quick 0.06)\n"
 	"  --quick              fewer rounds, less time, smaller parameter sweeps\n"
@@ -90,19 +92,34 @@ static const char run_usage[] =
 	"  --label TEXT         label stored in the results (a kernel or commit, for history plots);\n"
 	"                       --label, --filter and --events must be UTF-8 text\n"
 	"  --seed N             seed of the per-round order (default: from the clock; recorded)\n"
-	"  --inject-delay P%[:MODE]  add a busy delay of P% of each sample's time, in MODE's cells\n"
+	"  --inject-delay P%%[:MODE]  add a busy delay of P%% of each sample's time, in MODE's cells\n"
 	"                       only (default all): a known slowdown to validate the statistics\n"
 	"  --quiet              no table on stdout, no progress on stderr\n"
 	"  --help               this text\n"
 	"Exit status: 0 all cells ran or were skipped with a reason, 1 a cell failed, 2 bad usage,\n"
 	"130 interrupted (the results file then holds the finished rounds, marked partial).\n";
 
+/* The seal modes, one a line, as the help texts of run and profile list them. */
+static void print_run_usage(void)
+{
+	char modes[1024] = "", defaults[128];
+	size_t used = 0;
+
+	for (int m = 0; m < SEAL_MODE_COUNT; m++)
+		used += (size_t)snprintf(modes + used, used < sizeof(modes) ? sizeof(modes) - used : 0,
+					 "                         %-7s %s\n", seal_modes[m].name, seal_modes[m].seals);
+	printf(run_usage_format, seal_mode_names(defaults, sizeof(defaults), ",", true), modes);
+}
+
 /* One line naming the problem, then exit 2. */
-__attribute__((noreturn)) static void usage_error(const char *fmt, const char *arg)
+__attribute__((noreturn, format(printf, 1, 2))) static void usage_error(const char *fmt, ...)
 {
 	char msg[1024];
+	va_list ap;
 
-	snprintf(msg, sizeof(msg), fmt, arg);
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
 	die(2, "%s (try '%s --help')", msg, msb_prog);
 }
 
@@ -115,8 +132,12 @@ static void parse_seal_modes(const char *s, bool *modes)
 	for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
 		enum seal_mode m;
 
-		if (!seal_mode_parse(t, &m))
-			usage_error("--seal: unknown seal mode '%s' (known: none, sysmap, all)", t);
+		if (!seal_mode_parse(t, &m)) {
+			char known[128];
+
+			usage_error("--seal: unknown seal mode '%s' (known: %s)", t,
+				     seal_mode_names(known, sizeof(known), ", ", false));
+		}
 		modes[m] = true;
 		n++;
 	}
@@ -193,7 +214,8 @@ static void parse_run_options(int argc, char **argv, struct run_options *o)
 	int c;
 
 	memset(o, 0, sizeof(*o));
-	o->seal_modes[SEAL_NONE] = o->seal_modes[SEAL_SYSMAP] = true;
+	for (int m = 0; m < SEAL_MODE_COUNT; m++)
+		o->seal_modes[m] = seal_modes[m].by_default;
 	o->cpu = default_cpu();
 	o->events = COUNTERS_DEFAULT;
 	o->inject_mode = -1;
@@ -225,7 +247,7 @@ static void parse_run_options(int argc, char **argv, struct run_options *o)
 			break;
 		case O_INJECT: parse_inject(optarg, o); break;
 		case O_LABEL: o->label = optarg; break;
-		case O_HELP: fputs(run_usage, stdout); exit(0);
+		case O_HELP: print_run_usage(); exit(0);
 		default:
 			usage_error("unknown option or missing value: '%s'", argv[optind - 1]);
 		}

@@ -13,24 +13,55 @@
 #include "maps.h"
 #include "util.h"
 
-static const char *const mode_names[SEAL_MODE_COUNT] = { "none", "sysmap", "all" };
+const struct seal_mode_info seal_modes[SEAL_MODE_COUNT] = {
+	[SEAL_NONE] = {
+		.name = "none", .seals = "nothing (the baseline)", .by_default = true,
+		.note = "the suite seals nothing; the kernel may have sealed the system mappings at exec "
+			"(kernel_sealed_system_mappings)",
+	},
+	[SEAL_SYSMAP] = {
+		.name = "sysmap", .seals = "the system mappings, as CONFIG_MSEAL_SYSTEM_MAPPINGS does at exec",
+		.ratio_label = "sysmap/no", .by_default = true, .seals_system_mappings = true,
+		.note = "the measuring process mseal()s its system mappings after exec, the state "
+			"CONFIG_MSEAL_SYSTEM_MAPPINGS gives; for exec benchmarks the exec'd program seals itself "
+			"on entry, so sysmap measures exec plus a userspace seal, not the kernel's seal at exec",
+	},
+	[SEAL_ALL] = {
+		.name = "all", .seals = "the system mappings and every file-backed mapping (program, libraries)",
+		.ratio_label = "all/none", .seals_system_mappings = true, .seals_file_mappings = true,
+		.note = "system mappings plus every file-backed mapping (program and libraries) are sealed "
+			"before measuring; vma_count shows whether sealing kept VMAs from merging",
+	},
+};
 
 const char *const system_mapping_names[] = ARCH_SYSTEM_MAPPING_NAMES;
 
 const char *seal_mode_name(enum seal_mode m)
 {
-	return m < SEAL_MODE_COUNT ? mode_names[m] : "?";
+	return m < SEAL_MODE_COUNT ? seal_modes[m].name : "?";
 }
 
 bool seal_mode_parse(const char *s, enum seal_mode *m)
 {
 	for (int i = 0; i < SEAL_MODE_COUNT; i++) {
-		if (strcmp(s, mode_names[i]) == 0) {
+		if (strcmp(s, seal_modes[i].name) == 0) {
 			*m = (enum seal_mode)i;
 			return true;
 		}
 	}
 	return false;
+}
+
+char *seal_mode_names(char *buf, size_t len, const char *sep, bool only_default)
+{
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (int i = 0; i < SEAL_MODE_COUNT; i++)
+		if (!only_default || seal_modes[i].by_default)
+			used += (size_t)snprintf(buf + used, used < len ? len - used : 0, "%s%s",
+						 used ? sep : "", seal_modes[i].name);
+	return buf;
 }
 
 bool is_system_mapping(const char *name)
@@ -76,8 +107,8 @@ struct seal_plan {
 static bool mapping_wanted(const struct mapping *m, enum seal_mode mode)
 {
 	if (is_system_mapping(m->name))
-		return mode >= SEAL_SYSMAP;
-	return mode == SEAL_ALL && m->name[0] == '/';
+		return seal_modes[mode].seals_system_mappings;
+	return seal_modes[mode].seals_file_mappings && m->name[0] == '/';
 }
 
 static bool collect_target(const struct mapping *m, void *arg)
@@ -131,7 +162,7 @@ int seal_apply(enum seal_mode mode, char *err, size_t errlen)
 	struct seal_check check = { &plan, missing, sizeof(missing) };
 	int ret;
 
-	if (mode == SEAL_NONE)
+	if (!seal_modes[mode].seals_system_mappings && !seal_modes[mode].seals_file_mappings)
 		return 0;
 	if (maps_walk_self_smaps(collect_target, &plan) < 0) {
 		ret = -errno;
