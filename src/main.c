@@ -10,6 +10,7 @@
 
 #include "cell.h"
 #include "env.h"
+#include "kernel_facts.h"
 #include "events.h"
 #include "json.h"
 #include "probe.h"
@@ -25,8 +26,8 @@ static int env_main(int argc, char **argv, const char *self_exe)
 	msb_prog = "msealbench env";
 	if (argc > 1 && strcmp(argv[1], "--help") == 0) {
 		puts("usage: msealbench env\nPrints the environment block of a results file (JSON): kernel,\n"
-		     "CPU, clocksource, virtualisation, perf_event_paranoid, mseal availability and\n"
-		     "which system mappings the kernel sealed at exec.");
+		     "CPU, clocksource, virtualisation, perf_event_paranoid, mseal availability, which\n"
+		     "system mappings the kernel sealed at exec and the kernel config that governs it.");
 		return 0;
 	}
 	if (argc > 1)
@@ -72,7 +73,7 @@ static const struct command commands[] = {
 	{ "version", version_main, "print the version" },
 	{ "help", help_main, "this text" },
 	{ "__cell", NULL, NULL },
-	{ "__sealcheck", NULL, NULL },
+	{ "__sealed-at-exec", NULL, NULL },
 	{ "__probe-exec", NULL, NULL },
 	{ "__sealed-maps", NULL, NULL },
 	{ "__seccomp-nomseal", NULL, NULL },
@@ -142,8 +143,8 @@ int main(int argc, char **argv)
 	find_self_exe(self_exe, sizeof(self_exe), argv[0]);
 	if (strcmp(name, "__cell") == 0)
 		return cell_main(argc - 1, argv + 1, self_exe);
-	if (strcmp(name, "__sealcheck") == 0)
-		return sealcheck_main();
+	if (strcmp(name, "__sealed-at-exec") == 0)
+		return sealed_at_exec_main(argc - 1, argv + 1, self_exe);
 	if (strcmp(name, "__probe-exec") == 0)
 		return probe_exec_main(argc - 1, argv + 1);
 	if (strcmp(name, "__sealed-maps") == 0)

@@ -243,7 +243,7 @@ static void contract_rows(struct probe_report *r, bool available)
 		struct child_report rep;
 
 		if (!available) {
-			add_row(r, c->key, PROBE_SKIP, "mseal(2) is not available: %s", errno_text(r->mseal_errno));
+			add_row(r, c->key, PROBE_SKIP, "mseal(2) is not available: %s", errno_text(r->kernel.mseal_errno));
 			continue;
 		}
 		run_child(contract_child, c, 0, &rep);
@@ -259,99 +259,9 @@ static void contract_rows(struct probe_report *r, bool available)
 	}
 }
 
-/* ---- the kernel config ---- */
-
-static const char *const gzip_paths[] = { "/bin/gzip", "/usr/bin/gzip", "/sbin/gzip", "/usr/sbin/gzip" };
-
-/* Runs with its stdout on the pipe. */
-static int gzip_child(int fd, const void *arg)
-{
-	const char *gzip = arg;
-	int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
-
-	(void)fd;
-	if (null >= 0)
-		dup2(null, STDERR_FILENO);
-	execl(gzip, gzip, "-dc", "/proc/config.gz", (char *)NULL);
-	return 127;
-}
-
-/* /proc/config.gz through `gzip -dc` (no zlib dependency), else /boot/config-<release>. */
-static char *kernel_config_text(char *source, size_t len)
-{
-	struct utsname u;
-	char path[200], why[100], *text;
-	int wstatus;
-	FILE *f;
-
-	if (access("/proc/config.gz", R_OK) == 0) {
-		for (size_t i = 0; i < ARRAY_SIZE(gzip_paths); i++) {
-			if (access(gzip_paths[i], X_OK) < 0)
-				continue;
-			text = probe_child_output(gzip_child, gzip_paths[i], STDOUT_FILENO, &wstatus, why,
-						  sizeof(why));
-			if (text && WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0 && text[0]) {
-				str_copy(source, len, "/proc/config.gz");
-				return text;
-			}
-			free(text);
-		}
-	}
-	if (uname(&u) < 0)
-		return NULL;
-	snprintf(path, sizeof(path), "/boot/config-%s", u.release);
-	f = fopen(path, "re");
-	if (f) {
-		size_t got = 0, cap = 1 << 18;
-
-		text = xmalloc(cap);
-		for (size_t n; (n = fread(text + got, 1, cap - got - 1, f)) > 0;) {
-			got += n;
-			if (got + 1 == cap)
-				text = xrealloc(text, cap *= 2);
-		}
-		text[got] = '\0';
-		fclose(f);
-		str_copy(source, len, path);
-		return text;
-	}
-	return NULL;
-}
-
-/* 'y' or 'm' when set, 'n' when "is not set" or absent (older kernels lack the option). */
-static char config_value(const char *text, const char *option)
-{
-	size_t olen = strlen(option);
-
-	for (const char *line = text; line && *line; line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
-		if (strncmp(line, option, olen) == 0 && line[olen] == '=')
-			return line[olen + 1] == 'm' ? 'm' : line[olen + 1] == 'y' ? 'y' : 'n';
-	}
-	return 'n';
-}
-
-static void read_config(struct probe_config *c)
-{
-	char *text = kernel_config_text(c->source, sizeof(c->source));
-
-	c->checkpoint_restore = c->mseal_system_mappings = '?';
-	if (!text) {
-		c->source[0] = '\0';
-		return;
-	}
-	c->checkpoint_restore = config_value(text, "CONFIG_CHECKPOINT_RESTORE");
-	c->mseal_system_mappings = config_value(text, "CONFIG_MSEAL_SYSTEM_MAPPINGS");
-	free(text);
-}
-
-static const char *config_word(char v)
-{
-	return v == 'y' ? "y" : v == 'm' ? "m" : v == 'n' ? "n" : "unknown";
-}
-
 static void config_rows(struct probe_report *r)
 {
-	const struct probe_config *c = &r->config;
+	const struct kernel_config *c = &r->kernel.config;
 
 	if (c->checkpoint_restore == '?') {
 		add_row(r, "config.checkpoint_restore", PROBE_SKIP,
@@ -361,7 +271,7 @@ static void config_rows(struct probe_report *r)
 		return;
 	}
 	add_row(r, "config.checkpoint_restore", PROBE_PASS, "CONFIG_CHECKPOINT_RESTORE=%s (%s)%s",
-		config_word(c->checkpoint_restore), c->source,
+		kernel_config_word(c->checkpoint_restore), c->source,
 		c->checkpoint_restore == 'y' ? ": CONFIG_MSEAL_SYSTEM_MAPPINGS needs it off" : "");
 	if (c->mseal_system_mappings == 'y' && c->checkpoint_restore == 'y')
 		add_row(r, "config.mseal_system_mappings", PROBE_FAIL,
@@ -369,69 +279,37 @@ static void config_rows(struct probe_report *r)
 			"Kconfig forbids (%s)", c->source);
 	else
 		add_row(r, "config.mseal_system_mappings", PROBE_PASS, "CONFIG_MSEAL_SYSTEM_MAPPINGS=%s (%s)",
-			config_word(c->mseal_system_mappings), c->source);
+			kernel_config_word(c->mseal_system_mappings), c->source);
 }
 
 /* ---- system mappings sealed by the kernel at exec ---- */
 
-static int sysmap_index(const char *name)
-{
-	for (int i = 0; system_mapping_names[i]; i++)
-		if (strcmp(system_mapping_names[i], name) == 0)
-			return i;
-	return -1;
-}
-
-/* In a freshly exec'd `msealbench __probe-exec maps`: one line per system mapping present,
- * "NAME sealed" or "NAME unsealed". */
-static void sysmap_check(struct probe_report *r, const char *self_exe)
-{
-	const char *argv[] = { self_exe, "__probe-exec", "maps", NULL };
-	char why[100], *out, *save = NULL;
-	int wstatus = 0;
-
-	out = probe_child_output(child_exec_self, argv, STDOUT_FILENO, &wstatus, why, sizeof(why));
-	r->sysmap_known = out && WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0;
-	for (char *line = r->sysmap_known ? strtok_r(out, "\n", &save) : NULL; line;
-	     line = strtok_r(NULL, "\n", &save)) {
-		char name[64], state[16];
-		int i;
-
-		if (sscanf(line, "%63s %15s", name, state) != 2 || (i = sysmap_index(name)) < 0)
-			continue;
-		r->sysmap_present[i] = true;
-		r->sysmap_sealed[i] = strcmp(state, "sealed") == 0;
-		r->kernel_seals |= r->sysmap_sealed[i];
-	}
-	free(out);
-}
-
 static void sysmap_rows(struct probe_report *r)
 {
-	char want = r->config.mseal_system_mappings;
+	char want = r->kernel.config.mseal_system_mappings;
 
 	for (int i = 0; system_mapping_names[i]; i++) {
 		const char *name = system_mapping_names[i];
 		char key[40];
-		bool sealed = r->sysmap_sealed[i], expect;
+		bool sealed = r->kernel.sysmap_sealed[i], expect;
 
 		snprintf(key, sizeof(key), "sysmap.%.*s", (int)strlen(name) - 2, name + 1);
-		if (!r->sysmap_known) {
+		if (!r->kernel.sysmap_known) {
 			add_row(r, key, PROBE_FAIL, "could not read /proc/self/smaps in a freshly exec'd child "
 				"(is /proc mounted?)");
 			continue;
 		}
-		if (!r->sysmap_present[i]) {
+		if (!r->kernel.sysmap_present[i]) {
 			add_row(r, key, PROBE_SKIP, "%s is not mapped here", name);
 			continue;
 		}
 		/* With the config unreadable, the mappings must at least agree with each other. */
-		expect = want == 'y' || (want == '?' && r->kernel_seals);
+		expect = want == 'y' || (want == '?' && r->kernel.kernel_seals);
 		add_row(r, key, sealed == expect ? PROBE_PASS : PROBE_FAIL,
 			"%s %s at exec by the kernel (VmFlags%s sl), %s CONFIG_MSEAL_SYSTEM_MAPPINGS=%s",
 			name, sealed ? "sealed" : "not sealed", sealed ? "" : " without",
 			sealed == expect ? "as expected with" : "but expected the opposite with",
-			config_word(want));
+			kernel_config_word(want));
 	}
 }
 
@@ -716,8 +594,8 @@ static enum probe_outcome outcome_of(const struct child_report *rep)
 static void expected_outcome(const struct probe_report *r, const struct matrix_op *op, enum target_kind k,
 			     enum probe_outcome *sealed, enum probe_outcome *control)
 {
-	int vdso = sysmap_index("[vdso]");
-	bool kernel_sealed_vdso = k == TARGET_VDSO && vdso >= 0 && r->sysmap_sealed[vdso];
+	int vdso = system_mapping_index("[vdso]");
+	bool kernel_sealed_vdso = k == TARGET_VDSO && vdso >= 0 && r->kernel.sysmap_sealed[vdso];
 
 	*sealed = op->documented;
 	*control = OUTCOME_ALLOWED;
@@ -750,8 +628,8 @@ static void matrix_row(struct probe_report *r, const struct matrix_op *op, enum 
 	struct probe_row *row;
 
 	snprintf(key, sizeof(key), "%s.%s", target_names[k], op->name);
-	if (r->mseal_errno) {
-		row = add_row(r, key, PROBE_SKIP, "mseal(2) is not available: %s", errno_text(r->mseal_errno));
+	if (r->kernel.mseal_errno) {
+		row = add_row(r, key, PROBE_SKIP, "mseal(2) is not available: %s", errno_text(r->kernel.mseal_errno));
 		row->matrix = true;
 		row->outcome = row->control = OUTCOME_NOT_APPLICABLE;
 		return;
@@ -801,23 +679,21 @@ static void matrix_rows(struct probe_report *r, const char *self_exe)
 
 /* ---- the whole probe ---- */
 
-void probe_collect(struct probe_report *r, const char *self_exe)
+void probe_collect(struct probe_report *r, const struct kernel_facts *k, const char *self_exe)
 {
 	bool available;
 
 	memset(r, 0, sizeof(*r));
-	r->mseal_errno = mseal_probe();
-	available = r->mseal_errno == 0;
-	read_config(&r->config);
-	sysmap_check(r, self_exe);
+	r->kernel = *k;
+	available = r->kernel.mseal_errno == 0;
 	if (available)
 		add_row(r, "mseal.available", PROBE_PASS, "mseal(2) is available");
-	else if (r->mseal_errno == ENOSYS || r->mseal_errno == EPERM)
+	else if (r->kernel.mseal_errno == ENOSYS || r->kernel.mseal_errno == EPERM)
 		add_row(r, "mseal.available", PROBE_SKIP, "mseal(2) is not available: %s (Linux 6.10+, 64-bit)",
-			errno_text(r->mseal_errno));
+			errno_text(r->kernel.mseal_errno));
 	else
 		add_row(r, "mseal.available", PROBE_FAIL, "mseal(NULL, 0, 0) failed: %s, expected 0 or ENOSYS",
-			errno_text(r->mseal_errno));
+			errno_text(r->kernel.mseal_errno));
 	contract_rows(r, available);
 	config_rows(r);
 	sysmap_rows(r);
@@ -833,7 +709,7 @@ int probe_exit_status(const struct probe_report *r)
 {
 	if (r->failed)
 		return 1;
-	return r->mseal_errno ? 4 : 0;
+	return r->kernel.mseal_errno ? 4 : 0;
 }
 
 /* ---- output ---- */
@@ -860,15 +736,6 @@ static void print_tap(const struct probe_report *r, FILE *f)
 static void write_errno(struct json *j, const char *key, enum probe_outcome o, int err)
 {
 	json_string(j, key, o == OUTCOME_DENIED && err ? errno_name(err) : NULL);
-}
-
-static void write_config(struct json *j, const struct probe_config *c)
-{
-	json_object_begin(j, "kernel_config");
-	json_string(j, "source", c->source[0] ? c->source : NULL);
-	json_string(j, "CONFIG_CHECKPOINT_RESTORE", config_word(c->checkpoint_restore));
-	json_string(j, "CONFIG_MSEAL_SYSTEM_MAPPINGS", config_word(c->mseal_system_mappings));
-	json_object_end(j);
 }
 
 static void write_row(struct json *j, const struct probe_row *row, int number)
@@ -902,17 +769,16 @@ static void print_json(const struct probe_report *r, FILE *f)
 	json_string(&j, "tool_version", MSB_VERSION);
 	json_string(&j, "kernel_release", u.release);
 	json_string(&j, "arch", ARCH_NAME);
-	json_bool(&j, "mseal_available", r->mseal_errno == 0);
-	json_string(&j, "mseal_error", r->mseal_errno ? errno_text(r->mseal_errno) : NULL);
-	write_config(&j, &r->config);
-	if (r->sysmap_known) {
+	kernel_facts_write_mseal(&j, &r->kernel);
+	kernel_facts_write_config(&j, &r->kernel);
+	if (r->kernel.sysmap_known) {
 		json_array_begin(&j, "system_mappings");
 		for (int i = 0; system_mapping_names[i]; i++) {
-			if (!r->sysmap_present[i])
+			if (!r->kernel.sysmap_present[i])
 				continue;
 			json_object_begin(&j, NULL);
 			json_string(&j, "name", system_mapping_names[i]);
-			json_bool(&j, "sealed_at_exec", r->sysmap_sealed[i]);
+			json_bool(&j, "sealed_at_exec", r->kernel.sysmap_sealed[i]);
 			json_object_end(&j);
 		}
 		json_array_end(&j);
@@ -943,8 +809,8 @@ static void write_keys(struct json *j, const char *key, const struct probe_repor
 void probe_write_context(struct json *j, const struct probe_report *r)
 {
 	json_object_begin(j, "probe");
-	json_bool(j, "mseal_available", r->mseal_errno == 0);
-	write_config(j, &r->config);
+	json_bool(j, "mseal_available", r->kernel.mseal_errno == 0);
+	kernel_facts_write_config(j, &r->kernel);
 	write_keys(j, "denied", r, OUTCOME_DENIED);
 	write_keys(j, "allowed", r, OUTCOME_ALLOWED);
 	write_keys(j, "not_applicable", r, OUTCOME_NOT_APPLICABLE);
@@ -975,6 +841,7 @@ static const char probe_usage[] =
 int probe_main(int argc, char **argv, const char *self_exe)
 {
 	static struct probe_report r;
+	struct kernel_facts facts;
 	bool json = false;
 
 	msb_prog = "msealbench probe";
@@ -988,7 +855,8 @@ int probe_main(int argc, char **argv, const char *self_exe)
 			die(2, "unknown argument '%s' (try 'msealbench probe --help')", argv[i]);
 		}
 	}
-	probe_collect(&r, self_exe);
+	kernel_facts_collect(&facts, self_exe);
+	probe_collect(&r, &facts, self_exe);
 	if (json)
 		print_json(&r, stdout);
 	else
@@ -997,14 +865,6 @@ int probe_main(int argc, char **argv, const char *self_exe)
 }
 
 /* ---- the exec'd side ---- */
-
-static bool print_system_mapping(const struct mapping *m, void *arg)
-{
-	(void)arg;
-	if (is_system_mapping(m->name))
-		printf("%s %s\n", m->name, vmflags_has(m->vmflags, "sl") ? "sealed" : "unsealed");
-	return true;
-}
 
 /* The new program's vDSO keeps its protection (r-x): harmless, and denied only when sealed. */
 static void exec_side_vdso(void)
@@ -1038,11 +898,6 @@ static void exec_side_anon(const char *addr_text, const char *len_text)
 int probe_exec_main(int argc, char **argv)
 {
 	msb_prog = "msealbench __probe-exec";
-	if (argc == 2 && strcmp(argv[1], "maps") == 0) {
-		if (maps_walk_self_smaps(print_system_mapping, NULL) < 0)
-			die(1, "reading /proc/self/smaps: %s", errno_text(errno));
-		return fflush(stdout) == 0 ? 0 : 1;
-	}
 	if (argc == 4 && strcmp(argv[1], "vdso") == 0)
 		exec_side_vdso();
 	else if (argc == 4 && strcmp(argv[1], "anon") == 0)

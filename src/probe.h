@@ -7,6 +7,7 @@
 #include <stdbool.h>
 
 #include "json.h"
+#include "kernel_facts.h"
 
 #define PROBE_MAX_ROWS 48
 
@@ -24,25 +25,15 @@ struct probe_row {
 	int err, control_err;		/* errno of the sealed and the control attempt, 0: none */
 };
 
-/* A kernel option: 'y', 'm', 'n' (not set or not in this kernel), '?' (config unreadable). */
-struct probe_config {
-	char source[160];		/* "/proc/config.gz", "/boot/config-6.18.0", "" when unreadable */
-	char checkpoint_restore, mseal_system_mappings;
-};
-
 struct probe_report {
-	int mseal_errno;		/* 0: mseal(2) available */
-	struct probe_config config;
-	bool sysmap_known;		/* the freshly exec'd child could read its smaps */
-	bool sysmap_present[8], sysmap_sealed[8];	/* indexed like system_mapping_names */
-	bool kernel_seals;		/* some system mapping came sealed out of exec */
+	struct kernel_facts kernel;	/* what the rows are checked against */
 	int nrows, passed, failed, skipped;
 	struct probe_row rows[PROBE_MAX_ROWS];
 };
 
-/* Runs every row (children for everything that seals). self_exe is re-exec'd for the rows that
- * need a fresh process. */
-void probe_collect(struct probe_report *r, const char *self_exe);
+/* Runs every row against the kernel facts k (children for everything that seals). self_exe is
+ * re-exec'd for the rows that need a fresh process. */
+void probe_collect(struct probe_report *r, const struct kernel_facts *k, const char *self_exe);
 
 /* 0 all rows as expected, 1 a row failed, 4 mseal(2) missing (kselftest's skip). */
 int probe_exit_status(const struct probe_report *r);

@@ -87,6 +87,7 @@ static void write_context(struct json *j, const struct run *run)
 	json_string(j, "date", run->date);
 	json_string(j, "label", run->opt.label);
 	env_write_json(j, &run->env);
+	probe_write_context(j, &run->probe);
 	write_seal_modes(j);
 	json_integer(j, "seed", (long long)run->opt.seed);
 	write_options(j, run);
@@ -213,7 +214,8 @@ static int write_json(FILE *f, const struct run *run, bool partial)
 		write_cell(&j, run, &run->cells[i]);
 	json_array_end(&j);
 	json_object_end(&j);
-	return ferror(f) ? -1 : 0;
+	errno = json_error(&j);
+	return errno ? -1 : 0;
 }
 
 /* Follows the symlinks at path to the last name of the chain, which may not exist yet

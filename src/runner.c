@@ -550,6 +550,7 @@ int run_main(int argc, char **argv, const char *self_exe)
 	gmtime_r(&t, &tm);
 	strftime(run.date, sizeof(run.date), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	env_collect(&run.env, self_exe);
+	probe_collect(&run.probe, &run.env.kernel, self_exe);
 	default_out_path(&run);
 	check_out(&run);
 	timer_measure(&run.timer);

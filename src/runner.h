@@ -9,6 +9,7 @@
 #include "cell_protocol.h"
 #include "counters.h"
 #include "env.h"
+#include "probe.h"
 #include "timing.h"
 #include "util.h"
 
@@ -52,6 +53,7 @@ struct cell {
 struct run {
 	struct run_options opt;
 	struct env_info env;
+	struct probe_report probe;	/* the probe's rows, against env.kernel */
 	struct timer_info timer;
 	double counter_read_ns;		/* one group read of opt.events (outside timed regions); NaN: none */
 	char date[32];

@@ -86,16 +86,20 @@ static int try_mseal(int out, const void *arg)
 
 int mseal_probe(void)
 {
+	static int known = -1;	/* the kernel does not change under a process: asked once */
 	struct child_spec s = { .run = try_mseal };
-	char why[100], *text = child_output(&s, 0, NULL, &(int){ 0 }, NULL, why, sizeof(why));
+	char why[100], *text;
 	long err = EIO;
 
+	if (known >= 0)
+		return known;
+	text = child_output(&s, 0, NULL, &(int){ 0 }, NULL, why, sizeof(why));
 	if (!text)
-		return errno;
+		return errno;	/* no child here now: not a fact about the kernel */
 	if (!parse_long(text, 0, 4095, &err))
 		err = EIO;
 	free(text);
-	return (int)err;
+	return known = (int)err;
 }
 
 struct seal_plan {

@@ -41,7 +41,7 @@ bool is_system_mapping(const char *name);
 int sys_mseal(void *addr, size_t len, unsigned long flags);
 
 /* 0 when this kernel has mseal(2), else the errno a no-op call gives (ENOSYS). Safe in the
- * runner: the call happens in a short-lived child. */
+ * runner: the call happens in a short-lived child, once per process. */
 int mseal_probe(void);
 
 /* Seal what mode asks for in the calling process and check /proc/self/smaps shows "sl" on each
