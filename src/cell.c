@@ -1,6 +1,7 @@
+/* One cell run, `msealbench __cell KEY=VALUE...`: a fresh exec'd child that seals (per its
+ * mode), sets up, calibrates, measures and writes its report (cell_protocol.h) to REPORT_FD.
+ * Nothing else is shared with the process that started it. */
 #define _GNU_SOURCE
-#include "cell.h"
-
 #include <errno.h>
 #include <math.h>
 #include <sched.h>
@@ -13,6 +14,7 @@
 #include "arch.h"
 #include "cell_protocol.h"
 #include "counters.h"
+#include "main.h"
 #include "maps.h"
 #include "timing.h"
 #include "util.h"
@@ -196,7 +198,7 @@ static int run_cell(const struct cell_config *c, struct bench_ctx *ctx, FILE *ou
 	return cell_report_end(out, "ok", NULL);
 }
 
-int cell_main(int argc, char **argv, const char *self_exe)
+static int cell_main(int argc, char **argv, const char *self_exe)
 {
 	struct cell_config c;
 	struct bench_ctx ctx = { 0 };
@@ -214,3 +216,5 @@ int cell_main(int argc, char **argv, const char *self_exe)
 	ctx.helper_dir = c.helper_dir;
 	return run_cell(&c, &ctx, out);
 }
+
+const struct command cmd_cell = { "__cell", cell_main, NULL, NULL };

@@ -12,6 +12,7 @@
 #include "emulation.h"
 #include "seal.h"
 #include "util.h"
+#include "version.h"
 
 #ifndef MSB_GIT_REVISION
 #define MSB_GIT_REVISION "unknown"

@@ -7,8 +7,6 @@
 #include "json.h"
 #include "kernel_facts.h"
 
-#define MSB_VERSION "0.1.0"
-
 struct env_info {
 	char host[256];
 	char release[128], version[256], cmdline[2048];

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "child.h"
+#include "main.h"
 #include "maps.h"
 #include "seal.h"
 #include "util.h"
@@ -187,7 +188,8 @@ static bool print_system_mapping(const struct mapping *m, void *arg)
 	return true;
 }
 
-int sealed_at_exec_main(int argc, char **argv, const char *self_exe)
+/* `msealbench __sealed-at-exec`: one line per system mapping of this freshly exec'd process. */
+static int sealed_at_exec_main(int argc, char **argv, const char *self_exe)
 {
 	(void)argv;
 	(void)self_exe;
@@ -198,3 +200,5 @@ int sealed_at_exec_main(int argc, char **argv, const char *self_exe)
 		die(1, "reading /proc/self/smaps: %s", errno_text(errno));
 	return fflush(stdout) == 0 ? 0 : 1;
 }
+
+const struct command cmd_sealed_at_exec = { "__sealed-at-exec", sealed_at_exec_main, NULL, NULL };

@@ -39,8 +39,4 @@ void kernel_facts_write_mseal(struct json *j, const struct kernel_facts *k);
 void kernel_facts_write_config(struct json *j, const struct kernel_facts *k);
 void kernel_facts_write_sealed_names(struct json *j, const struct kernel_facts *k);
 
-/* Entry point of `msealbench __sealed-at-exec`: one line per system mapping of this freshly
- * exec'd process, "NAME sealed" or "NAME unsealed". */
-int sealed_at_exec_main(int argc, char **argv, const char *self_exe);
-
 #endif

@@ -29,10 +29,11 @@
 #include "arch.h"
 #include "child.h"
 #include "emulation.h"
-#include "env.h"
+#include "main.h"
 #include "maps.h"
 #include "seal.h"
 #include "util.h"
+#include "version.h"
 
 #ifndef MREMAP_DONTUNMAP
 #define MREMAP_DONTUNMAP 4
@@ -717,7 +718,7 @@ int probe_exit_status(const struct probe_report *r)
 static const char *const outcome_words[] = { NULL, "allowed", "denied", "not_applicable" };
 static const char *const verdict_words[] = { "ok", "not ok", "skip" };
 
-static void print_tap(const struct probe_report *r, FILE *f)
+void probe_print_tap(const struct probe_report *r, FILE *f)
 {
 	fprintf(f, "TAP version 13\n1..%d\n", r->nrows);
 	for (int i = 0; i < r->nrows; i++) {
@@ -755,7 +756,7 @@ static void write_row(struct json *j, const struct probe_row *row, int number)
 	json_object_end(j);
 }
 
-static void print_json(const struct probe_report *r, FILE *f)
+void probe_print_json(const struct probe_report *r, FILE *f)
 {
 	struct utsname u;
 	struct json j;
@@ -825,45 +826,6 @@ void probe_write_context(struct json *j, const struct probe_report *r)
 	json_object_end(j);
 }
 
-static const char probe_usage[] =
-	"usage: msealbench probe [--json]\n"
-	"Checks mseal(2) and its error contract, whether the kernel sealed the system mappings at\n"
-	"exec (CONFIG_MSEAL_SYSTEM_MAPPINGS) and the kernel config around it, and which operations\n"
-	"sealing denies on a sealed vDSO and a sealed anonymous region against unsealed controls,\n"
-	"as documented in the kernel's Documentation/userspace-api/mseal.rst. Every row that seals\n"
-	"runs in a child process.\n"
-	"\n"
-	"  --json   one JSON object (schema msealbench-probe, version 1) instead of TAP\n"
-	"\n"
-	"Output: TAP version 13 as kselftest prints it. Exit status: 0 every row as documented,\n"
-	"1 a row differs, 2 bad usage, 4 skip: this kernel has no mseal(2).\n";
-
-int probe_main(int argc, char **argv, const char *self_exe)
-{
-	static struct probe_report r;
-	struct kernel_facts facts;
-	bool json = false;
-
-	msb_prog = "msealbench probe";
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--help") == 0) {
-			fputs(probe_usage, stdout);
-			return 0;
-		} else if (strcmp(argv[i], "--json") == 0) {
-			json = true;
-		} else {
-			die(2, "unknown argument '%s' (try 'msealbench probe --help')", argv[i]);
-		}
-	}
-	kernel_facts_collect(&facts, self_exe);
-	probe_collect(&r, &facts, self_exe);
-	if (json)
-		print_json(&r, stdout);
-	else
-		print_tap(&r, stdout);
-	return probe_exit_status(&r);
-}
-
 /* ---- the exec'd side ---- */
 
 /* The new program's vDSO keeps its protection (r-x): harmless, and denied only when sealed. */
@@ -895,8 +857,9 @@ static void exec_side_anon(const char *addr_text, const char *len_text)
 		       addr, p == MAP_FAILED ? errno_text(errno) : "placed elsewhere");
 }
 
-int probe_exec_main(int argc, char **argv)
+static int probe_exec_main(int argc, char **argv, const char *self_exe)
 {
+	(void)self_exe;
 	msb_prog = "msealbench __probe-exec";
 	if (argc == 4 && strcmp(argv[1], "vdso") == 0)
 		exec_side_vdso();
@@ -907,31 +870,4 @@ int probe_exec_main(int argc, char **argv)
 	return 0;
 }
 
-/* ---- sealed maps of a cell, for tests ---- */
-
-static bool print_mapping_sealed(const struct mapping *m, void *arg)
-{
-	(void)arg;
-	printf("%#lx-%#lx %s %s %s\n", (unsigned long)m->start, (unsigned long)m->end, m->perms,
-	       vmflags_has(m->vmflags, "sl") ? "sealed" : "unsealed", m->name[0] ? m->name : "(anonymous)");
-	return true;
-}
-
-int sealed_maps_main(int argc, char **argv)
-{
-	enum seal_mode mode;
-	char err[300], known[128];
-	int n;
-
-	msb_prog = "msealbench __sealed-maps";
-	if (argc != 2 || !seal_mode_parse(argv[1], &mode))
-		die(2, "usage: msealbench __sealed-maps %s (seals itself: run it as a child)",
-		    seal_mode_names(known, sizeof(known), "|", false));
-	n = seal_apply(mode, err, sizeof(err));
-	if (n < 0)
-		die(n == -ENOSYS ? 4 : 1, "seal mode %s: %s", argv[1], err);
-	printf("# seal mode %s: %d mappings sealed\n", argv[1], n);
-	if (maps_walk_self_smaps(print_mapping_sealed, NULL) < 0)
-		die(1, "reading /proc/self/smaps: %s", errno_text(errno));
-	return 0;
-}
+const struct command cmd_probe_exec = { "__probe-exec", probe_exec_main, NULL, NULL };

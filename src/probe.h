@@ -5,6 +5,7 @@
 #define MSB_PROBE_H
 
 #include <stdbool.h>
+#include <stdio.h>
 
 #include "json.h"
 #include "kernel_facts.h"
@@ -38,22 +39,13 @@ void probe_collect(struct probe_report *r, const struct kernel_facts *k, const c
 /* 0 all rows as expected, 1 a row failed, 4 mseal(2) missing (kselftest's skip). */
 int probe_exit_status(const struct probe_report *r);
 
-/* The context block's members: "probe" (denied/allowed/not_applicable/mismatches, kernel
- * config) and "sealing_notes" (what the seal modes mean, exec in particular). */
+/* The results context's "probe" member: denied/allowed/not_applicable/mismatches, kernel
+ * config, counts. */
 void probe_write_context(struct json *j, const struct probe_report *r);
 
-/* `msealbench probe [--json]`. */
-int probe_main(int argc, char **argv, const char *self_exe);
-
-/* `msealbench __probe-exec WHAT ...`: the freshly exec'd side of the probe's rows. */
-int probe_exec_main(int argc, char **argv);
-
-/* `msealbench __sealed-maps MODE`: seal as a cell of MODE does, then print every mapping as
- * "start-end perms sealed|unsealed name" (tests check that `all` seals the program). */
-int sealed_maps_main(int argc, char **argv);
-
-/* `msealbench __seccomp-nomseal CMD ARGS...`: run CMD with a seccomp filter that makes mseal(2)
- * fail with ENOSYS, as on a kernel without it (tests use it for the skip path). */
-int seccomp_nomseal_main(int argc, char **argv);
+/* The report as TAP version 13 (kselftest's dialect), or as one JSON object (schema
+ * msealbench-probe, version 1). */
+void probe_print_tap(const struct probe_report *r, FILE *f);
+void probe_print_json(const struct probe_report *r, FILE *f);
 
 #endif

@@ -1,4 +1,3 @@
-/* The run as a schema-v1 JSON file (results/README.md), and as a table for people. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -12,6 +11,7 @@
 
 #include "arch.h"
 #include "json.h"
+#include "results.h"
 #include "runner.h"
 #include "stats.h"
 

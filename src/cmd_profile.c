@@ -1,7 +1,7 @@
 /* `msealbench profile BENCH`: one cell under `perf record -g`, then the kernel symbols where
  * its time goes. The perf.data stays beside the results for `perf report -i`. */
 #define _GNU_SOURCE
-#include "events.h"
+#include "main.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -16,6 +16,7 @@
 #include "cell_protocol.h"
 #include "child.h"
 #include "counters.h"
+#include "options.h"
 #include "runner.h"
 #include "util.h"
 
@@ -45,48 +46,55 @@ struct profile_options {
 	long top;
 };
 
-static void parse_profile_options(int argc, char **argv, struct profile_options *o)
+extern const struct command cmd_profile;
+
+static void profile_help(FILE *f)
 {
 	char known[128];
+
+	fprintf(f, profile_usage_format, seal_mode_names(known, sizeof(known), ", ", false));
+}
+
+static void parse_profile_options(int argc, char **argv, struct profile_options *o)
+{
+	enum { O_SEAL = 256, O_PARAMS, O_TIME, O_OUT, O_TOP };
+	static const struct option longopts[] = {
+		{ "seal", required_argument, NULL, O_SEAL }, { "params", required_argument, NULL, O_PARAMS },
+		{ "time", required_argument, NULL, O_TIME }, { "out", required_argument, NULL, O_OUT },
+		{ "top", required_argument, NULL, O_TOP }, OPTION_HELP, { 0, 0, 0, 0 },
+	};
+	char known[128];
+	int c;
 
 	memset(o, 0, sizeof(*o));
 	o->seal = SEAL_NONE;
 	o->time_s = 2;
 	o->out_dir = "results";
 	o->top = 20;
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-
-		if (strcmp(a, "--help") == 0) {
-			printf(profile_usage_format, seal_mode_names(known, sizeof(known), ", ", false));
-			exit(0);
-		} else if (a[0] != '-' && !o->bench) {
-			if (!(o->bench = bench_find(a)))
-				die(2, "no benchmark named '%s' (see 'msealbench list')", a);
-			continue;
-		} else if (!v) {
-			die(2, "unknown option or missing value: '%s' (try 'msealbench profile --help')", a);
-		} else if (strcmp(a, "--seal") == 0) {
-			if (!seal_mode_parse(v, &o->seal))
-				die(2, "--seal: unknown seal mode '%s' (known: %s)", v,
-				    seal_mode_names(known, sizeof(known), ", ", false));
-		} else if (strcmp(a, "--params") == 0) {
-			o->params = v;
-		} else if (strcmp(a, "--time") == 0) {
-			if (!parse_double(v, 0.01, 3600, &o->time_s))
-				die(2, "--time: '%s' is not a number of seconds from 0.01 to 3600", v);
-		} else if (strcmp(a, "--out") == 0) {
-			o->out_dir = v;
-		} else if (strcmp(a, "--top") == 0) {
-			if (!parse_long(v, 1, 10000, &o->top))
-				die(2, "--top: '%s' is not a count from 1 to 10000", v);
-		} else {
-			die(2, "unknown option '%s' (try 'msealbench profile --help')", a);
+	while ((c = options_next(argc, argv, longopts, &cmd_profile)) != -1) {
+		switch (c) {
+		case O_SEAL:
+			if (!seal_mode_parse(optarg, &o->seal))
+				usage_error("--seal: unknown seal mode '%s' (known: %s)", optarg,
+					    seal_mode_names(known, sizeof(known), ", ", false));
+			break;
+		case O_PARAMS: o->params = optarg; break;
+		case O_TIME:
+			if (!parse_double(optarg, 0.01, 3600, &o->time_s))
+				usage_error("--time: '%s' is not a number of seconds from 0.01 to 3600", optarg);
+			break;
+		case O_OUT: o->out_dir = optarg; break;
+		case O_TOP:
+			if (!parse_long(optarg, 1, 10000, &o->top))
+				usage_error("--top: '%s' is not a count from 1 to 10000", optarg);
+			break;
 		}
-		i++;
 	}
-	if (!o->bench)
-		die(2, "which benchmark? (usage: msealbench profile BENCH; see 'msealbench list')");
+	if (optind == argc)
+		usage_error("which benchmark? (usage: msealbench profile BENCH; see 'msealbench list')");
+	options_no_more_operands(argc, argv, 1);
+	if (!(o->bench = bench_find(argv[optind])))
+		usage_error("no benchmark named '%s' (see 'msealbench list')", argv[optind]);
 }
 
 /* What is wrong with a --params value, or NULL when it is a whole number in range. */
@@ -375,7 +383,7 @@ static int print_top_kernel_symbols(const char *perf, const char *data, long top
 	return shown ? 0 : 1;
 }
 
-int profile_main(int argc, char **argv, const char *self_exe)
+static int profile_main(int argc, char **argv, const char *self_exe)
 {
 	struct profile_options o;
 	struct cell_config cfg;
@@ -424,3 +432,6 @@ int profile_main(int argc, char **argv, const char *self_exe)
 	printf("perf.data: %s (perf report -i %s)\n", data, data);
 	return r;
 }
+
+const struct command cmd_profile = { "profile", profile_main,
+				     "run one cell under perf record and show the top kernel symbols", profile_help };
