@@ -5,6 +5,7 @@
 #include "main.h"
 #include "options.h"
 #include "probe.h"
+#include "probe_output.h"
 #include "util.h"
 
 extern const struct command cmd_probe;

@@ -5,9 +5,9 @@
 #define MSB_PROBE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 
-#include "json.h"
 #include "kernel_facts.h"
 
 #define PROBE_MAX_ROWS 48
@@ -39,13 +39,33 @@ void probe_collect(struct probe_report *r, const struct kernel_facts *k, const c
 /* 0 all rows as expected, 1 a row failed, 4 mseal(2) missing (kselftest's skip). */
 int probe_exit_status(const struct probe_report *r);
 
-/* The results context's "probe" member: denied/allowed/not_applicable/mismatches, kernel
- * config, counts. */
-void probe_write_context(struct json *j, const struct probe_report *r);
+/* ---- for the files of the rows (probe_contract.c, probe_matrix.c) ---- */
 
-/* The report as TAP version 13 (kselftest's dialect), or as one JSON object (schema
- * msealbench-probe, version 1). */
-void probe_print_tap(const struct probe_report *r, FILE *f);
-void probe_print_json(const struct probe_report *r, FILE *f);
+/* What a row's child reports, one line: "ran ERRNO why", "na 0 why" (not applicable here) or
+ * "broken ERRNO why" (the probe itself could not set the case up). */
+enum probe_child_status { PROBE_CHILD_RAN, PROBE_CHILD_NA, PROBE_CHILD_BROKEN };
+
+struct probe_child_report {
+	enum probe_child_status status;
+	int err;
+	char why[200];
+};
+
+/* In a child: write its report line to fd (fmt NULL: no why). */
+__attribute__((format(printf, 4, 5)))
+void probe_child_say(int fd, enum probe_child_status status, int err, const char *fmt, ...);
+/* Run fn(fd, arg) in a child (its report pipe also on out_as when > 0) and read its report; a
+ * child that hangs is killed after a minute. */
+void probe_run_child(int (*fn)(int fd, const void *arg), const void *arg, int out_as,
+		     struct probe_child_report *rep);
+/* Append a row; returns it for the matrix's extra fields. */
+__attribute__((format(printf, 4, 5)))
+struct probe_row *probe_add_row(struct probe_report *r, const char *key, enum probe_verdict v,
+				const char *fmt, ...);
+/* "EPERM" for EPERM. */
+const char *probe_errno_name(int err);
+int probe_page_size(void);
+/* A private anonymous mapping of len bytes (MAP_FAILED on failure). */
+void *probe_map_anon(size_t len, int prot);
 
 #endif

@@ -11,6 +11,7 @@
 
 #include "arch.h"
 #include "json.h"
+#include "probe_output.h"
 #include "results.h"
 #include "runner.h"
 #include "stats.h"
