@@ -2,12 +2,9 @@
 #include "runner.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <math.h>
-#include <sched.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,9 +12,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "options.h"
 #include "child.h"
-#include "emulation.h"
+#include "options.h"
 
 #define CELL_TIMEOUT_BASE_S 120.0	/* a cell run is killed after this plus 10x its budget */
 
