@@ -47,9 +47,12 @@ ifeq ($(STATIC),1)
   LDFLAGS += -static
 endif
 
-HARNESS_SRC := $(filter-out src/main.c,$(wildcard src/*.c))
+# The measuring core and the benchmarks (what the unit tests link), and the commands around them:
+# src/main.c's table and the src/cmd_*.c files.
+HARNESS_SRC := $(filter-out src/main.c src/cmd_%.c,$(wildcard src/*.c))
 BENCH_SRC := $(wildcard bench/*.c)
 HARNESS_OBJ := $(HARNESS_SRC:%.c=$(BUILD)/%.o) $(BENCH_SRC:%.c=$(BUILD)/%.o)
+COMMAND_OBJ := $(patsubst %.c,$(BUILD)/%.o,src/main.c $(wildcard src/cmd_*.c))
 HELPER_SRC := $(wildcard bench/helpers/*.c)
 HELPERS := $(HELPER_SRC:bench/helpers/%.c=$(BUILD)/helpers/%)
 UNIT_SRC := $(wildcard tests/unit_*.c)
@@ -70,7 +73,7 @@ help:
 	@echo "make static     static build into build-static/ (what msealbench vm boots on x86-64)"
 	@echo "make install [PREFIX=/usr/local] [DESTDIR=]"
 
-$(BUILD)/msealbench: $(BUILD)/src/main.o $(HARNESS_OBJ) $(BUILD)/build-flags
+$(BUILD)/msealbench: $(COMMAND_OBJ) $(HARNESS_OBJ) $(BUILD)/build-flags
 	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LDLIBS)
 
 # The flags every object is built with, in a file that changes only when they do: installing

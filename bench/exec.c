@@ -17,10 +17,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "bench.h"
+#include "child.h"
 #include "family_util.h"
 #include "util.h"
 
@@ -64,7 +64,7 @@ static int exec_setup(struct bench_ctx *ctx)
 	s->report_wr = fds[1];
 	snprintf(s->fd_text, sizeof(s->fd_text), "%d", s->report_wr);
 	s->argv[0] = s->helper;
-	s->argv[1] = ctx->seal >= SEAL_SYSMAP ? "sysmap" : "none";
+	s->argv[1] = seal_modes[ctx->seal].seals_system_mappings ? "sysmap" : "none";
 	s->argv[2] = s->fd_text;
 	s->argv[3] = NULL;
 	return 0;
@@ -142,9 +142,8 @@ static int spawn_once(struct bench_ctx *ctx, char **argv, uint64_t *spawned, uin
 	}
 	if (pid < 0 || err)
 		return bench_fail(ctx, err ? err : errno, "spawning %s", s->helper);
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return bench_fail(ctx, errno, "waitpid for %s", s->helper);
+	if (child_reap(pid, &status) < 0)
+		return bench_fail(ctx, errno, "waitpid for %s", s->helper);
 	*reaped = now_ns();
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
 		return helper_failed(ctx, s->helper, status);

@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
+#include "child.h"
 #include "emulation.h"
 #include "maps.h"
 #include "seal.h"
@@ -113,9 +113,8 @@ int reap_ok(struct bench_ctx *ctx, pid_t pid, const char *what)
 {
 	int status;
 
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return bench_fail(ctx, errno, "waitpid for %s", what);
+	if (child_reap(pid, &status) < 0)
+		return bench_fail(ctx, errno, "waitpid for %s", what);
 	if (WIFSIGNALED(status))
 		return bench_fail(ctx, 0, "%s was killed by signal %d (%s)", what, WTERMSIG(status),
 				  strsignal(WTERMSIG(status)));

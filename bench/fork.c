@@ -10,10 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "bench.h"
+#include "child.h"
 #include "family_util.h"
 #include "maps.h"
 
@@ -132,7 +132,7 @@ static int child_checks(const struct fork_state *s, enum seal_mode seal)
 	for (size_t off = 0; off < s->touched_len; off += page_size())
 		if (s->touched[off] != (char)(off / page_size() + 1))
 			return 4;
-	if (seal >= SEAL_SYSMAP && sealed_system_mappings_self(names, sizeof(names)) < 1)
+	if (seal_modes[seal].seals_system_mappings && sealed_system_mappings_self(names, sizeof(names)) < 1)
 		return 5;
 	return 0;
 }
@@ -150,7 +150,7 @@ static int fork_verify(struct bench_ctx *ctx)
 
 	if (pid == 0)
 		_exit(child_checks(s, ctx->seal));
-	if (pid < 0 || waitpid(pid, &status, 0) < 0)
+	if (pid < 0 || child_reap(pid, &status) < 0)
 		return bench_fail(ctx, errno, "fork for the verify child");
 	if (WIFEXITED(status) && WEXITSTATUS(status) >= 3 && WEXITSTATUS(status) <= 5)
 		return bench_fail(ctx, 0, "%s", failed[WEXITSTATUS(status)]);

@@ -10,12 +10,12 @@
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "arch.h"
 #include "bench.h"
+#include "child.h"
 #include "vdso_sym.h"
 
 enum vdso_kind { K_CLOCK_GETTIME, K_GETTIMEOFDAY, K_TIME, K_GETCPU, K_CLOCK_GETRES };
@@ -101,7 +101,7 @@ static bool vdso_falls_back(const struct vdso_call *c, void *fn)
 			r = ((clock_gettime_fn)fn)(c->clock, &ts);
 		_exit(r == -ENOTRECOVERABLE ? 1 : 0);
 	}
-	if (pid < 0 || waitpid(pid, &status, 0) < 0)
+	if (pid < 0 || child_reap(pid, &status) < 0)
 		return false;
 	return WIFEXITED(status) && WEXITSTATUS(status) == 1;
 }

@@ -84,6 +84,11 @@ const struct bench *bench_next(struct bench_iter *it);	/* NULL at the end */
 const struct bench *bench_find(const char *full_name);
 /* "family.name" into buf. */
 const char *bench_full_name(const struct bench *b, char *buf, size_t len);
+/* Its parameter sweep, the smaller one when quick. */
+const char *bench_params(const struct bench *b, bool quick);
+/* Whether b's full name matches pattern: a shell glob when it has *?[, else a substring;
+ * comma-separated alternatives. NULL matches everything. */
+bool bench_matches(const struct bench *b, const char *pattern);
 
 /* Parameter sweeps: "a=1,2;b=3" parsed into names and value lists. */
 struct param_sweep {

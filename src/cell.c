@@ -1,6 +1,7 @@
+/* One cell run, `msealbench __cell KEY=VALUE...`: a fresh exec'd child that seals (per its
+ * mode), sets up, calibrates, measures and writes its report (cell_protocol.h) to REPORT_FD.
+ * Nothing else is shared with the process that started it. */
 #define _GNU_SOURCE
-#include "cell.h"
-
 #include <errno.h>
 #include <math.h>
 #include <sched.h>
@@ -11,159 +12,12 @@
 #include <unistd.h>
 
 #include "arch.h"
+#include "cell_protocol.h"
 #include "counters.h"
+#include "main.h"
 #include "maps.h"
 #include "timing.h"
 #include "util.h"
-
-#define REPORT_FD 3
-
-static char *kv(const char *key, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static char *kv(const char *key, const char *fmt, ...)
-{
-	char *value, *out;
-	va_list ap;
-	int r;
-
-	va_start(ap, fmt);
-	r = vasprintf(&value, fmt, ap);	/* whole: a cut event list would lose events unnoticed */
-	va_end(ap);
-	if (r < 0 || asprintf(&out, "%s=%s", key, value) < 0)
-		die(1, "out of memory");
-	free(value);
-	return out;
-}
-
-char **cell_argv_build(const char *self_exe, const struct cell_config *c)
-{
-	char **argv = xcalloc(20, sizeof(char *));
-	char name[160];
-	int i = 0;
-
-	argv[i++] = xstrdup(self_exe);
-	argv[i++] = xstrdup("__cell");
-	argv[i++] = kv("bench", "%s", bench_full_name(c->bench, name, sizeof(name)));
-	argv[i++] = kv("params", "%ld,%ld,%ld", c->param[0], c->param[1], c->param[2]);
-	argv[i++] = kv("seal", "%s", seal_mode_name(c->seal));
-	argv[i++] = kv("batch", "%llu", (unsigned long long)c->batch);
-	argv[i++] = kv("time", "%.9g", c->time_s);
-	argv[i++] = kv("samples", "%ld,%ld", c->min_samples, c->max_samples);
-	argv[i++] = kv("target", "%.9g", c->sample_target_ns);
-	argv[i++] = kv("events", "%s", c->events ? c->events : "");
-	argv[i++] = kv("inject", "%.9g", c->inject);
-	argv[i++] = kv("cpu", "%ld", c->cpu);
-	argv[i++] = kv("helpers", "%s", c->helper_dir ? c->helper_dir : "");
-	argv[i] = NULL;
-	return argv;
-}
-
-void cell_argv_free(char **argv)
-{
-	for (int i = 0; argv[i]; i++)
-		free(argv[i]);
-	free(argv);
-}
-
-/* Bounds of what the runner passes: anything past them is not from `msealbench run`. */
-#define CELL_MAX_PARAM (1L << 40)	/* as param_sweep_parse() */
-#define CELL_MAX_BATCH (1L << 32)	/* calibrate()'s limit */
-#define CELL_MAX_SAMPLES 1000000L
-
-static void cell_config_parse(int argc, char **argv, struct cell_config *c)
-{
-	long batch = 0, samples[2] = { 5, CELL_MAX_SAMPLES };
-	char why[300] = "";
-
-	memset(c, 0, sizeof(*c));
-	c->cpu = -1;
-	for (int i = 1; i < argc; i++) {
-		char *eq = strchr(argv[i], '=');
-		const char *v = eq ? eq + 1 : "";
-		bool good = true;
-
-		if (!eq)
-			die(2, "__cell: argument '%s' is not key=value", argv[i]);
-		*eq = '\0';
-		if (strcmp(argv[i], "bench") == 0)
-			good = (c->bench = bench_find(v)) != NULL;
-		else if (strcmp(argv[i], "params") == 0)
-			good = parse_long_list(v, BENCH_MAX_PARAMS, 0, CELL_MAX_PARAM, c->param);
-		else if (strcmp(argv[i], "seal") == 0)
-			good = seal_mode_parse(v, &c->seal);
-		else if (strcmp(argv[i], "batch") == 0)
-			good = parse_long(v, 0, CELL_MAX_BATCH, &batch);
-		else if (strcmp(argv[i], "time") == 0)
-			good = parse_double(v, 0, 86400, &c->time_s);
-		else if (strcmp(argv[i], "samples") == 0)
-			good = parse_long_list(v, 2, 1, CELL_MAX_SAMPLES, samples) && samples[0] <= samples[1];
-		else if (strcmp(argv[i], "target") == 0)
-			good = parse_double(v, 1, 1e10, &c->sample_target_ns);
-		else if (strcmp(argv[i], "events") == 0)
-			good = counters_check_list(c->events = v, why, sizeof(why));
-		else if (strcmp(argv[i], "inject") == 0)
-			good = parse_double(v, 0, 100, &c->inject);
-		else if (strcmp(argv[i], "cpu") == 0)
-			good = parse_long(v, -1, CPU_SETSIZE - 1, &c->cpu);
-		else if (strcmp(argv[i], "helpers") == 0)
-			c->helper_dir = v;
-		else
-			die(2, "__cell: unknown key '%s'", argv[i]);
-		if (!good)
-			die(2, "__cell: bad value '%s' for %s%s%s", v, argv[i], why[0] ? ": " : "", why);
-	}
-	if (!c->bench)
-		die(2, "__cell: no bench= given");
-	c->batch = (uint64_t)batch;
-	c->min_samples = samples[0];
-	c->max_samples = samples[1];
-}
-
-/* What one measured run collects before it is reported. */
-struct cell_data {
-	struct dvec ns, cycles, ratio, values[COUNTERS_MAX];
-	uint64_t batch;
-	long vmas;
-	int sealed;	/* mappings the seal mode sealed in this process */
-};
-
-static void report_line(FILE *out, const char *key, const char *text)
-{
-	/* One line per key: newlines in a message would break the framing. */
-	fprintf(out, "%s ", key);
-	for (const char *p = text; *p; p++)
-		fputc(*p == '\n' ? ' ' : *p, out);
-	fputc('\n', out);
-}
-
-static int report_end(FILE *out, const char *status, const char *reason)
-{
-	if (reason && *reason)
-		report_line(out, "reason", reason);
-	fprintf(out, "status %s\n", status);
-	return fclose(out) == 0 ? 0 : 1;
-}
-
-static void report_events(FILE *out, const struct counter_group *g)
-{
-	for (int i = 0; i < g->n; i++) {
-		char line[320];
-
-		snprintf(line, sizeof(line), "%s\t%s\t%s", g->ev[i].name,
-			 counter_status_name(g->ev[i].status), g->ev[i].reason);
-		report_line(out, "event", line);
-	}
-}
-
-static void report_samples(FILE *out, const struct cell_data *d, int nevents)
-{
-	fprintf(out, "batch %llu\nvmas %ld\nsealed %d\n", (unsigned long long)d->batch, d->vmas, d->sealed);
-	for (size_t s = 0; s < d->ns.n; s++) {
-		fprintf(out, "sample %.9g %.9g %.9g", d->ns.v[s], d->cycles.v[s], d->ratio.v[s]);
-		for (int i = 0; i < nevents; i++)
-			fprintf(out, " %.9g", d->values[i].v[s]);
-		fputc('\n', out);
-	}
-}
 
 #define SAMPLE_FAILED (-1.0)
 #define SAMPLE_NO_ROOM (-2.0)	/* prepare() said BENCH_NO_ROOM: this sample was not taken */
@@ -172,7 +26,7 @@ static void report_samples(FILE *out, const struct cell_data *d, int nevents)
  * timed region. Returns the sample's length in ns, SAMPLE_FAILED when an operation failed or
  * SAMPLE_NO_ROOM. */
 static double one_sample(struct bench_ctx *ctx, const struct cell_config *c, struct counter_group *g,
-			 uint64_t n, struct cell_data *d)
+			 uint64_t n, struct cell_results *d)
 {
 	const struct bench *b = ctx->bench;
 	struct counter_reading before, after;
@@ -203,11 +57,12 @@ static double one_sample(struct bench_ctx *ctx, const struct cell_config *c, str
 	/* A self-timed op gets the cycles of its share of the wall time. */
 	cycles = (double)(c1 - c0) * (t1 > t0 ? took / (double)(t1 - t0) : 1.0);
 	if (d) {
-		dvec_push(&d->ns, took / (double)n);
-		dvec_push(&d->cycles, cycles / (double)n);
-		dvec_push(&d->ratio, counters_running_ratio(&before, &after));
+		struct cell_sample s = { .ns = took / (double)n, .cycles = cycles / (double)n,
+					 .running_ratio = counters_running_ratio(&before, &after) };
+
 		for (int i = 0; i < g->n; i++)
-			dvec_push(&d->values[i], counters_delta_per_op(g, i, &before, &after, n));
+			s.values[i] = counters_delta_per_op(g, i, &before, &after, n);
+		cell_results_add_sample(d, &s, 0);
 	}
 	return took;
 }
@@ -253,7 +108,7 @@ static int calibrate(struct bench_ctx *ctx, const struct cell_config *c, struct 
 }
 
 static int measure(struct bench_ctx *ctx, const struct cell_config *c, struct counter_group *g,
-		   struct cell_data *d)
+		   struct cell_results *d)
 {
 	uint64_t budget = (uint64_t)(c->time_s * 1e9), measured = 0, start, warm_end;
 	long samples = 0;
@@ -306,44 +161,44 @@ static int run_cell(const struct cell_config *c, struct bench_ctx *ctx, FILE *ou
 {
 	const struct bench *b = c->bench;
 	struct counter_group g;
-	struct cell_data d = { .batch = c->batch };
+	struct cell_results d = { .batch = c->batch };
 	char why[512] = "", err[256];
 	const char *reason;
 	int r;
 
 	if (b->supported && (reason = b->supported(b, why, sizeof(why))))
-		return report_end(out, "skipped", reason);
+		return cell_report_end(out, "skipped", reason);
 	r = seal_apply(c->seal, err, sizeof(err));
 	if (r == -ENOSYS) {
 		snprintf(why, sizeof(why), "seal mode %s needs mseal(2), which this kernel lacks: %s",
 			 seal_mode_name(c->seal), err);
-		return report_end(out, "skipped", why);
+		return cell_report_end(out, "skipped", why);
 	}
 	if (r < 0)
-		return report_end(out, "failed", err);
+		return cell_report_end(out, "failed", err);
 	d.sealed = r;
 	counters_open(&g, c->events ? c->events : "", b->flags & BENCH_F_CHILDREN);
-	report_events(out, &g);
+	d.nevents = g.n;
+	cell_report_events(out, &g);
 	if (b->setup && b->setup(ctx) < 0)
-		return report_end(out, "failed", ctx->error);
+		return cell_report_end(out, "failed", ctx->error);
 	if (b->verify && b->verify(ctx) < 0)
-		return report_end(out, "failed", ctx->error);
+		return cell_report_end(out, "failed", ctx->error);
 	d.vmas = count_vmas_self();
 	counters_enable(&g);
 	if (measure(ctx, c, &g, &d) < 0)
-		return report_end(out, "failed", ctx->error);
+		return cell_report_end(out, "failed", ctx->error);
 	if (b->verify && b->verify(ctx) < 0)
-		return report_end(out, "failed", ctx->error);
+		return cell_report_end(out, "failed", ctx->error);
 	if (b->teardown)
 		b->teardown(ctx);
 	counters_close(&g);
-	report_samples(out, &d, g.n);
-	if (ctx->note[0])
-		report_line(out, "note", ctx->note);
-	return report_end(out, "ok", NULL);
+	str_copy(d.notes, sizeof(d.notes), ctx->note);
+	cell_report_measurements(out, &d);
+	return cell_report_end(out, "ok", NULL);
 }
 
-int cell_main(int argc, char **argv, const char *self_exe)
+static int cell_main(int argc, char **argv, const char *self_exe)
 {
 	struct cell_config c;
 	struct bench_ctx ctx = { 0 };
@@ -361,3 +216,5 @@ int cell_main(int argc, char **argv, const char *self_exe)
 	ctx.helper_dir = c.helper_dir;
 	return run_cell(&c, &ctx, out);
 }
+
+const struct command cmd_cell = { "__cell", cell_main, NULL, NULL };

@@ -2,19 +2,17 @@
 #include "env.h"
 
 #include <errno.h>
-#include <signal.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/utsname.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "arch.h"
 #include "emulation.h"
 #include "seal.h"
 #include "util.h"
+#include "version.h"
 
 #ifndef MSB_GIT_REVISION
 #define MSB_GIT_REVISION "unknown"
@@ -107,49 +105,6 @@ static void boost_state(char *out, size_t len)
 		out[0] = '\0';
 }
 
-/* Run `self_exe __sealcheck` and read its one line: what a freshly exec'd process has sealed. */
-static bool kernel_sealed_mappings(const char *self_exe, char *out, size_t len)
-{
-	int pipefd[2], status;
-	char *text;
-	pid_t pid;
-
-	out[0] = '\0';
-	if (pipe2(pipefd, O_CLOEXEC) < 0)
-		return false;
-	pid = fork_child(SIGKILL);
-	if (pid == 0) {
-		dup2(pipefd[1], STDOUT_FILENO);
-		exec_self(self_exe, (char *const[]){ (char *)self_exe, (char *)"__sealcheck", NULL });
-		_exit(127);
-	}
-	close(pipefd[1]);
-	if (pid < 0) {
-		close(pipefd[0]);
-		return false;
-	}
-	text = read_fd_all(pipefd[0], NULL, 0, NULL, NULL);
-	close(pipefd[0]);
-	text[strcspn(text, "\n")] = '\0';
-	str_copy(out, len, text);
-	free(text);
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	return WIFEXITED(status) && WEXITSTATUS(status) == 0;
-}
-
-int sealcheck_main(void)
-{
-	char names[256];
-
-	if (sealed_system_mappings_self(names, sizeof(names)) < 0) {
-		fprintf(stderr, "msealbench: reading /proc/self/smaps: %s\n", errno_text(errno));
-		return 1;
-	}
-	printf("%s\n", names);
-	return 0;
-}
-
 void env_collect(struct env_info *e, const char *self_exe)
 {
 	struct utsname u;
@@ -174,31 +129,13 @@ void env_collect(struct env_info *e, const char *self_exe)
 	read_or_empty("/sys/devices/system/cpu/smt/active", e->smt, sizeof(e->smt));
 	if (read_text_file("/proc/sys/kernel/perf_event_paranoid", buf, sizeof(buf)))
 		e->paranoid_known = parse_long(buf, -10, 10, &e->perf_event_paranoid);
-	e->mseal_errno = mseal_probe();
-	e->kernel_sealed_known = kernel_sealed_mappings(self_exe, e->kernel_sealed, sizeof(e->kernel_sealed));
-	probe_collect(&e->probe, self_exe);
+	kernel_facts_collect(&e->kernel, self_exe);
 	snprintf(e->git_revision, sizeof(e->git_revision), "%s", MSB_GIT_REVISION);
 }
 
 static void json_string_or_null(struct json *j, const char *key, const char *v)
 {
 	json_string(j, key, v && v[0] ? v : NULL);
-}
-
-/* The kernel-sealed names as a JSON list, null when unknown. */
-static void write_kernel_sealed(struct json *j, const struct env_info *e)
-{
-	char copy[256], *save = NULL;
-
-	if (!e->kernel_sealed_known) {
-		json_null(j, "kernel_sealed_system_mappings");
-		return;
-	}
-	json_array_begin(j, "kernel_sealed_system_mappings");
-	snprintf(copy, sizeof(copy), "%s", e->kernel_sealed);
-	for (char *t = strtok_r(copy, " ", &save); t; t = strtok_r(NULL, " ", &save))
-		json_string(j, NULL, t);
-	json_array_end(j);
 }
 
 void env_write_json(struct json *j, const struct env_info *e)
@@ -228,8 +165,7 @@ void env_write_json(struct json *j, const struct env_info *e)
 		json_integer(j, "perf_event_paranoid", e->perf_event_paranoid);
 	else
 		json_null(j, "perf_event_paranoid");
-	json_bool(j, "mseal_available", e->mseal_errno == 0);
-	json_string(j, "mseal_error", e->mseal_errno ? errno_text(e->mseal_errno) : NULL);
-	write_kernel_sealed(j, e);
-	probe_write_context(j, &e->probe);
+	kernel_facts_write_mseal(j, &e->kernel);
+	kernel_facts_write_sealed_names(j, &e->kernel);
+	kernel_facts_write_config(j, &e->kernel);
 }

@@ -5,9 +5,7 @@
 #include <stdbool.h>
 
 #include "json.h"
-#include "probe.h"
-
-#define MSB_VERSION "0.1.0"
+#include "kernel_facts.h"
 
 struct env_info {
 	char host[256];
@@ -19,21 +17,15 @@ struct env_info {
 	char governor[64], boost[16], smt[16];	/* "" when not readable */
 	bool paranoid_known;
 	long perf_event_paranoid;
-	int mseal_errno;			/* 0: mseal(2) available */
-	bool kernel_sealed_known;
-	char kernel_sealed[256];		/* space-separated names sealed at exec by the kernel */
+	struct kernel_facts kernel;		/* mseal(2), sealing at exec, kernel config */
 	char git_revision[64];
-	struct probe_report probe;		/* msealbench probe's rows, run in children */
 };
 
-/* Collects everything; self_exe is run once (freshly exec'd) to see what the kernel sealed. */
+/* Collects everything; self_exe is run once (freshly exec'd) to see what the kernel sealed. The
+ * probe's compatibility matrix is not run: that is `msealbench probe`'s job. */
 void env_collect(struct env_info *e, const char *self_exe);
 
 /* Writes the environment's members into the JSON object that is open. */
 void env_write_json(struct json *j, const struct env_info *e);
-
-/* Entry point of `msealbench __sealcheck`: prints the system mappings this freshly exec'd
- * process finds sealed, one line, space separated. */
-int sealcheck_main(void);
 
 #endif

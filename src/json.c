@@ -1,5 +1,6 @@
 #include "json.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,6 +52,19 @@ __attribute__((noreturn)) static void json_misuse(const char *what)
 	abort();
 }
 
+/* The errno of the first failed write, taken at once: later calls (even the arguments of the
+ * next json_* call) may change errno before anyone asks. */
+static void remember_error(struct json *j)
+{
+	if (!j->err && ferror(j->f))
+		j->err = errno ? errno : EIO;
+}
+
+int json_error(const struct json *j)
+{
+	return j->err ? j->err : ferror(j->f) ? EIO : 0;
+}
+
 static void indent(struct json *j)
 {
 	fputc('\n', j->f);
@@ -97,6 +111,7 @@ void json_object_begin(struct json *j, const char *key)
 		indent(j);
 	fputc('{', j->f);
 	push(j, false);
+	remember_error(j);
 }
 
 void json_object_end(struct json *j)
@@ -109,6 +124,7 @@ void json_object_end(struct json *j)
 	fputc('}', j->f);
 	if (j->depth == 0)
 		fputc('\n', j->f);
+	remember_error(j);
 }
 
 void json_array_begin(struct json *j, const char *key)
@@ -116,12 +132,14 @@ void json_array_begin(struct json *j, const char *key)
 	json_key(j, key);
 	fputc('[', j->f);
 	push(j, true);
+	remember_error(j);
 }
 
 void json_array_end(struct json *j)
 {
 	pop(j, true);
 	fputc(']', j->f);
+	remember_error(j);
 }
 
 void json_string(struct json *j, const char *key, const char *value)
@@ -131,6 +149,7 @@ void json_string(struct json *j, const char *key, const char *value)
 		json_write_escaped(j->f, value);
 	else
 		fputs("null", j->f);
+	remember_error(j);
 }
 
 void json_number(struct json *j, const char *key, double value)
@@ -140,22 +159,26 @@ void json_number(struct json *j, const char *key, double value)
 		fprintf(j->f, "%.9g", value);
 	else
 		fputs("null", j->f);
+	remember_error(j);
 }
 
 void json_integer(struct json *j, const char *key, long long value)
 {
 	json_key(j, key);
 	fprintf(j->f, "%lld", value);
+	remember_error(j);
 }
 
 void json_bool(struct json *j, const char *key, bool value)
 {
 	json_key(j, key);
 	fputs(value ? "true" : "false", j->f);
+	remember_error(j);
 }
 
 void json_null(struct json *j, const char *key)
 {
 	json_key(j, key);
 	fputs("null", j->f);
+	remember_error(j);
 }

@@ -12,6 +12,7 @@ struct json {
 	int depth;
 	bool first[JSON_MAX_DEPTH];
 	bool in_array[JSON_MAX_DEPTH];
+	int err;		/* errno of the first write that failed, 0: none */
 };
 
 void json_init(struct json *j, FILE *f);
@@ -25,6 +26,8 @@ void json_number(struct json *j, const char *key, double value);	/* NaN/inf -> n
 void json_integer(struct json *j, const char *key, long long value);
 void json_bool(struct json *j, const char *key, bool value);
 void json_null(struct json *j, const char *key);
+/* 0 when everything was written, else the errno of the first write that failed. */
+int json_error(const struct json *j);
 /* Writes s as a JSON string literal (quoted and escaped) to f. */
 void json_write_escaped(FILE *f, const char *s);
 

@@ -114,3 +114,51 @@ long count_vmas_self(void)
 	fclose(f);
 	return n;
 }
+
+struct named {
+	const char *name;
+	struct mapping *out;
+	bool found;
+};
+
+static bool find_named(const struct mapping *m, void *arg)
+{
+	struct named *n = arg;
+
+	if (strcmp(m->name, n->name) != 0)
+		return true;
+	*n->out = *m;
+	n->found = true;
+	return false;
+}
+
+bool maps_find_self(const char *name, struct mapping *out)
+{
+	struct named n = { name, out, false };
+
+	return maps_walk_self_smaps(find_named, &n) >= 0 && n.found;
+}
+
+struct sealed_at {
+	uintptr_t addr;
+	bool sealed;
+};
+
+static bool find_sealed_at(const struct mapping *m, void *arg)
+{
+	struct sealed_at *s = arg;
+
+	if (s->addr >= m->start && s->addr < m->end) {
+		s->sealed = vmflags_has(m->vmflags, "sl");
+		return false;
+	}
+	return true;
+}
+
+bool maps_sealed_at_self(uintptr_t addr)
+{
+	struct sealed_at s = { addr, false };
+
+	maps_walk_self_smaps(find_sealed_at, &s);
+	return s.sealed;
+}

@@ -28,6 +28,11 @@ long maps_walk(FILE *f, mapping_fn fn, void *arg);
 /* Walk this process's /proc/self/smaps. Returns -1 with errno set when it cannot be read. */
 long maps_walk_self_smaps(mapping_fn fn, void *arg);
 
+/* This process's mapping named name ("[vdso]") into *out; false when there is none. */
+bool maps_find_self(const char *name, struct mapping *out);
+/* Whether smaps shows the mapping that holds addr sealed (VmFlags sl); false when none does. */
+bool maps_sealed_at_self(uintptr_t addr);
+
 /* True when a VmFlags string holds the two-letter flag (e.g. "sl" for sealed). */
 bool vmflags_has(const char *vmflags, const char *flag);
 

@@ -1,12 +1,5 @@
-/* msealbench probe: mseal(2)'s error contract, the kernel's sealing of system mappings at exec,
- * the kernel config that governs it, and a compatibility matrix of what sealing denies.
- *
- * The contract checked is the kernel's Documentation/userspace-api/mseal.rst: a sealed VMA
- * cannot be unmapped, moved, shrunk or expanded (mremap), mapped over (MAP_FIXED), or have its
- * protection changed (mprotect, pkey_mprotect): EPERM; discarding madvise() (MADV_DONTNEED) is
- * denied only on anonymous memory the process cannot write; fork() copies the seal with the VMA
- * and exec() replaces the whole address space, seals included. mseal itself: bad flags or an
- * unaligned start are EINVAL, an unallocated range or a gap in it ENOMEM, length 0 succeeds.
+/* msealbench probe: runs its rows (probe_contract.c, probe_matrix.c, and here the availability,
+ * kernel config and sealing at exec rows) and counts them; probe_output.c prints them.
  *
  * Every row that seals runs in a forked child (and its unsealed control in another), so the
  * probing process never seals anything. */
@@ -14,51 +7,26 @@
 #include "probe.h"
 
 #include <errno.h>
-#include <signal.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/syscall.h>
-#include <sys/utsname.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include "arch.h"
-#include "emulation.h"
-#include "env.h"
-#include "maps.h"
+#include "child.h"
+#include "probe_contract.h"
+#include "probe_matrix.h"
 #include "seal.h"
 #include "util.h"
 
-#ifndef MREMAP_DONTUNMAP
-#define MREMAP_DONTUNMAP 4
-#endif
-#ifndef MAP_FIXED_NOREPLACE
-#define MAP_FIXED_NOREPLACE 0x100000
-#endif
-
-#define ANON_PAGES 4
 #define PROBE_CHILD_TIMEOUT_S 60
 
 /* ---- children and what they report ---- */
 
-/* One line from a child: "ran ERRNO why", "na 0 why" (not applicable here) or "broken ERRNO why"
- * (the probe itself could not set the case up). */
-enum child_status { CHILD_RAN, CHILD_NA, CHILD_BROKEN };
-
-struct child_report {
-	enum child_status status;
-	int err;
-	char why[200];
-};
-
 static const char *const child_status_words[] = { "ran", "na", "broken" };
 
-__attribute__((format(printf, 4, 5)))
-static void report(int fd, enum child_status status, int err, const char *fmt, ...)
+void probe_child_say(int fd, enum probe_child_status status, int err, const char *fmt, ...)
 {
 	char why[200] = "";
 	va_list ap;
@@ -72,94 +40,52 @@ static void report(int fd, enum child_status status, int err, const char *fmt, .
 	dprintf(fd, "%s %d %s\n", child_status_words[status], err, why);
 }
 
-static void describe_wait(int wstatus, char *buf, size_t len)
+/* Runs fn(fd, arg) in a child and returns everything it wrote to fd (malloc'd), or NULL with
+ * why set when the child could not be started. A hung row must not hang the probe or a run:
+ * it is killed after PROBE_CHILD_TIMEOUT_S. */
+static char *probe_child_output(int (*fn)(int fd, const void *arg), const void *arg, int out_as,
+				int *wstatus, char *why, size_t whylen)
 {
-	if (WIFSIGNALED(wstatus))
-		snprintf(buf, len, "probe child killed by signal %d (%s)", WTERMSIG(wstatus),
-			 strsignal(WTERMSIG(wstatus)));
-	else
-		snprintf(buf, len, "probe child exited with status %d without a report", WEXITSTATUS(wstatus));
+	struct child_spec s = { .run = fn, .arg = arg, .out_as = out_as };
+	bool late;
+	char *out = child_output(&s, now_ns() + PROBE_CHILD_TIMEOUT_S * 1000000000ull, NULL, wstatus,
+				 &late, why, whylen);
+
+	if (out && late)
+		snprintf(why, whylen, "probe child timed out after %d s and was killed", PROBE_CHILD_TIMEOUT_S);
+	else if (out)
+		child_describe_exit(*wstatus, "probe child", why, whylen);
+	return out;
 }
 
-/* Runs fn(fd, arg) in a forked child and returns everything it wrote to fd (malloc'd), or
- * NULL with why set when the child could not be started. *wstatus gets its wait status. */
-static char *child_output(void (*fn)(int fd, const void *arg), const void *arg, int *wstatus,
-			  char *why, size_t whylen)
+void probe_run_child(int (*fn)(int fd, const void *arg), const void *arg, int out_as,
+		      struct probe_child_report *rep)
 {
-	int pipefd[2];
-	char *buf;
-	pid_t pid;
-
-	if (pipe2(pipefd, O_CLOEXEC) < 0) {
-		snprintf(why, whylen, "pipe: %s", errno_text(errno));
-		return NULL;
-	}
-	fflush(NULL);
-	pid = fork_child(SIGKILL);
-	if (pid < 0) {
-		snprintf(why, whylen, "fork: %s", errno_text(errno));
-		close(pipefd[0]);
-		close(pipefd[1]);
-		return NULL;
-	}
-	if (pid == 0) {
-		close(pipefd[0]);
-		alarm(PROBE_CHILD_TIMEOUT_S);	/* a hung row must not hang the probe or a run */
-		fn(pipefd[1], arg);
-		_exit(0);
-	}
-	close(pipefd[1]);
-	buf = read_fd_all(pipefd[0], NULL, 0, NULL, NULL);
-	close(pipefd[0]);
-	while (waitpid(pid, wstatus, 0) < 0 && errno == EINTR)
-		;
-	return buf;
-}
-
-static void run_child(void (*fn)(int fd, const void *arg), const void *arg, struct child_report *rep)
-{
-	char word[16] = "", *out;
+	char word[16] = "", *out, ended[160];
 	int wstatus = 0, n = 0;
 
 	memset(rep, 0, sizeof(*rep));
-	rep->status = CHILD_BROKEN;
-	out = child_output(fn, arg, &wstatus, rep->why, sizeof(rep->why));
+	rep->status = PROBE_CHILD_BROKEN;
+	out = probe_child_output(fn, arg, out_as, &wstatus, ended, sizeof(ended));
+	if (!out)
+		str_copy(rep->why, sizeof(rep->why), ended);
 	if (!out)
 		return;
 	if (sscanf(out, "%15s %d %n", word, &rep->err, &n) >= 2 && n > 0) {
 		str_copy(rep->why, sizeof(rep->why), out + n);
 		rep->why[strcspn(rep->why, "\n")] = '\0';
-		for (int s = CHILD_RAN; s <= CHILD_BROKEN; s++)
+		for (int s = PROBE_CHILD_RAN; s <= PROBE_CHILD_BROKEN; s++)
 			if (strcmp(word, child_status_words[s]) == 0)
-				rep->status = (enum child_status)s;
+				rep->status = (enum probe_child_status)s;
 	} else {
-		describe_wait(wstatus, rep->why, sizeof(rep->why));
+		snprintf(rep->why, sizeof(rep->why), "%s without a report", ended);
 	}
 	free(out);
 }
 
-/* A child that becomes `self_exe ARGS...` with its stdout on the report pipe. */
-struct exec_args {
-	const char *path;
-	const char *const *argv;
-};
-
-static void exec_child(int fd, const void *arg)
-{
-	const struct exec_args *a = arg;
-
-	if (dup2(fd, STDOUT_FILENO) < 0)
-		_exit(127);
-	exec_self(a->path, (char *const *)a->argv);
-	report(STDOUT_FILENO, CHILD_BROKEN, errno, "exec %s: %s", a->path, errno_text(errno));
-	_exit(127);
-}
-
 /* ---- rows ---- */
 
-static struct probe_row *add_row(struct probe_report *r, const char *key, enum probe_verdict v,
-				 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-static struct probe_row *add_row(struct probe_report *r, const char *key, enum probe_verdict v,
+struct probe_row *probe_add_row(struct probe_report *r, const char *key, enum probe_verdict v,
 				 const char *fmt, ...)
 {
 	struct probe_row *row;
@@ -177,689 +103,98 @@ static struct probe_row *add_row(struct probe_report *r, const char *key, enum p
 	return row;
 }
 
-static const char *errno_name(int err)
+const char *probe_errno_name(int err)
 {
 	const char *name = strerrorname_np(err);
 
 	return name ? name : "?";
 }
 
-static int page_size(void)
+int probe_page_size(void)
 {
 	return (int)sysconf(_SC_PAGESIZE);
 }
 
-static void *map_anon(size_t len, int prot)
+void *probe_map_anon(size_t len, int prot)
 {
 	return mmap(NULL, len, prot, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 }
 
-/* ---- mseal(2) and its error contract ---- */
-
-struct contract_case {
-	const char *key, *what;
-	int expected_err;		/* 0: the call succeeds */
-	/* Sets up, calls mseal and returns its errno (0: success); -1 after reporting broken. */
-	int (*call)(int fd);
-};
-
-static bool smaps_sealed_at(uintptr_t addr);
-
-static int call_seals_region(int fd)
-{
-	char *p = map_anon((size_t)page_size(), PROT_READ | PROT_WRITE);
-
-	if (p == MAP_FAILED)
-		return report(fd, CHILD_BROKEN, errno, "mmap: %s", errno_text(errno)), -1;
-	if (sys_mseal(p, (size_t)page_size(), 0) < 0)
-		return errno;
-	if (!smaps_sealed_at((uintptr_t)p))
-		return report(fd, CHILD_BROKEN, 0, "mseal returned 0 but smaps shows no VmFlags sl"), -1;
-	return 0;
-}
-
-static int call_len_zero(int fd)
-{
-	char *p = map_anon((size_t)page_size(), PROT_READ);
-
-	if (p == MAP_FAILED)
-		return report(fd, CHILD_BROKEN, errno, "mmap: %s", errno_text(errno)), -1;
-	return sys_mseal(p, 0, 0) < 0 ? errno : 0;
-}
-
-static int call_bad_flags(int fd)
-{
-	char *p = map_anon((size_t)page_size(), PROT_READ);
-
-	if (p == MAP_FAILED)
-		return report(fd, CHILD_BROKEN, errno, "mmap: %s", errno_text(errno)), -1;
-	return sys_mseal(p, (size_t)page_size(), 1) < 0 ? errno : 0;
-}
-
-static int call_unaligned_start(int fd)
-{
-	char *p = map_anon((size_t)page_size(), PROT_READ);
-
-	if (p == MAP_FAILED)
-		return report(fd, CHILD_BROKEN, errno, "mmap: %s", errno_text(errno)), -1;
-	return sys_mseal(p + 1, (size_t)page_size() - 1, 0) < 0 ? errno : 0;
-}
-
-static int call_unmapped_gap(int fd)
-{
-	size_t pg = (size_t)page_size();
-	char *p = map_anon(3 * pg, PROT_READ);
-
-	if (p == MAP_FAILED || munmap(p + pg, pg) < 0)
-		return report(fd, CHILD_BROKEN, errno, "mmap/munmap: %s", errno_text(errno)), -1;
-	return sys_mseal(p, 3 * pg, 0) < 0 ? errno : 0;
-}
-
-static const struct contract_case contract_cases[] = {
-	{ "mseal.seals_region", "mseal of an anonymous page succeeds and smaps shows VmFlags sl", 0,
-	  call_seals_region },
-	{ "mseal.len_zero", "length 0 succeeds and seals nothing", 0, call_len_zero },
-	{ "mseal.bad_flags", "flags other than 0 are rejected", EINVAL, call_bad_flags },
-	{ "mseal.unaligned_start", "a start address that is not page aligned is rejected", EINVAL,
-	  call_unaligned_start },
-	{ "mseal.unmapped_gap", "a range with an unmapped gap is rejected", ENOMEM, call_unmapped_gap },
-};
-
-static void contract_child(int fd, const void *arg)
-{
-	const struct contract_case *c = arg;
-	int err = c->call(fd);
-
-	if (err >= 0)
-		report(fd, CHILD_RAN, err, NULL);
-}
-
-static void contract_rows(struct probe_report *r, bool available)
-{
-	for (size_t i = 0; i < ARRAY_SIZE(contract_cases); i++) {
-		const struct contract_case *c = &contract_cases[i];
-		struct child_report rep;
-
-		if (!available) {
-			add_row(r, c->key, PROBE_SKIP, "mseal(2) is not available: %s", errno_text(r->mseal_errno));
-			continue;
-		}
-		run_child(contract_child, c, &rep);
-		if (rep.status != CHILD_RAN)
-			add_row(r, c->key, PROBE_FAIL, "%s: the probe could not run it: %s", c->what, rep.why);
-		else if (rep.err == c->expected_err)
-			add_row(r, c->key, PROBE_PASS, "%s: %s, as documented", c->what,
-				rep.err ? errno_name(rep.err) : "returns 0");
-		else
-			add_row(r, c->key, PROBE_FAIL, "%s: got %s, documented %s", c->what,
-				rep.err ? errno_text(rep.err) : "success (0)",
-				c->expected_err ? errno_name(c->expected_err) : "success (0)");
-	}
-}
-
-/* ---- the kernel config ---- */
-
-static const char *const gzip_paths[] = { "/bin/gzip", "/usr/bin/gzip", "/sbin/gzip", "/usr/sbin/gzip" };
-
-static void gzip_child(int fd, const void *arg)
-{
-	const char *gzip = arg;
-	int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
-
-	if (dup2(fd, STDOUT_FILENO) < 0)
-		_exit(127);
-	if (null >= 0)
-		dup2(null, STDERR_FILENO);
-	execl(gzip, gzip, "-dc", "/proc/config.gz", (char *)NULL);
-	_exit(127);
-}
-
-/* /proc/config.gz through `gzip -dc` (no zlib dependency), else /boot/config-<release>. */
-static char *kernel_config_text(char *source, size_t len)
-{
-	struct utsname u;
-	char path[200], why[100], *text;
-	int wstatus;
-	FILE *f;
-
-	if (access("/proc/config.gz", R_OK) == 0) {
-		for (size_t i = 0; i < ARRAY_SIZE(gzip_paths); i++) {
-			if (access(gzip_paths[i], X_OK) < 0)
-				continue;
-			text = child_output(gzip_child, gzip_paths[i], &wstatus, why, sizeof(why));
-			if (text && WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0 && text[0]) {
-				str_copy(source, len, "/proc/config.gz");
-				return text;
-			}
-			free(text);
-		}
-	}
-	if (uname(&u) < 0)
-		return NULL;
-	snprintf(path, sizeof(path), "/boot/config-%s", u.release);
-	f = fopen(path, "re");
-	if (f) {
-		size_t got = 0, cap = 1 << 18;
-
-		text = xmalloc(cap);
-		for (size_t n; (n = fread(text + got, 1, cap - got - 1, f)) > 0;) {
-			got += n;
-			if (got + 1 == cap)
-				text = xrealloc(text, cap *= 2);
-		}
-		text[got] = '\0';
-		fclose(f);
-		str_copy(source, len, path);
-		return text;
-	}
-	return NULL;
-}
-
-/* 'y' or 'm' when set, 'n' when "is not set" or absent (older kernels lack the option). */
-static char config_value(const char *text, const char *option)
-{
-	size_t olen = strlen(option);
-
-	for (const char *line = text; line && *line; line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
-		if (strncmp(line, option, olen) == 0 && line[olen] == '=')
-			return line[olen + 1] == 'm' ? 'm' : line[olen + 1] == 'y' ? 'y' : 'n';
-	}
-	return 'n';
-}
-
-static void read_config(struct probe_config *c)
-{
-	char *text = kernel_config_text(c->source, sizeof(c->source));
-
-	c->checkpoint_restore = c->mseal_system_mappings = '?';
-	if (!text) {
-		c->source[0] = '\0';
-		return;
-	}
-	c->checkpoint_restore = config_value(text, "CONFIG_CHECKPOINT_RESTORE");
-	c->mseal_system_mappings = config_value(text, "CONFIG_MSEAL_SYSTEM_MAPPINGS");
-	free(text);
-}
-
-static const char *config_word(char v)
-{
-	return v == 'y' ? "y" : v == 'm' ? "m" : v == 'n' ? "n" : "unknown";
-}
-
 static void config_rows(struct probe_report *r)
 {
-	const struct probe_config *c = &r->config;
+	const struct kernel_config *c = &r->kernel.config;
 
 	if (c->checkpoint_restore == '?') {
-		add_row(r, "config.checkpoint_restore", PROBE_SKIP,
+		probe_add_row(r, "config.checkpoint_restore", PROBE_SKIP,
 			"unknown: no readable /proc/config.gz (with gzip) or /boot/config-<release>");
-		add_row(r, "config.mseal_system_mappings", PROBE_SKIP,
+		probe_add_row(r, "config.mseal_system_mappings", PROBE_SKIP,
 			"unknown: no readable /proc/config.gz (with gzip) or /boot/config-<release>");
 		return;
 	}
-	add_row(r, "config.checkpoint_restore", PROBE_PASS, "CONFIG_CHECKPOINT_RESTORE=%s (%s)%s",
-		config_word(c->checkpoint_restore), c->source,
+	probe_add_row(r, "config.checkpoint_restore", PROBE_PASS, "CONFIG_CHECKPOINT_RESTORE=%s (%s)%s",
+		kernel_config_word(c->checkpoint_restore), c->source,
 		c->checkpoint_restore == 'y' ? ": CONFIG_MSEAL_SYSTEM_MAPPINGS needs it off" : "");
 	if (c->mseal_system_mappings == 'y' && c->checkpoint_restore == 'y')
-		add_row(r, "config.mseal_system_mappings", PROBE_FAIL,
+		probe_add_row(r, "config.mseal_system_mappings", PROBE_FAIL,
 			"CONFIG_MSEAL_SYSTEM_MAPPINGS=y together with CONFIG_CHECKPOINT_RESTORE=y, which "
 			"Kconfig forbids (%s)", c->source);
 	else
-		add_row(r, "config.mseal_system_mappings", PROBE_PASS, "CONFIG_MSEAL_SYSTEM_MAPPINGS=%s (%s)",
-			config_word(c->mseal_system_mappings), c->source);
+		probe_add_row(r, "config.mseal_system_mappings", PROBE_PASS, "CONFIG_MSEAL_SYSTEM_MAPPINGS=%s (%s)",
+			kernel_config_word(c->mseal_system_mappings), c->source);
 }
 
 /* ---- system mappings sealed by the kernel at exec ---- */
 
-static int sysmap_index(const char *name)
-{
-	for (int i = 0; system_mapping_names[i]; i++)
-		if (strcmp(system_mapping_names[i], name) == 0)
-			return i;
-	return -1;
-}
-
-/* In a freshly exec'd `msealbench __probe-exec maps`: one line per system mapping present,
- * "NAME sealed" or "NAME unsealed". */
-static void sysmap_check(struct probe_report *r, const char *self_exe)
-{
-	const char *argv[] = { self_exe, "__probe-exec", "maps", NULL };
-	struct exec_args a = { self_exe, argv };
-	char why[100], *out, *save = NULL;
-	int wstatus = 0;
-
-	out = child_output(exec_child, &a, &wstatus, why, sizeof(why));
-	r->sysmap_known = out && WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0;
-	for (char *line = r->sysmap_known ? strtok_r(out, "\n", &save) : NULL; line;
-	     line = strtok_r(NULL, "\n", &save)) {
-		char name[64], state[16];
-		int i;
-
-		if (sscanf(line, "%63s %15s", name, state) != 2 || (i = sysmap_index(name)) < 0)
-			continue;
-		r->sysmap_present[i] = true;
-		r->sysmap_sealed[i] = strcmp(state, "sealed") == 0;
-		r->kernel_seals |= r->sysmap_sealed[i];
-	}
-	free(out);
-}
-
 static void sysmap_rows(struct probe_report *r)
 {
-	char want = r->config.mseal_system_mappings;
+	char want = r->kernel.config.mseal_system_mappings;
 
 	for (int i = 0; system_mapping_names[i]; i++) {
 		const char *name = system_mapping_names[i];
 		char key[40];
-		bool sealed = r->sysmap_sealed[i], expect;
+		bool sealed = r->kernel.sysmap_sealed[i], expect;
 
 		snprintf(key, sizeof(key), "sysmap.%.*s", (int)strlen(name) - 2, name + 1);
-		if (!r->sysmap_known) {
-			add_row(r, key, PROBE_FAIL, "could not read /proc/self/smaps in a freshly exec'd child "
+		if (!r->kernel.sysmap_known) {
+			probe_add_row(r, key, PROBE_FAIL, "could not read /proc/self/smaps in a freshly exec'd child "
 				"(is /proc mounted?)");
 			continue;
 		}
-		if (!r->sysmap_present[i]) {
-			add_row(r, key, PROBE_SKIP, "%s is not mapped here", name);
+		if (!r->kernel.sysmap_present[i]) {
+			probe_add_row(r, key, PROBE_SKIP, "%s is not mapped here", name);
 			continue;
 		}
 		/* With the config unreadable, the mappings must at least agree with each other. */
-		expect = want == 'y' || (want == '?' && r->kernel_seals);
-		add_row(r, key, sealed == expect ? PROBE_PASS : PROBE_FAIL,
+		expect = want == 'y' || (want == '?' && r->kernel.kernel_seals);
+		probe_add_row(r, key, sealed == expect ? PROBE_PASS : PROBE_FAIL,
 			"%s %s at exec by the kernel (VmFlags%s sl), %s CONFIG_MSEAL_SYSTEM_MAPPINGS=%s",
 			name, sealed ? "sealed" : "not sealed", sealed ? "" : " without",
 			sealed == expect ? "as expected with" : "but expected the opposite with",
-			config_word(want));
+			kernel_config_word(want));
 	}
-}
-
-/* ---- the compatibility matrix ---- */
-
-enum target_kind { TARGET_VDSO, TARGET_ANON };
-static const char *const target_names[] = { "vdso", "anon" };
-
-struct target {
-	enum target_kind kind;
-	char *addr;
-	size_t len;
-	char *spare;		/* a reserved PROT_NONE area of len bytes: where moves go */
-	int pkey;
-};
-
-struct matrix_op;
-struct matrix_job {
-	const struct matrix_op *op;
-	enum target_kind kind;
-	bool sealed;
-	const char *self_exe;
-	int fd;
-};
-
-struct matrix_op {
-	const char *name, *what;
-	unsigned targets;		/* 1 << TARGET_* */
-	int anon_prot;			/* the anonymous target's protection when sealed */
-	enum probe_outcome documented;	/* on a sealed target */
-	bool exec_row;			/* the outcome is the exec'd program's, see expected_outcome() */
-	/* NULL when the case applies here, else why not. */
-	const char *(*prepare)(struct target *t);
-	/* 0 allowed, an errno denied, -1 after reporting broken. */
-	int (*run)(struct target *t, const struct matrix_job *job);
-};
-
-static bool find_named(const struct mapping *m, void *arg)
-{
-	struct mapping *want = arg;
-
-	if (strcmp(m->name, want->name) == 0) {
-		*want = *m;
-		return false;
-	}
-	return true;
-}
-
-struct sealed_at {
-	uintptr_t addr;
-	bool sealed;
-};
-
-static bool find_sealed_at(const struct mapping *m, void *arg)
-{
-	struct sealed_at *s = arg;
-
-	if (s->addr >= m->start && s->addr < m->end) {
-		s->sealed = vmflags_has(m->vmflags, "sl");
-		return false;
-	}
-	return true;
-}
-
-static bool smaps_sealed_at(uintptr_t addr)
-{
-	struct sealed_at s = { addr, false };
-
-	maps_walk_self_smaps(find_sealed_at, &s);
-	return s.sealed;
-}
-
-static const char *setup_target(struct target *t, const struct matrix_job *job)
-{
-	static char why[160];
-	size_t pg = (size_t)page_size();
-
-	memset(t, 0, sizeof(*t));
-	t->kind = job->kind;
-	t->pkey = -1;
-	if (t->kind == TARGET_VDSO) {
-		struct mapping vdso = { .name = "[vdso]" };
-
-		if (maps_walk_self_smaps(find_named, &vdso) < 0 || !vdso.end)
-			return "no [vdso] mapping here";
-		t->addr = (char *)vdso.start;
-		t->len = vdso.end - vdso.start;
-		if ((t->spare = map_anon(t->len, PROT_NONE)) == MAP_FAILED)
-			goto mmap_failed;
-		return NULL;
-	}
-	/* The spare first: mapped after the target it could land in the hole kept for expansion. */
-	t->len = ANON_PAGES * pg;
-	if ((t->spare = map_anon(t->len, PROT_NONE)) == MAP_FAILED ||
-	    (t->addr = map_anon(2 * t->len, PROT_READ | PROT_WRITE)) == MAP_FAILED ||
-	    munmap(t->addr + t->len, t->len) < 0)
-		goto mmap_failed;
-	memset(t->addr, 1, t->len);
-	if (job->op->anon_prot != (PROT_READ | PROT_WRITE) && mprotect(t->addr, t->len, job->op->anon_prot) < 0)
-		goto mmap_failed;
-	return NULL;
-mmap_failed:
-	snprintf(why, sizeof(why), "setting up the target: %s", errno_text(errno));
-	return why;
-}
-
-static int errno_of(long ret)
-{
-	return ret < 0 ? errno : 0;
-}
-
-static int run_mremap_move(struct target *t, const struct matrix_job *job)
-{
-	(void)job;
-	return mremap(t->addr, t->len, t->len, MREMAP_MAYMOVE | MREMAP_FIXED, t->spare) == MAP_FAILED ? errno : 0;
-}
-
-static int run_mremap_shrink(struct target *t, const struct matrix_job *job)
-{
-	(void)job;
-	return mremap(t->addr, t->len, t->len - (size_t)page_size(), 0) == MAP_FAILED ? errno : 0;
-}
-
-static int run_mremap_expand(struct target *t, const struct matrix_job *job)
-{
-	(void)job;
-	return mremap(t->addr, t->len, t->len + (size_t)page_size(), 0) == MAP_FAILED ? errno : 0;
-}
-
-static int run_mremap_dontunmap(struct target *t, const struct matrix_job *job)
-{
-	(void)job;
-	return mremap(t->addr, t->len, t->len, MREMAP_MAYMOVE | MREMAP_FIXED | MREMAP_DONTUNMAP,
-		      t->spare) == MAP_FAILED ? errno : 0;
-}
-
-static int run_munmap(struct target *t, const struct matrix_job *job)
-{
-	(void)job;
-	return errno_of(munmap(t->addr, t->len));
-}
-
-static int run_mprotect(struct target *t, const struct matrix_job *job)
-{
-	(void)job;
-	return errno_of(mprotect(t->addr, t->len, PROT_READ));
-}
-
-static int run_pkey_mprotect(struct target *t, const struct matrix_job *job)
-{
-	(void)job;
-	return errno_of(syscall(SYS_pkey_mprotect, t->addr, t->len, PROT_READ, t->pkey));
-}
-
-static int run_mmap_fixed(struct target *t, const struct matrix_job *job)
-{
-	(void)job;
-	return mmap(t->addr, t->len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) ==
-	       MAP_FAILED ? errno : 0;
-}
-
-static int run_madvise_dontneed(struct target *t, const struct matrix_job *job)
-{
-	(void)job;
-	return errno_of(madvise(t->addr, t->len, MADV_DONTNEED));
-}
-
-/* The forked grandchild tries to unmap the target: denied when the seal came along. */
-static int run_fork_munmap(struct target *t, const struct matrix_job *job)
-{
-	int wstatus;
-	pid_t pid = fork();
-
-	if (pid < 0)
-		return report(job->fd, CHILD_BROKEN, errno, "fork: %s", errno_text(errno)), -1;
-	if (pid == 0)
-		_exit(munmap(t->addr, t->len) == 0 ? 0 : errno & 0xff);
-	while (waitpid(pid, &wstatus, 0) < 0 && errno == EINTR)
-		;
-	if (!WIFEXITED(wstatus))
-		return report(job->fd, CHILD_BROKEN, 0, "forked child killed by signal %d", WTERMSIG(wstatus)), -1;
-	return WEXITSTATUS(wstatus);
-}
-
-/* Exec `msealbench __probe-exec vdso|anon ADDR LEN`: the new program reports on the report fd. */
-static int run_exec(struct target *t, const struct matrix_job *job)
-{
-	char addr[32], len[32];
-	const char *argv[] = { job->self_exe, "__probe-exec", target_names[t->kind], addr, len, NULL };
-
-	snprintf(addr, sizeof(addr), "%#lx", (unsigned long)t->addr);
-	snprintf(len, sizeof(len), "%zu", t->len);
-	if (dup2(job->fd, STDOUT_FILENO) < 0)
-		return report(job->fd, CHILD_BROKEN, errno, "dup2: %s", errno_text(errno)), -1;
-	exec_self(job->self_exe, (char *const *)argv);
-	return report(job->fd, CHILD_BROKEN, errno, "exec %s: %s", job->self_exe, errno_text(errno)), -1;
-}
-
-static const char *prepare_shrink(struct target *t)
-{
-	return t->len > (size_t)page_size() ? NULL : "the target is a single page";
-}
-
-static const char *prepare_pkey(struct target *t)
-{
-	static char why[160];
-
-	t->pkey = (int)syscall(SYS_pkey_alloc, 0, 0);
-	if (t->pkey >= 0)
-		return NULL;
-	if (errno == ENOSPC || errno == EINVAL || errno == ENOSYS)
-		snprintf(why, sizeof(why), "no memory protection keys here: pkey_alloc: %s", errno_text(errno));
-	else
-		snprintf(why, sizeof(why), "pkey_alloc failed: %s", errno_text(errno));
-	return why;
-}
-
-#define BOTH ((1u << TARGET_VDSO) | (1u << TARGET_ANON))
-#define ANON (1u << TARGET_ANON)
-#define RW (PROT_READ | PROT_WRITE)
-
-static const struct matrix_op matrix_ops[] = {
-	{ "mremap_move", "mremap to a new address (as CRIU and rr move the vDSO)", BOTH, RW,
-	  OUTCOME_DENIED, false, NULL, run_mremap_move },
-	{ "mremap_shrink", "mremap to a smaller size in place", BOTH, RW, OUTCOME_DENIED, false,
-	  prepare_shrink, run_mremap_shrink },
-	{ "mremap_expand", "mremap to a larger size in place", BOTH, RW, OUTCOME_DENIED, false, NULL,
-	  run_mremap_expand },
-	{ "mremap_dontunmap", "mremap MREMAP_DONTUNMAP to a new address", BOTH, RW, OUTCOME_DENIED, false,
-	  NULL, run_mremap_dontunmap },
-	{ "munmap", "munmap", BOTH, RW, OUTCOME_DENIED, false, NULL, run_munmap },
-	{ "mprotect", "mprotect to PROT_READ", BOTH, RW, OUTCOME_DENIED, false, NULL, run_mprotect },
-	{ "pkey_mprotect", "pkey_mprotect to PROT_READ with an allocated key", BOTH, RW, OUTCOME_DENIED,
-	  false, prepare_pkey, run_pkey_mprotect },
-	{ "mmap_fixed", "mmap(MAP_FIXED) over it", BOTH, RW, OUTCOME_DENIED, false, NULL, run_mmap_fixed },
-	{ "madvise_dontneed_ro", "madvise MADV_DONTNEED on read-only anonymous memory", ANON, PROT_READ,
-	  OUTCOME_DENIED, false, NULL, run_madvise_dontneed },
-	{ "madvise_dontneed_rw", "madvise MADV_DONTNEED on read-write anonymous memory", ANON, RW,
-	  OUTCOME_ALLOWED, false, NULL, run_madvise_dontneed },
-	{ "fork_keeps_seal", "munmap in a forked child (the seal is inherited)", BOTH, RW,
-	  OUTCOME_DENIED, false, NULL, run_fork_munmap },
-	{ "exec_drops_seal", "after exec, change the new mapping (vDSO: mprotect; anon: map its old "
-	  "address)", BOTH, RW, OUTCOME_ALLOWED, true, NULL, run_exec },
-};
-
-static void matrix_child(int fd, const void *arg)
-{
-	struct matrix_job job = *(const struct matrix_job *)arg;
-	struct target t;
-	const char *why;
-	int err;
-
-	job.fd = fd;
-	if ((why = setup_target(&t, &job))) {
-		report(fd, t.kind == TARGET_VDSO && !t.addr ? CHILD_NA : CHILD_BROKEN, 0, "%s", why);
-		return;
-	}
-	if (job.op->prepare && (why = job.op->prepare(&t))) {
-		report(fd, CHILD_NA, 0, "%s", why);
-		return;
-	}
-	if (job.sealed && sys_mseal(t.addr, t.len, 0) < 0) {
-		report(fd, CHILD_BROKEN, errno, "mseal(%s %p, %zu): %s", target_names[t.kind], (void *)t.addr,
-		       t.len, errno_text(errno));
-		return;
-	}
-	err = job.op->run(&t, &job);
-	if (err >= 0)
-		report(fd, CHILD_RAN, err, NULL);
-}
-
-static enum probe_outcome outcome_of(const struct child_report *rep)
-{
-	if (rep->status == CHILD_NA)
-		return OUTCOME_NOT_APPLICABLE;
-	return rep->err ? OUTCOME_DENIED : OUTCOME_ALLOWED;
-}
-
-/* What the documentation promises for the sealed target, and for the control. When the kernel
- * sealed the vDSO at exec (CONFIG_MSEAL_SYSTEM_MAPPINGS) there is no unsealed vDSO to compare
- * with: the control is sealed too and must behave like the sealed target, exec included. */
-static void expected_outcome(const struct probe_report *r, const struct matrix_op *op, enum target_kind k,
-			     enum probe_outcome *sealed, enum probe_outcome *control)
-{
-	int vdso = sysmap_index("[vdso]");
-	bool kernel_sealed_vdso = k == TARGET_VDSO && vdso >= 0 && r->sysmap_sealed[vdso];
-
-	*sealed = op->documented;
-	*control = OUTCOME_ALLOWED;
-	if (kernel_sealed_vdso)
-		*sealed = *control = op->exec_row ? OUTCOME_DENIED : op->documented;
-}
-
-/* The control must be allowed, or (a kernel-sealed vDSO) denied for the seal: EPERM. */
-static bool control_as_expected(const struct child_report *control, enum probe_outcome want)
-{
-	return want == OUTCOME_ALLOWED ? control->err == 0 : control->err == EPERM;
-}
-
-static const char *outcome_text(enum probe_outcome o, int err, char *buf, size_t len)
-{
-	if (o == OUTCOME_DENIED)
-		snprintf(buf, len, "denied (%s)", errno_name(err));
-	else
-		snprintf(buf, len, "%s", o == OUTCOME_ALLOWED ? "allowed" : "not applicable");
-	return buf;
-}
-
-static void matrix_row(struct probe_report *r, const struct matrix_op *op, enum target_kind k,
-		       const char *self_exe)
-{
-	struct matrix_job job = { op, k, false, self_exe, -1 };
-	struct child_report control, sealed;
-	enum probe_outcome want, want_control;
-	char key[40], a[48], b[48], c[48];
-	struct probe_row *row;
-
-	snprintf(key, sizeof(key), "%s.%s", target_names[k], op->name);
-	if (r->mseal_errno) {
-		row = add_row(r, key, PROBE_SKIP, "mseal(2) is not available: %s", errno_text(r->mseal_errno));
-		row->matrix = true;
-		row->outcome = row->control = OUTCOME_NOT_APPLICABLE;
-		return;
-	}
-	run_child(matrix_child, &job, &control);
-	job.sealed = true;
-	run_child(matrix_child, &job, &sealed);
-	expected_outcome(r, op, k, &want, &want_control);
-	if (control.status == CHILD_BROKEN || sealed.status == CHILD_BROKEN) {
-		row = add_row(r, key, PROBE_FAIL, "%s: the probe could not run it: %s", op->what,
-			      control.status == CHILD_BROKEN ? control.why : sealed.why);
-	} else if (control.status == CHILD_NA || sealed.status == CHILD_NA) {
-		row = add_row(r, key, PROBE_SKIP, "not applicable: %s",
-			      control.status == CHILD_NA ? control.why : sealed.why);
-	} else if (!control_as_expected(&control, want_control) && k == TARGET_VDSO) {
-		/* The vDSO is a special mapping: some operations fail on it sealed or not. */
-		row = add_row(r, key, PROBE_SKIP, "not applicable: %s fails on an unsealed vDSO too: %s",
-			      op->what, errno_text(control.err));
-		sealed.status = CHILD_NA;
-	} else {
-		bool match = control_as_expected(&control, want_control) && outcome_of(&sealed) == want &&
-			     (want != OUTCOME_DENIED || sealed.err == EPERM);
-
-		row = add_row(r, key, match ? PROBE_PASS : PROBE_FAIL, "%s: sealed %s, %s %s; documented %s%s",
-			      op->what, outcome_text(outcome_of(&sealed), sealed.err, a, sizeof(a)),
-			      want_control == OUTCOME_ALLOWED ? "unsealed" : "sealed by the kernel at exec",
-			      outcome_text(outcome_of(&control), control.err, b, sizeof(b)),
-			      outcome_text(want, EPERM, c, sizeof(c)),
-			      control_as_expected(&control, want_control) ? "" : want_control == OUTCOME_ALLOWED ?
-			      " (the unsealed control should be allowed)" : " (the control should behave as sealed)");
-	}
-	row->matrix = true;
-	row->outcome = sealed.status == CHILD_BROKEN ? OUTCOME_NONE : outcome_of(&sealed);
-	row->control = control.status == CHILD_BROKEN ? OUTCOME_NONE : outcome_of(&control);
-	row->expected = want;
-	row->err = sealed.status == CHILD_RAN ? sealed.err : 0;
-	row->control_err = control.status == CHILD_RAN ? control.err : 0;
-}
-
-static void matrix_rows(struct probe_report *r, const char *self_exe)
-{
-	for (int k = TARGET_VDSO; k <= TARGET_ANON; k++)
-		for (size_t i = 0; i < ARRAY_SIZE(matrix_ops); i++)
-			if (matrix_ops[i].targets & (1u << k))
-				matrix_row(r, &matrix_ops[i], (enum target_kind)k, self_exe);
 }
 
 /* ---- the whole probe ---- */
 
-void probe_collect(struct probe_report *r, const char *self_exe)
+void probe_collect(struct probe_report *r, const struct kernel_facts *k, const char *self_exe)
 {
 	bool available;
 
 	memset(r, 0, sizeof(*r));
-	r->mseal_errno = mseal_probe();
-	available = r->mseal_errno == 0;
-	read_config(&r->config);
-	sysmap_check(r, self_exe);
+	r->kernel = *k;
+	available = r->kernel.mseal_errno == 0;
 	if (available)
-		add_row(r, "mseal.available", PROBE_PASS, "mseal(2) is available");
-	else if (r->mseal_errno == ENOSYS || r->mseal_errno == EPERM)
-		add_row(r, "mseal.available", PROBE_SKIP, "mseal(2) is not available: %s (Linux 6.10+, 64-bit)",
-			errno_text(r->mseal_errno));
+		probe_add_row(r, "mseal.available", PROBE_PASS, "mseal(2) is available");
+	else if (r->kernel.mseal_errno == ENOSYS || r->kernel.mseal_errno == EPERM)
+		probe_add_row(r, "mseal.available", PROBE_SKIP, "mseal(2) is not available: %s (Linux 6.10+, 64-bit)",
+			errno_text(r->kernel.mseal_errno));
 	else
-		add_row(r, "mseal.available", PROBE_FAIL, "mseal(NULL, 0, 0) failed: %s, expected 0 or ENOSYS",
-			errno_text(r->mseal_errno));
-	contract_rows(r, available);
+		probe_add_row(r, "mseal.available", PROBE_FAIL, "mseal(NULL, 0, 0) failed: %s, expected 0 or ENOSYS",
+			errno_text(r->kernel.mseal_errno));
+	probe_contract_rows(r);
 	config_rows(r);
 	sysmap_rows(r);
-	matrix_rows(r, self_exe);
+	probe_matrix_rows(r, self_exe);
 	for (int i = 0; i < r->nrows; i++) {
 		r->passed += r->rows[i].verdict == PROBE_PASS;
 		r->failed += r->rows[i].verdict == PROBE_FAIL;
@@ -871,263 +206,6 @@ int probe_exit_status(const struct probe_report *r)
 {
 	if (r->failed)
 		return 1;
-	return r->mseal_errno ? 4 : 0;
+	return r->kernel.mseal_errno ? 4 : 0;
 }
 
-/* ---- output ---- */
-
-static const char *const outcome_words[] = { NULL, "allowed", "denied", "not_applicable" };
-static const char *const verdict_words[] = { "ok", "not ok", "skip" };
-
-static void print_tap(const struct probe_report *r, FILE *f)
-{
-	fprintf(f, "TAP version 13\n1..%d\n", r->nrows);
-	for (int i = 0; i < r->nrows; i++) {
-		const struct probe_row *row = &r->rows[i];
-
-		if (row->verdict == PROBE_SKIP)
-			fprintf(f, "ok %d %s # SKIP %s\n", i + 1, row->key, row->text);
-		else
-			fprintf(f, "%s %d %s: %s\n", row->verdict == PROBE_FAIL ? "not ok" : "ok", i + 1,
-				row->key, row->text);
-	}
-	fprintf(f, "# Totals: pass:%d fail:%d xfail:0 xpass:0 skip:%d error:0\n", r->passed, r->failed,
-		r->skipped);
-}
-
-static void write_errno(struct json *j, const char *key, enum probe_outcome o, int err)
-{
-	json_string(j, key, o == OUTCOME_DENIED && err ? errno_name(err) : NULL);
-}
-
-static void write_config(struct json *j, const struct probe_config *c)
-{
-	json_object_begin(j, "kernel_config");
-	json_string(j, "source", c->source[0] ? c->source : NULL);
-	json_string(j, "CONFIG_CHECKPOINT_RESTORE", config_word(c->checkpoint_restore));
-	json_string(j, "CONFIG_MSEAL_SYSTEM_MAPPINGS", config_word(c->mseal_system_mappings));
-	json_object_end(j);
-}
-
-static void write_row(struct json *j, const struct probe_row *row, int number)
-{
-	json_object_begin(j, NULL);
-	json_integer(j, "number", number);
-	json_string(j, "key", row->key);
-	json_string(j, "result", verdict_words[row->verdict]);
-	json_string(j, "text", row->text);
-	if (row->matrix) {
-		json_string(j, "sealed", outcome_words[row->outcome]);
-		write_errno(j, "sealed_errno", row->outcome, row->err);
-		json_string(j, "unsealed", outcome_words[row->control]);
-		write_errno(j, "unsealed_errno", row->control, row->control_err);
-		json_string(j, "documented", outcome_words[row->expected]);
-	}
-	json_object_end(j);
-}
-
-static void print_json(const struct probe_report *r, FILE *f)
-{
-	struct utsname u;
-	struct json j;
-
-	if (uname(&u) < 0)
-		memset(&u, 0, sizeof(u));
-	json_init(&j, f);
-	json_object_begin(&j, NULL);
-	json_string(&j, "schema", "msealbench-probe");
-	json_integer(&j, "schema_version", 1);
-	json_string(&j, "tool_version", MSB_VERSION);
-	json_string(&j, "kernel_release", u.release);
-	json_string(&j, "arch", ARCH_NAME);
-	json_bool(&j, "mseal_available", r->mseal_errno == 0);
-	json_string(&j, "mseal_error", r->mseal_errno ? errno_text(r->mseal_errno) : NULL);
-	write_config(&j, &r->config);
-	if (r->sysmap_known) {
-		json_array_begin(&j, "system_mappings");
-		for (int i = 0; system_mapping_names[i]; i++) {
-			if (!r->sysmap_present[i])
-				continue;
-			json_object_begin(&j, NULL);
-			json_string(&j, "name", system_mapping_names[i]);
-			json_bool(&j, "sealed_at_exec", r->sysmap_sealed[i]);
-			json_object_end(&j);
-		}
-		json_array_end(&j);
-	} else {
-		json_null(&j, "system_mappings");
-	}
-	json_array_begin(&j, "rows");
-	for (int i = 0; i < r->nrows; i++)
-		write_row(&j, &r->rows[i], i + 1);
-	json_array_end(&j);
-	json_integer(&j, "passed", r->passed);
-	json_integer(&j, "failed", r->failed);
-	json_integer(&j, "skipped", r->skipped);
-	json_integer(&j, "exit_status", probe_exit_status(r));
-	json_object_end(&j);
-	fputc('\n', f);
-}
-
-static void write_keys(struct json *j, const char *key, const struct probe_report *r, enum probe_outcome o)
-{
-	json_array_begin(j, key);
-	for (int i = 0; i < r->nrows; i++)
-		if (r->rows[i].matrix && r->rows[i].outcome == o)
-			json_string(j, NULL, r->rows[i].key);
-	json_array_end(j);
-}
-
-void probe_write_context(struct json *j, const struct probe_report *r)
-{
-	json_object_begin(j, "probe");
-	json_bool(j, "mseal_available", r->mseal_errno == 0);
-	write_config(j, &r->config);
-	write_keys(j, "denied", r, OUTCOME_DENIED);
-	write_keys(j, "allowed", r, OUTCOME_ALLOWED);
-	write_keys(j, "not_applicable", r, OUTCOME_NOT_APPLICABLE);
-	json_array_begin(j, "mismatches");
-	for (int i = 0; i < r->nrows; i++)
-		if (r->rows[i].verdict == PROBE_FAIL)
-			json_string(j, NULL, r->rows[i].key);
-	json_array_end(j);
-	json_integer(j, "passed", r->passed);
-	json_integer(j, "failed", r->failed);
-	json_integer(j, "skipped", r->skipped);
-	json_object_end(j);
-
-	json_object_begin(j, "sealing_notes");
-	json_string(j, "none", "the suite seals nothing; the kernel may have sealed the system mappings at "
-		    "exec (kernel_sealed_system_mappings)");
-	json_string(j, "sysmap", "the measuring process mseal()s its system mappings after exec, the state "
-		    "CONFIG_MSEAL_SYSTEM_MAPPINGS gives; for exec benchmarks the exec'd program seals itself on "
-		    "entry, so sysmap measures exec plus a userspace seal, not the kernel's seal at exec");
-	json_string(j, "all", "system mappings plus every file-backed mapping (program and libraries) are "
-		    "sealed before measuring; vma_count shows whether sealing kept VMAs from merging");
-	json_string(j, "kernel_sealing", "the cost of the kernel sealing at exec is measured by running the "
-		    "suite on two kernels, with and without CONFIG_MSEAL_SYSTEM_MAPPINGS, and comparing the two "
-		    "result files (plots/compare.py A.json B.json); probe.kernel_config and "
-		    "kernel_sealed_system_mappings say which kernel a file comes from");
-	json_object_end(j);
-}
-
-static const char probe_usage[] =
-	"usage: msealbench probe [--json]\n"
-	"Checks mseal(2) and its error contract, whether the kernel sealed the system mappings at\n"
-	"exec (CONFIG_MSEAL_SYSTEM_MAPPINGS) and the kernel config around it, and which operations\n"
-	"sealing denies on a sealed vDSO and a sealed anonymous region against unsealed controls,\n"
-	"as documented in the kernel's Documentation/userspace-api/mseal.rst. Every row that seals\n"
-	"runs in a child process.\n"
-	"\n"
-	"  --json   one JSON object (schema msealbench-probe, version 1) instead of TAP\n"
-	"\n"
-	"Output: TAP version 13 as kselftest prints it. Exit status: 0 every row as documented,\n"
-	"1 a row differs, 2 bad usage, 4 skip: this kernel has no mseal(2).\n";
-
-int probe_main(int argc, char **argv, const char *self_exe)
-{
-	static struct probe_report r;
-	bool json = false;
-
-	msb_prog = "msealbench probe";
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--help") == 0) {
-			fputs(probe_usage, stdout);
-			return 0;
-		} else if (strcmp(argv[i], "--json") == 0) {
-			json = true;
-		} else {
-			die(2, "unknown argument '%s' (try 'msealbench probe --help')", argv[i]);
-		}
-	}
-	probe_collect(&r, self_exe);
-	if (json)
-		print_json(&r, stdout);
-	else
-		print_tap(&r, stdout);
-	return probe_exit_status(&r);
-}
-
-/* ---- the exec'd side ---- */
-
-static bool print_system_mapping(const struct mapping *m, void *arg)
-{
-	(void)arg;
-	if (is_system_mapping(m->name))
-		printf("%s %s\n", m->name, vmflags_has(m->vmflags, "sl") ? "sealed" : "unsealed");
-	return true;
-}
-
-/* The new program's vDSO keeps its protection (r-x): harmless, and denied only when sealed. */
-static void exec_side_vdso(void)
-{
-	struct mapping vdso = { .name = "[vdso]" };
-
-	if (maps_walk_self_smaps(find_named, &vdso) < 0 || !vdso.end) {
-		report(STDOUT_FILENO, CHILD_NA, 0, "no [vdso] mapping after exec");
-		return;
-	}
-	report(STDOUT_FILENO, CHILD_RAN, errno_of(mprotect((void *)vdso.start, vdso.end - vdso.start,
-							    PROT_READ | PROT_EXEC)), NULL);
-}
-
-/* The sealed region was in the old address space: its address is free or holds an unsealed
- * mapping of the new program. Denied only when a sealed mapping is there. */
-static void exec_side_anon(const char *addr_text, const char *len_text)
-{
-	unsigned long addr = strtoul(addr_text, NULL, 0), len = strtoul(len_text, NULL, 0);
-	void *p = mmap((void *)addr, len, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
-
-	if (p != MAP_FAILED && (unsigned long)p == addr)
-		report(STDOUT_FILENO, CHILD_RAN, 0, NULL);
-	else if (p == MAP_FAILED && errno == EEXIST)
-		report(STDOUT_FILENO, CHILD_RAN, smaps_sealed_at(addr) ? EPERM : 0, NULL);
-	else
-		report(STDOUT_FILENO, CHILD_BROKEN, p == MAP_FAILED ? errno : 0, "mmap(%#lx) after exec: %s",
-		       addr, p == MAP_FAILED ? errno_text(errno) : "placed elsewhere");
-}
-
-int probe_exec_main(int argc, char **argv)
-{
-	msb_prog = "msealbench __probe-exec";
-	if (argc == 2 && strcmp(argv[1], "maps") == 0) {
-		if (maps_walk_self_smaps(print_system_mapping, NULL) < 0)
-			die(1, "reading /proc/self/smaps: %s", errno_text(errno));
-		return fflush(stdout) == 0 ? 0 : 1;
-	}
-	if (argc == 4 && strcmp(argv[1], "vdso") == 0)
-		exec_side_vdso();
-	else if (argc == 4 && strcmp(argv[1], "anon") == 0)
-		exec_side_anon(argv[2], argv[3]);
-	else
-		die(2, "internal command: run by `msealbench probe`");
-	return 0;
-}
-
-/* ---- sealed maps of a cell, for tests ---- */
-
-static bool print_mapping_sealed(const struct mapping *m, void *arg)
-{
-	(void)arg;
-	printf("%#lx-%#lx %s %s %s\n", (unsigned long)m->start, (unsigned long)m->end, m->perms,
-	       vmflags_has(m->vmflags, "sl") ? "sealed" : "unsealed", m->name[0] ? m->name : "(anonymous)");
-	return true;
-}
-
-int sealed_maps_main(int argc, char **argv)
-{
-	enum seal_mode mode;
-	char err[300];
-	int n;
-
-	msb_prog = "msealbench __sealed-maps";
-	if (argc != 2 || !seal_mode_parse(argv[1], &mode))
-		die(2, "usage: msealbench __sealed-maps none|sysmap|all (seals itself: run it as a child)");
-	n = seal_apply(mode, err, sizeof(err));
-	if (n < 0)
-		die(n == -ENOSYS ? 4 : 1, "seal mode %s: %s", argv[1], err);
-	printf("# seal mode %s: %d mappings sealed\n", argv[1], n);
-	if (maps_walk_self_smaps(print_mapping_sealed, NULL) < 0)
-		die(1, "reading /proc/self/smaps: %s", errno_text(errno));
-	return 0;
-}

@@ -5,8 +5,10 @@
 #define MSB_PROBE_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
 
-#include "json.h"
+#include "kernel_facts.h"
 
 #define PROBE_MAX_ROWS 48
 
@@ -24,45 +26,46 @@ struct probe_row {
 	int err, control_err;		/* errno of the sealed and the control attempt, 0: none */
 };
 
-/* A kernel option: 'y', 'm', 'n' (not set or not in this kernel), '?' (config unreadable). */
-struct probe_config {
-	char source[160];		/* "/proc/config.gz", "/boot/config-6.18.0", "" when unreadable */
-	char checkpoint_restore, mseal_system_mappings;
-};
-
 struct probe_report {
-	int mseal_errno;		/* 0: mseal(2) available */
-	struct probe_config config;
-	bool sysmap_known;		/* the freshly exec'd child could read its smaps */
-	bool sysmap_present[8], sysmap_sealed[8];	/* indexed like system_mapping_names */
-	bool kernel_seals;		/* some system mapping came sealed out of exec */
+	struct kernel_facts kernel;	/* what the rows are checked against */
 	int nrows, passed, failed, skipped;
 	struct probe_row rows[PROBE_MAX_ROWS];
 };
 
-/* Runs every row (children for everything that seals). self_exe is re-exec'd for the rows that
- * need a fresh process. */
-void probe_collect(struct probe_report *r, const char *self_exe);
+/* Runs every row against the kernel facts k (children for everything that seals). self_exe is
+ * re-exec'd for the rows that need a fresh process. */
+void probe_collect(struct probe_report *r, const struct kernel_facts *k, const char *self_exe);
 
 /* 0 all rows as expected, 1 a row failed, 4 mseal(2) missing (kselftest's skip). */
 int probe_exit_status(const struct probe_report *r);
 
-/* The context block's members: "probe" (denied/allowed/not_applicable/mismatches, kernel
- * config) and "sealing_notes" (what the seal modes mean, exec in particular). */
-void probe_write_context(struct json *j, const struct probe_report *r);
+/* ---- for the files of the rows (probe_contract.c, probe_matrix.c) ---- */
 
-/* `msealbench probe [--json]`. */
-int probe_main(int argc, char **argv, const char *self_exe);
+/* What a row's child reports, one line: "ran ERRNO why", "na 0 why" (not applicable here) or
+ * "broken ERRNO why" (the probe itself could not set the case up). */
+enum probe_child_status { PROBE_CHILD_RAN, PROBE_CHILD_NA, PROBE_CHILD_BROKEN };
 
-/* `msealbench __probe-exec WHAT ...`: the freshly exec'd side of the probe's rows. */
-int probe_exec_main(int argc, char **argv);
+struct probe_child_report {
+	enum probe_child_status status;
+	int err;
+	char why[200];
+};
 
-/* `msealbench __sealed-maps MODE`: seal as a cell of MODE does, then print every mapping as
- * "start-end perms sealed|unsealed name" (tests check that `all` seals the program). */
-int sealed_maps_main(int argc, char **argv);
-
-/* `msealbench __seccomp-nomseal CMD ARGS...`: run CMD with a seccomp filter that makes mseal(2)
- * fail with ENOSYS, as on a kernel without it (tests use it for the skip path). */
-int seccomp_nomseal_main(int argc, char **argv);
+/* In a child: write its report line to fd (fmt NULL: no why). */
+__attribute__((format(printf, 4, 5)))
+void probe_child_say(int fd, enum probe_child_status status, int err, const char *fmt, ...);
+/* Run fn(fd, arg) in a child (its report pipe also on out_as when > 0) and read its report; a
+ * child that hangs is killed after a minute. */
+void probe_run_child(int (*fn)(int fd, const void *arg), const void *arg, int out_as,
+		     struct probe_child_report *rep);
+/* Append a row; returns it for the matrix's extra fields. */
+__attribute__((format(printf, 4, 5)))
+struct probe_row *probe_add_row(struct probe_report *r, const char *key, enum probe_verdict v,
+				const char *fmt, ...);
+/* "EPERM" for EPERM. */
+const char *probe_errno_name(int err);
+int probe_page_size(void);
+/* A private anonymous mapping of len bytes (MAP_FAILED on failure). */
+void *probe_map_anon(size_t len, int prot);
 
 #endif

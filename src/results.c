@@ -1,4 +1,3 @@
-/* The run as a schema-v1 JSON file (results/README.md), and as a table for people. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -12,6 +11,8 @@
 
 #include "arch.h"
 #include "json.h"
+#include "probe_output.h"
+#include "results.h"
 #include "runner.h"
 #include "stats.h"
 
@@ -55,6 +56,30 @@ static void write_options(struct json *j, const struct run *run)
 	json_object_end(j);
 }
 
+/* The seal modes this build knows, in their order (none first: the baseline), and what the
+ * numbers of each mean. */
+static void write_seal_modes(struct json *j)
+{
+	json_array_begin(j, "seal_modes");
+	for (int m = 0; m < SEAL_MODE_COUNT; m++) {
+		json_object_begin(j, NULL);
+		json_string(j, "name", seal_modes[m].name);
+		json_string(j, "seals", seal_modes[m].seals);
+		json_bool(j, "seals_system_mappings", seal_modes[m].seals_system_mappings);
+		json_bool(j, "seals_file_mappings", seal_modes[m].seals_file_mappings);
+		json_object_end(j);
+	}
+	json_array_end(j);
+	json_object_begin(j, "sealing_notes");
+	for (int m = 0; m < SEAL_MODE_COUNT; m++)
+		json_string(j, seal_modes[m].name, seal_modes[m].note);
+	json_string(j, "kernel_sealing", "the cost of the kernel sealing at exec is measured by running the "
+		    "suite on two kernels, with and without CONFIG_MSEAL_SYSTEM_MAPPINGS, and comparing the two "
+		    "result files (plots/compare.py A.json B.json); probe.kernel_config and "
+		    "kernel_sealed_system_mappings say which kernel a file comes from");
+	json_object_end(j);
+}
+
 static void write_context(struct json *j, const struct run *run)
 {
 	const struct timer_info *t = &run->timer;
@@ -63,6 +88,8 @@ static void write_context(struct json *j, const struct run *run)
 	json_string(j, "date", run->date);
 	json_string(j, "label", run->opt.label);
 	env_write_json(j, &run->env);
+	probe_write_context(j, &run->probe);
+	write_seal_modes(j);
 	json_integer(j, "seed", (long long)run->opt.seed);
 	write_options(j, run);
 	json_object_begin(j, "timer");
@@ -92,10 +119,10 @@ static void write_params(struct json *j, const struct cell *c)
 
 static void write_notes(struct json *j, const struct cell *c)
 {
-	char copy[sizeof(c->notes)], *save = NULL;
+	char copy[sizeof(c->res.notes)], *save = NULL;
 
 	json_array_begin(j, "notes");
-	snprintf(copy, sizeof(copy), "%s", c->notes);
+	snprintf(copy, sizeof(copy), "%s", c->res.notes);
 	for (char *t = strtok_r(copy, "\n", &save); t; t = strtok_r(NULL, "\n", &save))
 		json_string(j, NULL, t);
 	json_array_end(j);
@@ -105,20 +132,20 @@ static void write_counters(struct json *j, const struct cell *c)
 {
 	json_object_begin(j, "counters");
 	json_array_begin(j, "events");
-	for (int i = 0; i < c->nevents; i++) {
+	for (int i = 0; i < c->res.nevents; i++) {
 		json_object_begin(j, NULL);
-		json_string(j, "name", c->event_name[i]);
-		json_string(j, "status", c->event_status[i]);
-		json_string(j, "reason", c->event_reason[i][0] ? c->event_reason[i] : NULL);
+		json_string(j, "name", c->res.event[i].name);
+		json_string(j, "status", c->res.event[i].status);
+		json_string(j, "reason", c->res.event[i].reason[0] ? c->res.event[i].reason : NULL);
 		json_object_end(j);
 	}
 	json_array_end(j);
 	json_object_begin(j, "values");
-	for (int i = 0; i < c->nevents; i++)
-		if (strcmp(c->event_status[i], "counted") == 0)
-			write_dvec(j, c->event_name[i], &c->values[i]);
+	for (int i = 0; i < c->res.nevents; i++)
+		if (strcmp(c->res.event[i].status, "counted") == 0)
+			write_dvec(j, c->res.event[i].name, &c->res.values[i]);
 	json_object_end(j);
-	write_dvec(j, "running_ratio", &c->running_ratio);
+	write_dvec(j, "running_ratio", &c->res.running_ratio);
 	json_object_end(j);
 }
 
@@ -126,11 +153,11 @@ static void write_summary(struct json *j, const struct cell *c)
 {
 	struct summary s;
 
-	if (c->samples.n == 0) {
+	if (c->res.ns.n == 0) {
 		json_null(j, "summary");
 		return;
 	}
-	summarize(c->samples.v, c->samples.n, &s);
+	summarize(c->res.ns.v, c->res.ns.n, &s);
 	json_object_begin(j, "summary");
 	json_integer(j, "n", (long long)s.n);
 	json_number(j, "median", s.median);
@@ -159,13 +186,13 @@ static void write_cell(struct json *j, const struct run *run, const struct cell 
 	json_string(j, "reason", c->status == CELL_PENDING ? "not run: the run was interrupted first"
 			       : c->reason[0] ? c->reason : NULL);
 	write_notes(j, c);
-	json_integer(j, "batch", (long long)c->batch);
-	json_integer(j, "vma_count", c->vma_count);
-	json_integer(j, "sealed_mappings", c->sealed_mappings);
-	write_dvec(j, "samples", &c->samples);
-	write_dvec(j, "rounds", &c->rounds);
+	json_integer(j, "batch", (long long)c->res.batch);
+	json_integer(j, "vma_count", c->res.vmas);
+	json_integer(j, "sealed_mappings", c->res.sealed);
+	write_dvec(j, "samples", &c->res.ns);
+	write_dvec(j, "rounds", &c->res.round);
 	if (run->timer.cycles_reliable)
-		write_dvec(j, "cycles", &c->cycles);
+		write_dvec(j, "cycles", &c->res.cycles);
 	else
 		json_null(j, "cycles");
 	write_counters(j, c);
@@ -188,7 +215,8 @@ static int write_json(FILE *f, const struct run *run, bool partial)
 		write_cell(&j, run, &run->cells[i]);
 	json_array_end(&j);
 	json_object_end(&j);
-	return ferror(f) ? -1 : 0;
+	errno = json_error(&j);
+	return errno ? -1 : 0;
 }
 
 /* Follows the symlinks at path to the last name of the chain, which may not exist yet
@@ -361,9 +389,9 @@ static double cell_median(const struct cell *c)
 {
 	struct summary s;
 
-	if (!c || c->status != CELL_OK || c->samples.n == 0)
+	if (!c || c->status != CELL_OK || c->res.ns.n == 0)
 		return NAN;
-	summarize(c->samples.v, c->samples.n, &s);
+	summarize(c->res.ns.v, c->res.ns.n, &s);
 	return s.median;
 }
 
@@ -372,12 +400,12 @@ static void print_mode_column(FILE *f, const struct cell *c)
 {
 	struct summary s;
 
-	if (!c || c->status != CELL_OK || c->samples.n == 0) {
+	if (!c || c->status != CELL_OK || c->res.ns.n == 0) {
 		fprintf(f, " %16s", !c ? "-" : c->status == CELL_SKIPPED ? "skipped" :
 				     c->status == CELL_FAILED ? "FAILED" : "not run");
 		return;
 	}
-	summarize(c->samples.v, c->samples.n, &s);
+	summarize(c->res.ns.v, c->res.ns.n, &s);
 	fprintf(f, " %10.1f %4.1f%%", s.median, 100 * s.cv);
 }
 
@@ -388,8 +416,8 @@ static void print_reasons(FILE *f, const struct run *run, int point)
 
 		if (c && c->reason[0] && c->status != CELL_OK)
 			fprintf(f, "    %s: %s\n", seal_mode_name(c->seal), c->reason);
-		if (c && c->notes[0] && m == SEAL_NONE)
-			fprintf(f, "    note: %s\n", c->notes);
+		if (c && c->res.notes[0] && m == SEAL_NONE)
+			fprintf(f, "    note: %s\n", c->res.notes);
 	}
 }
 
@@ -401,9 +429,9 @@ void results_print_table(const struct run *run, FILE *f)
 	for (int m = 0; m < SEAL_MODE_COUNT; m++)
 		if (run->opt.seal_modes[m])
 			fprintf(f, " %16s", seal_mode_name((enum seal_mode)m));
-	for (int m = SEAL_SYSMAP; has_base && m < SEAL_MODE_COUNT; m++)
+	for (int m = SEAL_NONE + 1; has_base && m < SEAL_MODE_COUNT; m++)
 		if (run->opt.seal_modes[m])
-			fprintf(f, " %9s", m == SEAL_SYSMAP ? "sysmap/no" : "all/none");
+			fprintf(f, " %9s", seal_modes[m].ratio_label);
 	fputc('\n', f);
 	for (int p = 0; p < run->npoints; p++) {
 		const struct cell *first = NULL;
@@ -418,7 +446,7 @@ void results_print_table(const struct run *run, FILE *f)
 			if (run->opt.seal_modes[m])
 				print_mode_column(f, cell_of_point(run, p, (enum seal_mode)m));
 		base = has_base ? cell_median(cell_of_point(run, p, SEAL_NONE)) : NAN;
-		for (int m = SEAL_SYSMAP; has_base && m < SEAL_MODE_COUNT; m++) {
+		for (int m = SEAL_NONE + 1; has_base && m < SEAL_MODE_COUNT; m++) {
 			double v = cell_median(cell_of_point(run, p, (enum seal_mode)m));
 
 			if (!run->opt.seal_modes[m])

@@ -2,29 +2,22 @@
 #include "runner.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <fnmatch.h>
-#include <getopt.h>
 #include <limits.h>
 #include <math.h>
-#include <poll.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "cell.h"
-#include "emulation.h"
+#include "child.h"
+#include "options.h"
 
-#define SAMPLE_TARGET_NS 1e6		/* one sample of a fast operation lasts about 1 ms */
 #define CELL_TIMEOUT_BASE_S 120.0	/* a cell run is killed after this plus 10x its budget */
 
-static volatile int stop_signal;	/* int: read_fd_all watches it */
+static volatile int stop_signal;	/* int: child_output watches it */
 
 static void on_stop_signal(int sig)
 {
@@ -51,205 +44,7 @@ static void shuffle(int *a, int n, uint64_t *state)
 	}
 }
 
-bool bench_matches(const struct bench *b, const char *pattern)
-{
-	char name[160], *copy, *save = NULL;
-	bool hit = false;
-
-	if (!pattern || !*pattern)
-		return true;
-	bench_full_name(b, name, sizeof(name));
-	copy = xstrdup(pattern);
-	for (char *p = strtok_r(copy, ",", &save); p && !hit; p = strtok_r(NULL, ",", &save)) {
-		if (strpbrk(p, "*?["))
-			hit = fnmatch(p, name, 0) == 0;
-		else
-			hit = strstr(name, p) != NULL;
-	}
-	free(copy);
-	return hit;
-}
-
-/* ---- options ---- */
-
-static const char run_usage[] =
-	"usage: msealbench run [options]\n"
-	"Runs every selected benchmark in each seal mode, interleaved in rounds, one fresh child\n"
-	"process per cell, and writes all samples to a results file (JSON schema v1).\n"
-	"\n"
-	"  --filter PATTERN     benchmarks whose name contains PATTERN, or matches it as a glob\n"
-	"                       (*?[]); comma-separated alternatives (default: all)\n"
-	"  --seal MODES         comma-separated seal modes: none, sysmap, all (default none,sysmap)\n"
-	"  --repetitions N      rounds; each round runs every cell once (default 15, quick 3)\n"
-	"  --min-time SECONDS   measured time per cell over all rounds (default 0.5, quick 0.06)\n"
-	"  --quick              fewer rounds, less time, smaller parameter sweeps\n"
-	"  --cpu N|none         pin cells to CPU N (default: the last CPU this process may use)\n"
-	"  --events LIST|none   perf events per sample (default " COUNTERS_DEFAULT ";\n"
-	"                       'msealbench events' shows which count here)\n"
-	"  --out FILE           results file (default results/<host>-<kernel>-<UTC time>.json);\n"
-	"                       '-' is standard output (the table then goes to stderr); a device or\n"
-	"                       FIFO is written in place, once at the end; a symlink is followed\n"
-	"  --label TEXT         label stored in the results (a kernel or commit, for history plots);\n"
-	"                       --label, --filter and --events must be UTF-8 text\n"
-	"  --seed N             seed of the per-round order (default: from the clock; recorded)\n"
-	"  --inject-delay P%[:MODE]  add a busy delay of P% of each sample's time, in MODE's cells\n"
-	"                       only (default all): a known slowdown to validate the statistics\n"
-	"  --quiet              no table on stdout, no progress on stderr\n"
-	"  --help               this text\n"
-	"Exit status: 0 all cells ran or were skipped with a reason, 1 a cell failed, 2 bad usage,\n"
-	"130 interrupted (the results file then holds the finished rounds, marked partial).\n";
-
-/* One line naming the problem, then exit 2. */
-__attribute__((noreturn)) static void usage_error(const char *fmt, const char *arg)
-{
-	char msg[1024];
-
-	snprintf(msg, sizeof(msg), fmt, arg);
-	die(2, "%s (try '%s --help')", msg, msb_prog);
-}
-
-static void parse_seal_modes(const char *s, bool *modes)
-{
-	char *copy = xstrdup(s), *save = NULL;
-	int n = 0;
-
-	memset(modes, 0, sizeof(bool) * SEAL_MODE_COUNT);
-	for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-		enum seal_mode m;
-
-		if (!seal_mode_parse(t, &m))
-			usage_error("--seal: unknown seal mode '%s' (known: none, sysmap, all)", t);
-		modes[m] = true;
-		n++;
-	}
-	if (!n)
-		usage_error("--seal: no seal mode in '%s'", s);
-	free(copy);
-}
-
-static void parse_inject(const char *s, struct run_options *o)
-{
-	char *copy = xstrdup(s), *colon = strchr(copy, ':'), *pct;
-	enum seal_mode m;
-	double v;
-
-	o->inject_mode = -1;
-	if (colon) {
-		*colon = '\0';
-		if (!seal_mode_parse(colon + 1, &m))
-			usage_error("--inject-delay: unknown seal mode '%s'", colon + 1);
-		o->inject_mode = (int)m;
-	}
-	pct = strchr(copy, '%');
-	if (pct && pct[1] == '\0')
-		*pct = '\0';
-	if (!parse_double(copy, 0, 1000, &v))
-		usage_error("--inject-delay: '%s' is not a percentage such as 2%%", s);
-	o->inject = v / 100.0;
-	free(copy);
-}
-
-/* The last CPU this process may run on: CPU 0 takes most interrupts. */
-static long default_cpu(void)
-{
-	cpu_set_t set;
-
-	if (sched_getaffinity(0, sizeof(set), &set) < 0)
-		return -1;
-	for (int i = CPU_SETSIZE - 1; i >= 0; i--)
-		if (CPU_ISSET(i, &set))
-			return i;
-	return -1;
-}
-
-static void parse_cpu(const char *s, struct run_options *o)
-{
-	cpu_set_t set;
-
-	if (strcmp(s, "none") == 0) {
-		o->cpu = -1;
-		return;
-	}
-	if (!parse_long(s, 0, CPU_SETSIZE - 1, &o->cpu))
-		usage_error("--cpu: '%s' is not a CPU number (or none)", s);
-	if (sched_getaffinity(0, sizeof(set), &set) == 0 && !CPU_ISSET((int)o->cpu, &set))
-		usage_error("--cpu: CPU %s is not available to this process", s);
-}
-
-static void parse_run_options(int argc, char **argv, struct run_options *o)
-{
-	enum { O_FILTER = 256, O_SEAL, O_REP, O_MINTIME, O_QUICK, O_CPU, O_OUT, O_QUIET, O_SEED,
-	       O_EVENTS, O_INJECT, O_LABEL, O_HELP };
-	static const struct option longopts[] = {
-		{ "filter", required_argument, 0, O_FILTER }, { "seal", required_argument, 0, O_SEAL },
-		{ "repetitions", required_argument, 0, O_REP }, { "min-time", required_argument, 0, O_MINTIME },
-		{ "quick", no_argument, 0, O_QUICK }, { "cpu", required_argument, 0, O_CPU },
-		{ "out", required_argument, 0, O_OUT }, { "quiet", no_argument, 0, O_QUIET },
-		{ "seed", required_argument, 0, O_SEED }, { "events", required_argument, 0, O_EVENTS },
-		{ "inject-delay", required_argument, 0, O_INJECT }, { "label", required_argument, 0, O_LABEL },
-		{ "help", no_argument, 0, O_HELP }, { 0, 0, 0, 0 },
-	};
-	long rep = -1, seed = -1;
-	double min_time = -1;
-	char why[300];
-	int c;
-
-	memset(o, 0, sizeof(*o));
-	o->seal_modes[SEAL_NONE] = o->seal_modes[SEAL_SYSMAP] = true;
-	o->cpu = default_cpu();
-	o->events = COUNTERS_DEFAULT;
-	o->inject_mode = -1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-		switch (c) {
-		case O_FILTER: o->filter = optarg; break;
-		case O_SEAL: parse_seal_modes(optarg, o->seal_modes); break;
-		case O_REP:
-			if (!parse_long(optarg, 1, 100000, &rep))
-				usage_error("--repetitions: '%s' is not a whole number from 1 to 100000", optarg);
-			break;
-		case O_MINTIME:
-			if (!parse_double(optarg, 0.001, 86400, &min_time))
-				usage_error("--min-time: '%s' is not a number of seconds from 0.001 to 86400", optarg);
-			break;
-		case O_QUICK: o->quick = true; break;
-		case O_CPU: parse_cpu(optarg, o); break;
-		case O_OUT: o->out = optarg; break;
-		case O_QUIET: o->quiet = true; break;
-		case O_SEED:
-			if (!parse_long(optarg, 0, LONG_MAX, &seed))
-				usage_error("--seed: '%s' is not a non-negative whole number", optarg);
-			break;
-		case O_EVENTS:
-			o->events = strcmp(optarg, "none") == 0 ? "" : optarg;
-			if (!counters_check_list(o->events, why, sizeof(why)))
-				usage_error("--events: %s", why);
-			break;
-		case O_INJECT: parse_inject(optarg, o); break;
-		case O_LABEL: o->label = optarg; break;
-		case O_HELP: fputs(run_usage, stdout); exit(0);
-		default:
-			usage_error("unknown option or missing value: '%s'", argv[optind - 1]);
-		}
-	}
-	if (optind < argc)
-		usage_error("unexpected argument '%s'", argv[optind]);
-	/* They end up in the results file, which must stay valid UTF-8 JSON. */
-	if (o->filter && !utf8_valid(o->filter))
-		usage_error("%s: the text is not valid UTF-8", "--filter");
-	if (o->label && !utf8_valid(o->label))
-		usage_error("%s: the text is not valid UTF-8", "--label");
-	o->repetitions = rep > 0 ? rep : o->quick ? 3 : 15;
-	o->min_time_s = min_time > 0 ? min_time : o->quick ? 0.06 : 0.5;
-	o->seed = seed >= 0 ? (uint64_t)seed : (now_ns() ^ ((uint64_t)getpid() << 32)) & LONG_MAX;
-}
-
 /* ---- planning ---- */
-
-static const char *sweep_spec(const struct bench *b, bool quick)
-{
-	return quick && b->quick_params ? b->quick_params : b->params;
-}
 
 static void add_point_cells(struct run *run, const struct bench *b, struct param_sweep *sweep, long k)
 {
@@ -286,7 +81,7 @@ static void plan_cells(struct run *run)
 		if (!bench_matches(b, run->opt.filter))
 			continue;
 		sweep = xcalloc(1, sizeof(*sweep));
-		if (param_sweep_parse(sweep_spec(b, run->opt.quick), sweep, err, sizeof(err)) < 0)
+		if (param_sweep_parse(bench_params(b, run->opt.quick), sweep, err, sizeof(err)) < 0)
 			die(1, "benchmark %s.%s declares bad parameters: %s", b->family, b->name, err);
 		for (long k = 0; k < param_sweep_count(sweep); k++)
 			add_point_cells(run, b, sweep, k);
@@ -298,175 +93,64 @@ static void plan_cells(struct run *run)
 
 /* ---- one cell run ---- */
 
-static void parse_event_line(struct cell *c, char *rest)
+static char *run_cell_child(struct run *run, struct cell *c, double timeout_s, int *wstatus, bool *timed_out)
 {
-	char *name = rest, *status = strchr(name, '\t'), *reason;
-
-	if (!status || c->nevents == COUNTERS_MAX)
-		return;
-	*status++ = '\0';
-	reason = strchr(status, '\t');
-	if (reason)
-		*reason++ = '\0';
-	snprintf(c->event_name[c->nevents], sizeof(c->event_name[0]), "%s", name);
-	snprintf(c->event_status[c->nevents], sizeof(c->event_status[0]), "%s", status);
-	snprintf(c->event_reason[c->nevents], sizeof(c->event_reason[0]), "%s", reason ? reason : "");
-	c->nevents++;
-}
-
-static void parse_sample_line(struct cell *c, char *rest, int round)
-{
-	char *save = NULL, *tok = strtok_r(rest, " ", &save);
-	double v[3 + COUNTERS_MAX];
-	int n = 0;
-
-	for (; tok && n < 3 + COUNTERS_MAX; tok = strtok_r(NULL, " ", &save))
-		v[n++] = strtod(tok, NULL);
-	if (n < 3)
-		return;
-	dvec_push(&c->samples, v[0]);
-	dvec_push(&c->rounds, round);
-	dvec_push(&c->cycles, v[1]);
-	dvec_push(&c->running_ratio, v[2]);
-	for (int i = 0; i < c->nevents; i++)
-		dvec_push(&c->values[i], 3 + i < n ? v[3 + i] : NAN);
-}
-
-static void add_note(struct cell *c, const char *note)
-{
-	size_t used = strlen(c->notes);
-
-	if (strstr(c->notes, note))
-		return;
-	snprintf(c->notes + used, sizeof(c->notes) - used, "%s%s", used ? "\n" : "", note);
-}
-
-/* Apply one report to the cell; the events of the first report are kept (they are the same
- * every round). Returns the status line's word, or NULL when the report has none. */
-static const char *apply_report(struct cell *c, char *report, int round, char *reason, size_t rlen)
-{
-	bool first_report = c->nevents == 0 && c->samples.n == 0;
-	static char status[16];
-	char *save = NULL;
-
-	status[0] = '\0';
-	reason[0] = '\0';
-	for (char *line = strtok_r(report, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		char *rest = strchr(line, ' ');
-
-		rest = rest ? rest + 1 : line + strlen(line);
-		if (strncmp(line, "event ", 6) == 0 && first_report)
-			parse_event_line(c, rest);
-		else if (strncmp(line, "sample ", 7) == 0)
-			parse_sample_line(c, rest, round);
-		else if (strncmp(line, "batch ", 6) == 0)
-			c->batch = strtoull(rest, NULL, 10);
-		else if (strncmp(line, "vmas ", 5) == 0)
-			c->vma_count = strtol(rest, NULL, 10);
-		else if (strncmp(line, "sealed ", 7) == 0)
-			c->sealed_mappings = (int)strtol(rest, NULL, 10);
-		else if (strncmp(line, "note ", 5) == 0)
-			add_note(c, rest);
-		else if (strncmp(line, "reason ", 7) == 0)
-			snprintf(reason, rlen, "%s", rest);
-		else if (strncmp(line, "status ", 7) == 0)
-			snprintf(status, sizeof(status), "%s", rest);
-	}
-	return status[0] ? status : NULL;
-}
-
-/* Read the child's whole report, killing it when it overstays or the run is stopped. */
-static char *read_report(int fd, pid_t pid, double timeout_s, bool *timed_out)
-{
+	struct cell_config cfg;
+	char **argv, why[160], *report;
 	bool gave_up;
-	char *buf = read_fd_all(fd, NULL, now_ns() + (uint64_t)(timeout_s * 1e9), &stop_signal, &gave_up);
 
-	*timed_out = gave_up && !stop_signal;
-	if (gave_up)
-		kill(pid, SIGKILL);
-	return buf;
-}
-
-static void describe_exit(int status, char *buf, size_t len)
-{
-	if (WIFSIGNALED(status))
-		snprintf(buf, len, "cell process killed by signal %d (%s)", WTERMSIG(status),
-			 strsignal(WTERMSIG(status)));
-	else
-		snprintf(buf, len, "cell process exited with status %d and no report",
-			 WEXITSTATUS(status));
-}
-
-static pid_t spawn_cell(struct run *run, struct cell *c, int *report_fd)
-{
-	struct cell_config cfg = {
-		.bench = c->bench, .seal = c->seal, .batch = c->batch,
-		.time_s = run->opt.min_time_s / (double)run->opt.repetitions,
-		.min_samples = run->opt.quick ? 3 : 5, .max_samples = 1000000,
-		.sample_target_ns = SAMPLE_TARGET_NS, .events = run->opt.events,
-		.inject = (run->opt.inject_mode < 0 || run->opt.inject_mode == (int)c->seal) ? run->opt.inject : 0,
-		.cpu = run->opt.cpu, .helper_dir = run->opt.helper_dir,
-	};
-	char **argv;
-	int pipefd[2];
-	pid_t pid;
-
+	cell_config_init(&cfg, c->bench);
 	memcpy(cfg.param, c->param, sizeof(cfg.param));
-	if (pipe2(pipefd, O_CLOEXEC) < 0)
-		die(1, "pipe: %s", errno_text(errno));
+	cfg.seal = c->seal;
+	cfg.batch = c->res.batch;
+	cfg.time_s = run->opt.min_time_s / (double)run->opt.repetitions;
+	if (run->opt.quick)
+		cfg.min_samples = 3;
+	cfg.events = run->opt.events;
+	if (run->opt.inject_mode < 0 || run->opt.inject_mode == (int)c->seal)
+		cfg.inject = run->opt.inject;
+	cfg.cpu = run->opt.cpu;
+	cfg.helper_dir = run->opt.helper_dir;
 	argv = cell_argv_build(run->self_exe, &cfg);
-	fflush(NULL);
-	pid = fork_child(SIGKILL);
-	if (pid < 0)
-		die(1, "fork: %s", errno_text(errno));
-	if (pid == 0) {
-		signal(SIGINT, SIG_DFL);
-		signal(SIGTERM, SIG_DFL);
-		if (dup2(pipefd[1], 3) < 0)
-			_exit(127);
-		exec_self(run->self_exe, argv);
-		_exit(127);
-	}
-	close(pipefd[1]);
+	report = child_output(&(struct child_spec){ .run = child_exec_self, .arg = argv, .out_as = REPORT_FD },
+			      now_ns() + (uint64_t)(timeout_s * 1e9), &stop_signal, wstatus, &gave_up, why,
+			      sizeof(why));
+	if (!report)
+		die(1, "%s", why);
 	cell_argv_free(argv);
-	*report_fd = pipefd[0];
-	return pid;
+	*timed_out = gave_up && !stop_signal;
+	return report;
 }
 
 static void run_cell_once(struct run *run, struct cell *c, int round, uint64_t *point_batch)
 {
 	double budget = run->opt.min_time_s / (double)run->opt.repetitions;
-	char reason[512], exit_text[128];
-	const char *status;
-	bool timed_out;
-	int fd, wstatus = 0;
+	char reason[512], exit_text[128], status[16];
+	bool timed_out, reported;
+	int wstatus;
 	char *report;
-	pid_t pid;
 
-	c->batch = *point_batch;
-	pid = spawn_cell(run, c, &fd);
-	report = read_report(fd, pid, CELL_TIMEOUT_BASE_S + 10 * budget, &timed_out);
-	close(fd);
-	while (waitpid(pid, &wstatus, 0) < 0 && errno == EINTR)
-		;
+	c->res.batch = *point_batch;
+	report = run_cell_child(run, c, CELL_TIMEOUT_BASE_S + 10 * budget, &wstatus, &timed_out);
 	if (stop_signal) {
 		free(report);
 		return;	/* an interrupted cell run is dropped, never half-recorded */
 	}
-	status = apply_report(c, report, round, reason, sizeof(reason));
+	reported = cell_report_parse(report, round, &c->res, status, sizeof(status), reason, sizeof(reason));
 	free(report);
-	describe_exit(wstatus, exit_text, sizeof(exit_text));
+	child_describe_exit(wstatus, "cell process", exit_text, sizeof(exit_text));
 	if (timed_out) {
 		c->status = CELL_FAILED;
 		snprintf(c->reason, sizeof(c->reason), "timed out after %.0f s and was killed",
 			 CELL_TIMEOUT_BASE_S + 10 * budget);
-	} else if (!status) {
+	} else if (!reported) {
 		c->status = CELL_FAILED;
-		snprintf(c->reason, sizeof(c->reason), "%s", exit_text);
+		snprintf(c->reason, sizeof(c->reason), "%s%s", exit_text,
+			 WIFSIGNALED(wstatus) ? "" : " and no report");
 	} else if (strcmp(status, "ok") == 0) {
 		c->status = CELL_OK;
 		if (!*point_batch)
-			*point_batch = c->batch;
+			*point_batch = c->res.batch;
 	} else {
 		c->status = strcmp(status, "skipped") == 0 ? CELL_SKIPPED : CELL_FAILED;
 		snprintf(c->reason, sizeof(c->reason), "%s", reason[0] ? reason : "no reason given");
@@ -553,20 +237,11 @@ static void drop_unfinished_round(struct run *run)
 {
 	for (int i = 0; i < run->ncells; i++) {
 		struct cell *c = &run->cells[i];
-		size_t n = 0;
 
-		while (n < c->rounds.n && c->rounds.v[n] < run->rounds_done)
-			n++;
-		c->samples.n = c->rounds.n = c->cycles.n = c->running_ratio.n = n;
-		for (int e = 0; e < COUNTERS_MAX; e++)
-			c->values[e].n = c->values[e].n < n ? c->values[e].n : n;
+		/* A cell still pending first ran in the dropped round: nothing of it stays. */
+		cell_results_drop_rounds(&c->res, run->rounds_done, c->status_done == CELL_PENDING);
 		if (c->status != c->status_done && c->status_done != CELL_FAILED && c->status_done != CELL_SKIPPED)
 			c->reason[0] = '\0';	/* the reason came with the dropped round */
-		if (c->status_done == CELL_PENDING) {	/* first ran in the dropped round */
-			c->batch = 0;
-			c->vma_count = c->sealed_mappings = c->nevents = 0;
-			c->notes[0] = '\0';
-		}
 		c->status = c->status_done;
 	}
 }
@@ -634,22 +309,21 @@ static int finish(struct run *run)
 	return failed ? 1 : 0;
 }
 
-int run_main(int argc, char **argv, const char *self_exe)
+int runner_run(const struct run_options *opt, const char *self_exe)
 {
-	struct run run = { .self_exe = self_exe };
+	struct run run = { .opt = *opt, .self_exe = self_exe };
 	char helper_dir[4096];
 	uint64_t rng, *point_batch;
 	time_t t = time(NULL);
 	struct tm tm;
 
-	msb_prog = "msealbench run";
 	install_stop_handlers();
-	parse_run_options(argc, argv, &run.opt);
 	find_helper_dir(&run, helper_dir, sizeof(helper_dir));
 	plan_cells(&run);
 	gmtime_r(&t, &tm);
 	strftime(run.date, sizeof(run.date), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	env_collect(&run.env, self_exe);
+	probe_collect(&run.probe, &run.env.kernel, self_exe);
 	default_out_path(&run);
 	check_out(&run);
 	timer_measure(&run.timer);
@@ -672,56 +346,4 @@ int run_main(int argc, char **argv, const char *self_exe)
 	run.interrupted = stop_signal != 0;
 	free(point_batch);
 	return finish(&run);
-}
-
-/* ---- list ---- */
-
-static const char list_usage[] =
-	"usage: msealbench list [--filter PATTERN] [--quick]\n"
-	"Lists every benchmark: full name, parameter sweep, and whether it can run here (or why not).\n";
-
-int list_main(int argc, char **argv, const char *self_exe)
-{
-	struct bench_iter it = { 0 };
-	const struct bench *b;
-	const char *filter = NULL;
-	bool quick = false;
-	int shown = 0, mseal_err;
-
-	(void)self_exe;
-	msb_prog = "msealbench list";
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--help") == 0) {
-			fputs(list_usage, stdout);
-			return 0;
-		} else if (strcmp(argv[i], "--quick") == 0) {
-			quick = true;
-		} else if (strcmp(argv[i], "--filter") == 0 && i + 1 < argc) {
-			filter = argv[++i];
-		} else {
-			usage_error("unknown option or missing value: '%s'", argv[i]);
-		}
-	}
-	while ((b = bench_next(&it)))
-		shown += bench_matches(b, filter);
-	if (!shown)
-		usage_error("--filter '%s' matches no benchmark", filter ? filter : "");
-	printf("%-44s %-28s %s\n", "BENCHMARK", "PARAMETERS", "RUNS HERE");
-	it = (struct bench_iter){ 0 };
-	while ((b = bench_next(&it))) {
-		char name[160], why[256] = "";
-		const char *reason = b->supported ? b->supported(b, why, sizeof(why)) : NULL;
-		const char *params = sweep_spec(b, quick);
-
-		if (!bench_matches(b, filter))
-			continue;
-		printf("%-44s %-28s %s%s\n", bench_full_name(b, name, sizeof(name)), params ? params : "-",
-		       reason ? "no: " : "yes", reason ? reason : "");
-		printf("    %s\n", b->summary);
-	}
-	mseal_err = mseal_probe();
-	if (mseal_err)
-		printf("\nseal modes sysmap and all: skipped here, mseal(2) is not available: %s\n",
-		       errno_text(mseal_err));
-	return 0;
 }

@@ -6,8 +6,11 @@
 #include <stdint.h>
 
 #include "bench.h"
+#include "cell_protocol.h"
 #include "counters.h"
 #include "env.h"
+#include "probe.h"
+#include "results.h"
 #include "timing.h"
 #include "util.h"
 
@@ -28,12 +31,6 @@ struct run_options {
 	const char *helper_dir;
 };
 
-/* Where --out sends the results (results.c). */
-struct out_target {
-	bool stream;		/* "-", a character device or a FIFO: written once, in place */
-	char path[4096];	/* else the regular file (links followed) renamed onto */
-};
-
 /* One (benchmark, parameter values, seal mode) and everything measured for it. */
 struct cell {
 	const struct bench *bench;
@@ -45,21 +42,13 @@ struct cell {
 	enum { CELL_PENDING, CELL_OK, CELL_SKIPPED, CELL_FAILED } status,
 		status_done;		/* status at the end of the last finished round */
 	char reason[512];
-	char notes[512];
-	uint64_t batch;
-	long vma_count;
-	int sealed_mappings;
-	struct dvec samples, rounds, cycles, running_ratio;
-	int nevents;
-	char event_name[COUNTERS_MAX][64];
-	char event_status[COUNTERS_MAX][24];
-	char event_reason[COUNTERS_MAX][200];
-	struct dvec values[COUNTERS_MAX];
+	struct cell_results res;	/* what its reports said, every round's samples */
 };
 
 struct run {
 	struct run_options opt;
 	struct env_info env;
+	struct probe_report probe;	/* the probe's rows, against env.kernel */
 	struct timer_info timer;
 	double counter_read_ns;		/* one group read of opt.events (outside timed regions); NaN: none */
 	char date[32];
@@ -72,24 +61,13 @@ struct run {
 	const char *self_exe;
 };
 
-int run_main(int argc, char **argv, const char *self_exe);
-int list_main(int argc, char **argv, const char *self_exe);
+/* Measures what opt selects and writes the results: the whole of `msealbench run` after its
+ * options. Returns its exit status (0, 1 a cell failed or the results could not be written,
+ * 130 interrupted). */
+int runner_run(const struct run_options *opt, const char *self_exe);
 
 /* Directory of the helper programs benchmarks exec, beside self_exe (build/helpers) or
  * installed (<prefix>/libexec/msealbench). */
 void runner_helper_dir(const char *self_exe, char *buf, size_t len);
-
-/* Select benchmarks whose full name matches pattern: a shell glob when it has *?[, else a
- * substring; comma-separated alternatives. NULL matches everything. */
-bool bench_matches(const struct bench *b, const char *pattern);
-
-/* results.c: what is wrong with --out PATH (why, one phrase, returns -1), found before
- * measuring: a file must be creatable beside its target. */
-int results_check_out(const char *path, struct out_target *t, char *why, size_t len);
-/* results.c: write the run as schema-v1 JSON to path: a regular file through a temporary file
- * beside it and rename, a stream in place. */
-int results_write(const struct run *run, const char *path, bool partial);
-/* results.c: the human table on stdout. */
-void results_print_table(const struct run *run, FILE *f);
 
 #endif

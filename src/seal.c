@@ -2,37 +2,66 @@
 #include "seal.h"
 
 #include <errno.h>
-#include <signal.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "arch.h"
+#include "child.h"
 #include "maps.h"
 #include "util.h"
 
-static const char *const mode_names[SEAL_MODE_COUNT] = { "none", "sysmap", "all" };
+const struct seal_mode_info seal_modes[SEAL_MODE_COUNT] = {
+	[SEAL_NONE] = {
+		.name = "none", .seals = "nothing (the baseline)", .by_default = true,
+		.note = "the suite seals nothing; the kernel may have sealed the system mappings at exec "
+			"(kernel_sealed_system_mappings)",
+	},
+	[SEAL_SYSMAP] = {
+		.name = "sysmap", .seals = "the system mappings, as CONFIG_MSEAL_SYSTEM_MAPPINGS does at exec",
+		.ratio_label = "sysmap/no", .by_default = true, .seals_system_mappings = true,
+		.note = "the measuring process mseal()s its system mappings after exec, the state "
+			"CONFIG_MSEAL_SYSTEM_MAPPINGS gives; for exec benchmarks the exec'd program seals itself "
+			"on entry, so sysmap measures exec plus a userspace seal, not the kernel's seal at exec",
+	},
+	[SEAL_ALL] = {
+		.name = "all", .seals = "the system mappings and every file-backed mapping (program, libraries)",
+		.ratio_label = "all/none", .seals_system_mappings = true, .seals_file_mappings = true,
+		.note = "system mappings plus every file-backed mapping (program and libraries) are sealed "
+			"before measuring; vma_count shows whether sealing kept VMAs from merging",
+	},
+};
 
 const char *const system_mapping_names[] = ARCH_SYSTEM_MAPPING_NAMES;
 
 const char *seal_mode_name(enum seal_mode m)
 {
-	return m < SEAL_MODE_COUNT ? mode_names[m] : "?";
+	return m < SEAL_MODE_COUNT ? seal_modes[m].name : "?";
 }
 
 bool seal_mode_parse(const char *s, enum seal_mode *m)
 {
 	for (int i = 0; i < SEAL_MODE_COUNT; i++) {
-		if (strcmp(s, mode_names[i]) == 0) {
+		if (strcmp(s, seal_modes[i].name) == 0) {
 			*m = (enum seal_mode)i;
 			return true;
 		}
 	}
 	return false;
+}
+
+char *seal_mode_names(char *buf, size_t len, const char *sep, bool only_default)
+{
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (int i = 0; i < SEAL_MODE_COUNT; i++)
+		if (!only_default || seal_modes[i].by_default)
+			used += (size_t)snprintf(buf + used, used < len ? len - used : 0, "%s%s",
+						 used ? sep : "", seal_modes[i].name);
+	return buf;
 }
 
 bool is_system_mapping(const char *name)
@@ -48,35 +77,29 @@ int sys_mseal(void *addr, size_t len, unsigned long flags)
 	return (int)syscall(__NR_mseal, addr, len, flags);
 }
 
+/* A zero-length call seals nothing; only the errno matters. */
+static int try_mseal(int out, const void *arg)
+{
+	(void)arg;
+	return dprintf(out, "%d", sys_mseal(NULL, 0, 0) == 0 ? 0 : errno) > 0 ? 0 : 1;
+}
+
 int mseal_probe(void)
 {
-	int status, pipefd[2], err = 0;
-	pid_t pid;
+	static int known = -1;	/* the kernel does not change under a process: asked once */
+	struct child_spec s = { .run = try_mseal };
+	char why[100], *text;
+	long err = EIO;
 
-	if (pipe2(pipefd, O_CLOEXEC) < 0)
-		return errno;
-	pid = fork_child(SIGKILL);
-	if (pid < 0) {
-		err = errno;
-		close(pipefd[0]);
-		close(pipefd[1]);
-		return err;
-	}
-	if (pid == 0) {
-		/* A zero-length call seals nothing; only the errno matters. */
-		int e = sys_mseal(NULL, 0, 0) == 0 ? 0 : errno;
-
-		if (write(pipefd[1], &e, sizeof(e)) != sizeof(e))
-			_exit(1);
-		_exit(0);
-	}
-	close(pipefd[1]);
-	if (read(pipefd[0], &err, sizeof(err)) != sizeof(err))
+	if (known >= 0)
+		return known;
+	text = child_output(&s, 0, NULL, &(int){ 0 }, NULL, why, sizeof(why));
+	if (!text)
+		return errno;	/* no child here now: not a fact about the kernel */
+	if (!parse_long(text, 0, 4095, &err))
 		err = EIO;
-	close(pipefd[0]);
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	return err;
+	free(text);
+	return known = (int)err;
 }
 
 struct seal_plan {
@@ -88,8 +111,8 @@ struct seal_plan {
 static bool mapping_wanted(const struct mapping *m, enum seal_mode mode)
 {
 	if (is_system_mapping(m->name))
-		return mode >= SEAL_SYSMAP;
-	return mode == SEAL_ALL && m->name[0] == '/';
+		return seal_modes[mode].seals_system_mappings;
+	return seal_modes[mode].seals_file_mappings && m->name[0] == '/';
 }
 
 static bool collect_target(const struct mapping *m, void *arg)
@@ -143,7 +166,7 @@ int seal_apply(enum seal_mode mode, char *err, size_t errlen)
 	struct seal_check check = { &plan, missing, sizeof(missing) };
 	int ret;
 
-	if (mode == SEAL_NONE)
+	if (!seal_modes[mode].seals_system_mappings && !seal_modes[mode].seals_file_mappings)
 		return 0;
 	if (maps_walk_self_smaps(collect_target, &plan) < 0) {
 		ret = -errno;

@@ -3,9 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
-#include <sys/prctl.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,18 +49,6 @@ void warnx_msb(const char *fmt, ...)
 	va_start(ap, fmt);
 	vwarn_line(fmt, ap);
 	va_end(ap);
-}
-
-pid_t fork_child(int death_signal)
-{
-	pid_t parent = getpid(), pid = fork();
-
-	if (pid == 0) {
-		/* getppid(): the parent may have died before prctl took effect */
-		if (prctl(PR_SET_PDEATHSIG, death_signal) < 0 || getppid() != parent)
-			_exit(127);
-	}
-	return pid;
 }
 
 void *xmalloc(size_t n)
@@ -137,43 +123,6 @@ bool read_text_file(const char *path, char *buf, size_t len)
 	while (got > 0 && (buf[got - 1] == '\n' || buf[got - 1] == ' '))
 		buf[--got] = '\0';
 	return true;
-}
-
-char *read_fd_all(int fd, size_t *len, uint64_t deadline_ns, const volatile int *stop, bool *gave_up)
-{
-	size_t used = 0, cap = 4096;
-	char *buf = xmalloc(cap);
-
-	if (gave_up)
-		*gave_up = false;
-	for (;;) {
-		struct pollfd p = { .fd = fd, .events = POLLIN };
-		int64_t left_ms = deadline_ns ? ((int64_t)deadline_ns - (int64_t)now_ns()) / 1000000 : 1000;
-		int r;
-		ssize_t got;
-
-		if ((stop && *stop) || left_ms <= 0) {
-			if (gave_up)
-				*gave_up = true;
-			break;
-		}
-		/* Wake at least once a second to notice *stop. */
-		r = poll(&p, 1, left_ms > 1000 ? 1000 : (int)left_ms);
-		if (r <= 0)
-			continue;
-		if (used + 1024 > cap)
-			buf = xrealloc(buf, cap *= 2);
-		got = read(fd, buf + used, cap - used - 1);
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got <= 0)
-			break;
-		used += (size_t)got;
-	}
-	buf[used] = '\0';
-	if (len)
-		*len = used;
-	return buf;
 }
 
 bool parse_long(const char *s, long min, long max, long *out)

@@ -32,16 +32,6 @@ void dvec_push(struct dvec *d, double x);
  * Returns false (errno set) when it cannot be read. */
 bool read_text_file(const char *path, char *buf, size_t len);
 
-/* Read fd until EOF into a NUL-terminated malloc'd buffer (length in *len if not NULL).
- * With deadline_ns (CLOCK_MONOTONIC_RAW, 0: none) or *stop set, it gives up early and sets
- * *gave_up; stop may be NULL. */
-char *read_fd_all(int fd, size_t *len, uint64_t deadline_ns, const volatile int *stop, bool *gave_up);
-
-/* fork() for the harness's own children (cells, checks, probes, perf): the child gets
- * death_signal (SIGKILL; SIGTERM for a child that must stop its own) when this process dies,
- * however it dies, so nothing outlives a killed run. Not for the operations benchmarks time. */
-pid_t fork_child(int death_signal);
-
 /* Strict number parsing: the whole string must be a number in [min, max]. */
 bool parse_long(const char *s, long min, long max, long *out);
 bool parse_double(const char *s, double min, double max, double *out);

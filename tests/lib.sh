@@ -1,9 +1,11 @@
 # Shell helpers for tests: source it, call ok/notok/skip/check, end with done_testing.
-# Output is TAP lines that tests/run.sh counts.
+# The TAP dialect of tests/taplib.py (and tests/tap.h), which tests/run.sh counts:
+#   ok - WHAT | not ok - WHAT[: DETAIL] | ok - WHAT # SKIP WHY; exit 1 when a check failed.
 MB="${MSEALBENCH:-${MSEALBENCH_TOP:-.}/build/msealbench}"
 _failures=0
-ok()    { echo "ok - $*"; }
-notok() { echo "not ok - $*"; _failures=$((_failures + 1)); }
+ok()    { echo "ok - $1"; }
+# notok WHAT [DETAIL]
+notok() { echo "not ok - $1${2:+: $2}"; _failures=$((_failures + 1)); }
 skip()  { echo "ok - $1 # SKIP ${2:-}"; }
 # check "description" command args...: passes when the command exits 0
 check() { local d="$1"; shift; if "$@"; then ok "$d"; else notok "$d (command: $*)"; fi; }
@@ -19,4 +21,4 @@ tmpdir() { mktemp -d "${TMPDIR:-/tmp}/msealbench-t.XXXXXX"; }
 reachable_copy() {
   chmod 755 "$2" && cp "$1" "$2/" && chmod a+rx "$2/$(basename "$1")" && echo "$2/$(basename "$1")"
 }
-done_testing() { [ "$_failures" -eq 0 ]; }
+done_testing() { [ "$_failures" -eq 0 ] || exit 1; }

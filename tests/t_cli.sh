@@ -20,6 +20,21 @@ for cmd in "" run list env; do
 done
 "$MB" run --help | grep -q -- '--inject-delay' && ok "run --help documents its options" || notok "run --help lacks options"
 
+# One option parser for every command: -h, --help and `help CMD` print the same text.
+"$MB" help >"$t/help" && "$MB" -h >"$t/h" && cmp -s "$t/help" "$t/h" && ok "msealbench -h is msealbench help" \
+  || notok "msealbench -h differs from msealbench help"
+for cmd in $(sed -n 's/^  \([a-z][a-z]*\) .*/\1/p' "$t/help"); do
+  "$MB" "$cmd" --help >"$t/long" 2>&1; "$MB" "$cmd" -h >"$t/short" 2>&1; "$MB" help "$cmd" >"$t/via" 2>&1
+  if [ -s "$t/long" ] && cmp -s "$t/long" "$t/short" && cmp -s "$t/long" "$t/via"; then
+    ok "$cmd: --help, -h and 'help $cmd' print the same text"
+  else
+    notok "$cmd: --help, -h and 'help $cmd' differ: $(head -c 200 "$t/short")"
+  fi
+done
+"$MB" list --filter=harness.empty >"$t/list-eq" 2>&1 && grep -q '^harness.empty ' "$t/list-eq" \
+  && ! grep -q '^vdso\.' "$t/list-eq" && ok "list --filter=PATTERN (getopt's = form) selects" \
+  || notok "list --filter=harness.empty: $(head -c 200 "$t/list-eq")"
+
 usage_error "unknown command" "unknown command 'frobnicate'" frobnicate
 usage_error "unknown option" "'--bogus'" run --bogus
 usage_error "bad number for --repetitions" "--repetitions: 'abc'" run --repetitions abc

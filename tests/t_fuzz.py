@@ -77,7 +77,7 @@ def entry_points():
     for cmd in commands:
         opts = vocabulary([MSEALBENCH, cmd]) if cmd not in ("help", "version") else []
         points.append((f"msealbench {cmd}", [MSEALBENCH, cmd], opts, "word", []))
-    for cmd in ("__cell", "__sealcheck", "__probe-exec", "__sealed-maps", "__seccomp-nomseal"):
+    for cmd in ("__cell", "__sealed-at-exec", "__probe-exec", "__sealed-maps", "__seccomp-nomseal"):
         points.append((f"msealbench {cmd}", [MSEALBENCH, cmd],
                        ["batch=", "samples=", "warmup=", "bench=", "seal=", "params=", "events=",
                         "maps", "exec", "--json"], "word", []))

@@ -80,8 +80,12 @@ def check_contract(tap, doc):
     kernel_sealed = [m["name"] for m in doc["system_mappings"] or [] if m["sealed_at_exec"]]
     env = json.loads(sh([MSEALBENCH, "env"]).stdout)
     ok(sorted(kernel_sealed) == sorted(env["kernel_sealed_system_mappings"] or []),
-       "probe: kernel-sealed system mappings agree with env's __sealcheck",
+       "probe: kernel-sealed system mappings agree with env's",
        f"{kernel_sealed} vs {env['kernel_sealed_system_mappings']}")
+    ok("probe" not in env and env.get("kernel_config") == doc["kernel_config"]
+       and env.get("mseal_available") == doc["mseal_available"],
+       "env: the kernel facts (mseal, kernel config) as the probe has them, without the probe's rows",
+       sorted(env))
     cfg = doc["kernel_config"]
     if cfg["source"] and not kernel_sealed:
         ok(cfg["CONFIG_MSEAL_SYSTEM_MAPPINGS"] in ("n", "m") or cfg["CONFIG_MSEAL_SYSTEM_MAPPINGS"] == "y"
@@ -123,8 +127,16 @@ def check_skip_path():
     except ValueError as e:
         ok(False, "probe --json without mseal(2) parses", str(e))
     env = json.loads(sh(NOMSEAL + [MSEALBENCH, "env"]).stdout)
-    ok(env["mseal_available"] is False and env["probe"]["mseal_available"] is False
-       and env["probe"]["denied"] == [], "env without mseal(2): the probe object says so, nothing denied")
+    ok(env["mseal_available"] is False, "env without mseal(2): mseal_available false")
+    with tempfile.TemporaryDirectory(prefix="msealbench-t_probe.") as tmp:
+        out = os.path.join(tmp, "nomseal.json")
+        sh(NOMSEAL + [MSEALBENCH, "run", "--quiet", "--filter", "harness.empty", "--seal", "none",
+                      "--repetitions", "1", "--min-time", "0.01", "--events", "none", "--out", out])
+        ctx = json.load(open(out))["context"] if os.path.exists(out) else {}
+    probe = ctx.get("probe") or {}
+    ok(ctx.get("mseal_available") is False and probe.get("mseal_available") is False
+       and probe.get("denied") == [], "run without mseal(2): the context and its probe object say so, "
+       "nothing denied", probe)
 
 
 def sealed_maps(mode):

@@ -1,5 +1,6 @@
-/* TAP output for C unit tests: each check prints "ok - ..." or "not ok - ..."; tap_done()
- * returns the exit status (1 when any check failed). tests/run.sh counts the lines. */
+/* TAP output for C unit tests, in the dialect of tests/taplib.py (and tests/lib.sh), which
+ * tests/run.sh counts: "ok - WHAT", "not ok - WHAT", "ok - WHAT # SKIP WHY", each line flushed
+ * at once (a crash loses none); tap_done() returns the exit status, 1 when a check failed. */
 #ifndef MSB_TAP_H
 #define MSB_TAP_H
 
@@ -32,6 +33,7 @@ __attribute__((format(printf, 2, 3), unused)) static void tap_skip(const char *w
 	vprintf(fmt, ap);
 	va_end(ap);
 	putchar('\n');
+	fflush(stdout);
 }
 
 __attribute__((unused)) static int tap_done(void)

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "bench.h"
+#include "cell_protocol.h"
 #include "json.h"
 #include "runner.h"
 #include "stats.h"
@@ -114,8 +115,48 @@ static void test_json(void)
 	unlink(path);
 }
 
+/* The cell protocol: what the writer puts on the pipe, the parser reads back, round by round. */
+static void test_cell_protocol(void)
+{
+	struct cell_results out = { .batch = 64, .vmas = 7, .sealed = 2, .nevents = 2 }, in = { 0 };
+	struct cell_sample s = { .ns = 1.5, .cycles = 3, .running_ratio = 1, .values = { 10, 20 } };
+	struct counter_group g = { .n = 2 };
+	char status[16], reason[64], *text;
+	size_t len;
+	FILE *f;
+
+	str_copy(g.ev[0].name, sizeof(g.ev[0].name), "instructions");
+	str_copy(g.ev[1].name, sizeof(g.ev[1].name), "cycles");
+	g.ev[1].status = COUNTER_COUNTED;
+	str_copy(out.notes, sizeof(out.notes), "a note\nsplit");
+	cell_results_add_sample(&out, &s, 0);
+	for (int round = 0; round < 2; round++) {
+		f = open_memstream(&text, &len);
+		cell_report_events(f, &g);
+		cell_report_measurements(f, &out);
+		fflush(f);
+		cell_report_end(f, "ok", NULL);
+		tap_ok(cell_report_parse(text, round, &in, status, sizeof(status), reason, sizeof(reason)) &&
+		       strcmp(status, "ok") == 0 && reason[0] == '\0', "cell protocol: round %d reports ok", round);
+		free(text);
+	}
+	tap_ok(in.batch == 64 && in.vmas == 7 && in.sealed == 2 && in.nevents == 2 && in.ns.n == 2 &&
+	       in.round.v[1] == 1 && in.values[1].v[1] == 20 && in.cycles.v[0] == 3 &&
+	       strcmp(in.event[0].name, "instructions") == 0 && strcmp(in.notes, "a note split") == 0,
+	       "cell protocol: events once, every round's samples, one note (newline kept out of the framing)");
+	cell_results_drop_rounds(&in, 1, false);
+	tap_ok(in.ns.n == 1 && in.values[1].n == 1 && in.batch == 64, "cell protocol: a dropped round takes its samples");
+	f = open_memstream(&text, &len);
+	cell_report_end(f, "skipped", "why\nnot");
+	tap_ok(cell_report_parse(text, 0, NULL, status, sizeof(status), reason, sizeof(reason)) &&
+	       strcmp(status, "skipped") == 0 && strcmp(reason, "why not") == 0,
+	       "cell protocol: status and reason alone, for profile");
+	free(text);
+}
+
 int main(void)
 {
+	test_cell_protocol();
 	test_summary();
 	test_sweeps();
 	test_numbers();

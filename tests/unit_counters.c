@@ -10,7 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "cell.h"
+#include "cell_protocol.h"
 #include "counters.h"
 #include "tap.h"
 #include "util.h"

@@ -58,6 +58,27 @@ static int run_in_child(enum seal_mode mode)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 100 + WTERMSIG(status);
 }
 
+/* Every row of the table is complete, and what derives from it lists every mode. */
+static void test_seal_mode_table(void)
+{
+	char all[256], defaults[256];
+	bool complete = !seal_modes[SEAL_NONE].seals_system_mappings && !seal_modes[SEAL_NONE].seals_file_mappings;
+
+	for (int m = 0; m < SEAL_MODE_COUNT; m++) {
+		enum seal_mode back;
+
+		complete &= seal_modes[m].name && seal_modes[m].seals && seal_modes[m].note &&
+			    (m == SEAL_NONE) == !seal_modes[m].ratio_label &&
+			    seal_mode_parse(seal_modes[m].name, &back) && back == (enum seal_mode)m;
+	}
+	tap_ok(complete, "seal mode table: every mode has a name, what it seals, a note and (but the baseline "
+	       "none, which seals nothing) a ratio label");
+	seal_mode_names(all, sizeof(all), "|", false);
+	seal_mode_names(defaults, sizeof(defaults), ",", true);
+	tap_ok(strcmp(all, "none|sysmap|all") == 0 && strcmp(defaults, "none,sysmap") == 0,
+	       "seal mode names derive from the table: '%s', defaults '%s'", all, defaults);
+}
+
 int main(void)
 {
 	char names[256];
@@ -85,5 +106,6 @@ int main(void)
 			       strcmp(seal_mode_name(SEAL_ALL), "all") == 0,
 		       "seal mode names round-trip");
 	}
+	test_seal_mode_table();
 	return tap_done();
 }

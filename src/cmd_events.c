@@ -1,7 +1,7 @@
 /* `msealbench events`: what this machine's PMUs offer, and which events will count for this
  * user here (each one really opened), and why not. */
 #define _GNU_SOURCE
-#include "events.h"
+#include "main.h"
 
 #include <dirent.h>
 #include <math.h>
@@ -11,8 +11,11 @@
 #include <unistd.h>
 
 #include "counters.h"
+#include "options.h"
 #include "pmu_names.h"
 #include "util.h"
+
+extern const struct command cmd_events;
 
 static const char events_usage[] =
 	"usage: msealbench events [--all] [--events LIST]\n"
@@ -97,31 +100,40 @@ static void print_event_trial(const char *list)
 		printf("group read: %.0f ns, taken outside the timed region of every sample\n", read_ns);
 }
 
-int events_main(int argc, char **argv, const char *self_exe)
+static void events_help(FILE *f)
 {
+	fputs(events_usage, f);
+}
+
+static int events_main(int argc, char **argv, const char *self_exe)
+{
+	enum { O_ALL = 256, O_EVENTS };
+	static const struct option longopts[] = {
+		{ "all", no_argument, NULL, O_ALL }, { "events", required_argument, NULL, O_EVENTS },
+		OPTION_HELP, { 0, 0, 0, 0 },
+	};
 	const char *list = COUNTERS_DEFAULT;
 	char why[300];
 	bool all = false;
+	int c;
 
 	(void)self_exe;
 	msb_prog = "msealbench events";
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--help") == 0) {
-			fputs(events_usage, stdout);
-			return 0;
-		} else if (strcmp(argv[i], "--all") == 0) {
+	while ((c = options_next(argc, argv, longopts, &cmd_events)) != -1) {
+		if (c == O_ALL)
 			all = true;
-		} else if (strcmp(argv[i], "--events") == 0 && i + 1 < argc) {
-			list = argv[++i];
-		} else {
-			die(2, "unknown option or missing value: '%s' (try 'msealbench events --help')", argv[i]);
-		}
+		else
+			list = optarg;
 	}
+	options_no_more_operands(argc, argv, 0);
 	if (!counters_check_list(list, why, sizeof(why)))
-		die(2, "--events: %s", why);
+		usage_error("--events: %s", why);
 	print_libpfm_pmus(all);
 	print_kernel_pmus();
 	print_access();
 	print_event_trial(list);
 	return 0;
 }
+
+const struct command cmd_events = { "events", events_main,
+				    "perf events: what the PMUs offer and what counts for you here", events_help };

@@ -1,7 +1,7 @@
 /* `msealbench profile BENCH`: one cell under `perf record -g`, then the kernel symbols where
  * its time goes. The perf.data stays beside the results for `perf report -i`. */
 #define _GNU_SOURCE
-#include "events.h"
+#include "main.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -11,23 +11,23 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include "cell.h"
+#include "cell_protocol.h"
+#include "child.h"
 #include "counters.h"
+#include "options.h"
 #include "runner.h"
 #include "util.h"
 
-#define REPORT_FD 3	/* where a cell writes its report (cell.c) */
 #define PARAM_VALUE_MAX (1L << 40)
 
-static const char profile_usage[] =
+static const char profile_usage_format[] =
 	"usage: msealbench profile BENCH [--seal MODE] [--params k=v,...] [--time SECONDS]\n"
 	"                          [--out DIR] [--top N]\n"
 	"Runs one cell of BENCH (a full name from 'msealbench list') under `perf record -g` and\n"
 	"prints the top kernel symbols by self time (perf report --sort sym, [k] only).\n"
-	"  --seal MODE      none, sysmap or all (default none)\n"
+	"  --seal MODE      %s (default none)\n"
 	"  --params k=v,..  parameter values (default: the first of each parameter's sweep)\n"
 	"  --time SECONDS   measured time of the cell (default 2)\n"
 	"  --out DIR        where DIR/BENCH-SEAL.perf.data is kept (default results; made if\n"
@@ -46,45 +46,55 @@ struct profile_options {
 	long top;
 };
 
+extern const struct command cmd_profile;
+
+static void profile_help(FILE *f)
+{
+	char known[128];
+
+	fprintf(f, profile_usage_format, seal_mode_names(known, sizeof(known), ", ", false));
+}
+
 static void parse_profile_options(int argc, char **argv, struct profile_options *o)
 {
+	enum { O_SEAL = 256, O_PARAMS, O_TIME, O_OUT, O_TOP };
+	static const struct option longopts[] = {
+		{ "seal", required_argument, NULL, O_SEAL }, { "params", required_argument, NULL, O_PARAMS },
+		{ "time", required_argument, NULL, O_TIME }, { "out", required_argument, NULL, O_OUT },
+		{ "top", required_argument, NULL, O_TOP }, OPTION_HELP, { 0, 0, 0, 0 },
+	};
+	char known[128];
+	int c;
+
 	memset(o, 0, sizeof(*o));
 	o->seal = SEAL_NONE;
 	o->time_s = 2;
 	o->out_dir = "results";
 	o->top = 20;
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-
-		if (strcmp(a, "--help") == 0) {
-			fputs(profile_usage, stdout);
-			exit(0);
-		} else if (a[0] != '-' && !o->bench) {
-			if (!(o->bench = bench_find(a)))
-				die(2, "no benchmark named '%s' (see 'msealbench list')", a);
-			continue;
-		} else if (!v) {
-			die(2, "unknown option or missing value: '%s' (try 'msealbench profile --help')", a);
-		} else if (strcmp(a, "--seal") == 0) {
-			if (!seal_mode_parse(v, &o->seal))
-				die(2, "--seal: unknown seal mode '%s' (known: none, sysmap, all)", v);
-		} else if (strcmp(a, "--params") == 0) {
-			o->params = v;
-		} else if (strcmp(a, "--time") == 0) {
-			if (!parse_double(v, 0.01, 3600, &o->time_s))
-				die(2, "--time: '%s' is not a number of seconds from 0.01 to 3600", v);
-		} else if (strcmp(a, "--out") == 0) {
-			o->out_dir = v;
-		} else if (strcmp(a, "--top") == 0) {
-			if (!parse_long(v, 1, 10000, &o->top))
-				die(2, "--top: '%s' is not a count from 1 to 10000", v);
-		} else {
-			die(2, "unknown option '%s' (try 'msealbench profile --help')", a);
+	while ((c = options_next(argc, argv, longopts, &cmd_profile)) != -1) {
+		switch (c) {
+		case O_SEAL:
+			if (!seal_mode_parse(optarg, &o->seal))
+				usage_error("--seal: unknown seal mode '%s' (known: %s)", optarg,
+					    seal_mode_names(known, sizeof(known), ", ", false));
+			break;
+		case O_PARAMS: o->params = optarg; break;
+		case O_TIME:
+			if (!parse_double(optarg, 0.01, 3600, &o->time_s))
+				usage_error("--time: '%s' is not a number of seconds from 0.01 to 3600", optarg);
+			break;
+		case O_OUT: o->out_dir = optarg; break;
+		case O_TOP:
+			if (!parse_long(optarg, 1, 10000, &o->top))
+				usage_error("--top: '%s' is not a count from 1 to 10000", optarg);
+			break;
 		}
-		i++;
 	}
-	if (!o->bench)
-		die(2, "which benchmark? (usage: msealbench profile BENCH; see 'msealbench list')");
+	if (optind == argc)
+		usage_error("which benchmark? (usage: msealbench profile BENCH; see 'msealbench list')");
+	options_no_more_operands(argc, argv, 1);
+	if (!(o->bench = bench_find(argv[optind])))
+		usage_error("no benchmark named '%s' (see 'msealbench list')", argv[optind]);
 }
 
 /* What is wrong with a --params value, or NULL when it is a whole number in range. */
@@ -218,24 +228,17 @@ static void catch_stop_signals(void)
 		sigaction(sigs[i], &sa, NULL);
 }
 
-/* fork() for perf: the child leads its own process group, which a stop signal ends, and gets
- * SIGTERM when this process dies, even by SIGKILL (perf record then stops its cell). */
-static pid_t fork_perf(void)
+/* Start perf: it leads its own process group, which a stop signal ends, and gets SIGTERM when
+ * this process dies, even by SIGKILL (perf record then stops its cell). */
+static pid_t start_perf(int (*run)(int out, const void *arg), const void *arg, int *out_fd)
 {
-	pid_t pid;
+	struct child_spec s = { .run = run, .arg = arg, .death_signal = SIGTERM, .out_as = STDOUT_FILENO,
+				.own_group = true };
+	char why[160];
+	pid_t pid = child_start(&s, out_fd, why, sizeof(why));
 
-	fflush(NULL);
-	pid = fork_child(SIGTERM);
 	if (pid < 0)
-		die(1, "fork: %s", errno_text(errno));
-	if (pid == 0) {
-		signal(SIGTERM, SIG_DFL);
-		signal(SIGINT, SIG_DFL);
-		signal(SIGHUP, SIG_DFL);
-		setpgid(0, 0);
-		return 0;
-	}
-	setpgid(pid, pid);
+		die(1, "%s", why);
 	child_group = pid;
 	if (stop_signal)
 		kill(-pid, SIGTERM);
@@ -247,9 +250,8 @@ static int wait_for(pid_t pid, const char *what)
 {
 	int status;
 
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			die(1, "waitpid (%s): %s", what, errno_text(errno));
+	if (child_reap(pid, &status) < 0)
+		die(1, "waitpid (%s): %s", what, errno_text(errno));
 	child_group = 0;
 	if (stop_signal)
 		die(128 + stop_signal, "stopped by signal %d (%s); %s stopped too", stop_signal,
@@ -261,35 +263,43 @@ static int wait_for(pid_t pid, const char *what)
 	return WEXITSTATUS(status);
 }
 
-/* perf record -g -e EVENT -o DATA -- msealbench __cell ...; the cell's report goes to a file,
- * perf's messages (and the cell's) to log. */
+struct perf_record {
+	char *argv[64];
+	FILE *report, *log;
+};
+
+/* The cell's report goes to a file, perf's messages (and the cell's) to log. */
+static int exec_perf_record(int out, const void *arg)
+{
+	const struct perf_record *p = arg;
+
+	(void)out;
+	if (dup2(fileno(p->report), REPORT_FD) < 0 || dup2(fileno(p->log), STDERR_FILENO) < 0)
+		return 127;
+	execv(p->argv[0], p->argv);
+	fprintf(stderr, "exec %s: %s\n", p->argv[0], strerror(errno));
+	return 127;
+}
+
+/* perf record -g -e EVENT -o DATA -- msealbench __cell ... */
 static int record_cell(const char *perf, const char *event, const char *data, char **cell_argv,
 		       FILE *report, FILE *log)
 {
-	char *argv[64];
+	struct perf_record p = { .report = report, .log = log };
 	int n = 0;
-	pid_t pid;
 
-	argv[n++] = (char *)perf;
-	argv[n++] = (char *)"record";
-	argv[n++] = (char *)"-g";
-	argv[n++] = (char *)"-e";
-	argv[n++] = (char *)event;
-	argv[n++] = (char *)"-o";
-	argv[n++] = (char *)data;
-	argv[n++] = (char *)"--";
+	p.argv[n++] = (char *)perf;
+	p.argv[n++] = (char *)"record";
+	p.argv[n++] = (char *)"-g";
+	p.argv[n++] = (char *)"-e";
+	p.argv[n++] = (char *)event;
+	p.argv[n++] = (char *)"-o";
+	p.argv[n++] = (char *)data;
+	p.argv[n++] = (char *)"--";
 	for (int i = 0; cell_argv[i] && n < 63; i++)
-		argv[n++] = cell_argv[i];
-	argv[n] = NULL;
-	pid = fork_perf();
-	if (pid == 0) {
-		if (dup2(fileno(report), REPORT_FD) < 0 || dup2(fileno(log), STDERR_FILENO) < 0)
-			_exit(127);
-		execv(perf, argv);
-		fprintf(stderr, "exec %s: %s\n", perf, strerror(errno));
-		_exit(127);
-	}
-	return wait_for(pid, "perf record");
+		p.argv[n++] = cell_argv[i];
+	p.argv[n] = NULL;
+	return wait_for(start_perf(exec_perf_record, &p, NULL), "perf record");
 }
 
 /* Pass perf's messages on (not its "[ perf record: ...]" progress lines) and keep the first that
@@ -313,46 +323,43 @@ static void relay_perf_messages(FILE *log, char *first, size_t len, bool *permis
 			str_copy(first, len, line);
 	}
 }
-/* The cell's last status and reason lines; false when it wrote no status. */
+/* The status and reason of the cell's report; false when it wrote no status. */
 static bool cell_outcome(FILE *report, char *status, size_t slen, char *reason, size_t rlen)
 {
-	char line[1024];
+	char *text;
+	bool reported;
 
-	status[0] = reason[0] = '\0';
-	rewind(report);
-	while (fgets(line, sizeof(line), report)) {
-		line[strcspn(line, "\n")] = '\0';
-		if (strncmp(line, "status ", 7) == 0)
-			str_copy(status, slen, line + 7);
-		else if (strncmp(line, "reason ", 7) == 0)
-			str_copy(reason, rlen, line + 7);
-	}
-	return status[0] != '\0';
+	if (lseek(fileno(report), 0, SEEK_SET) < 0)
+		return false;
+	text = read_fd_all(fileno(report), NULL, 0, NULL, NULL);
+	reported = cell_report_parse(text, 0, NULL, status, slen, reason, rlen);
+	free(text);
+	return reported;
+}
+
+/* Runs with its stdout on the pipe. */
+static int exec_argv(int out, const void *arg)
+{
+	char *const *argv = arg;
+
+	(void)out;
+	execv(argv[0], argv);
+	return 127;
 }
 
 /* perf report, self time by symbol; print the [k] lines and the kernel's share. */
 static int print_top_kernel_symbols(const char *perf, const char *data, long top)
 {
-	int pipefd[2];
+	const char *argv[] = { perf, "report", "-i", data, "--stdio", "--no-children", "--sort", "sym",
+			       "-g", "none", NULL };
 	char line[1024];
 	double kernel = 0, user = 0;
 	long shown = 0;
+	int fd;
 	FILE *in;
-	pid_t pid;
+	pid_t pid = start_perf(exec_argv, argv, &fd);
 
-	if (pipe(pipefd) < 0)
-		die(1, "pipe: %s", errno_text(errno));
-	pid = fork_perf();
-	if (pid == 0) {
-		dup2(pipefd[1], STDOUT_FILENO);
-		close(pipefd[0]);
-		close(pipefd[1]);
-		execl(perf, perf, "report", "-i", data, "--stdio", "--no-children", "--sort", "sym",
-		      "-g", "none", (char *)NULL);
-		_exit(127);
-	}
-	close(pipefd[1]);
-	in = fdopen(pipefd[0], "r");
+	in = fdopen(fd, "r");
 	if (!in)
 		die(1, "fdopen: %s", errno_text(errno));
 	printf("top kernel symbols (self time, %% of all samples):\n");
@@ -376,7 +383,7 @@ static int print_top_kernel_symbols(const char *perf, const char *data, long top
 	return shown ? 0 : 1;
 }
 
-int profile_main(int argc, char **argv, const char *self_exe)
+static int profile_main(int argc, char **argv, const char *self_exe)
 {
 	struct profile_options o;
 	struct cell_config cfg;
@@ -390,8 +397,7 @@ int profile_main(int argc, char **argv, const char *self_exe)
 	msb_prog = "msealbench profile";
 	catch_stop_signals();
 	parse_profile_options(argc, argv, &o);
-	memset(&cfg, 0, sizeof(cfg));
-	cfg.bench = o.bench;
+	cell_config_init(&cfg, o.bench);
 	resolve_params(&o, cfg.param);
 	check_out_dir(o.out_dir);
 	find_perf(perf, sizeof(perf));
@@ -399,10 +405,6 @@ int profile_main(int argc, char **argv, const char *self_exe)
 	cfg.seal = o.seal;
 	cfg.time_s = o.time_s;
 	cfg.min_samples = 1;
-	cfg.max_samples = 1000000;
-	cfg.sample_target_ns = 1e6;
-	cfg.events = "";
-	cfg.cpu = -1;
 	runner_helper_dir(self_exe, helpers, sizeof(helpers));
 	cfg.helper_dir = helpers;
 	if ((size_t)snprintf(data, sizeof(data), "%s/%s-%s.perf.data", o.out_dir,
@@ -430,3 +432,6 @@ int profile_main(int argc, char **argv, const char *self_exe)
 	printf("perf.data: %s (perf report -i %s)\n", data, data);
 	return r;
 }
+
+const struct command cmd_profile = { "profile", profile_main,
+				     "run one cell under perf record and show the top kernel symbols", profile_help };

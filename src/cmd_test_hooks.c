@@ -1,4 +1,6 @@
-/* `msealbench __seccomp-nomseal CMD ARGS...`: a test launcher. It installs a seccomp filter that
+/* Internal commands the tests use: __seccomp-nomseal and __sealed-maps.
+ *
+ * `msealbench __seccomp-nomseal CMD ARGS...`: a test launcher. It installs a seccomp filter that
  * makes mseal(2) fail with ENOSYS, as a kernel before 6.10 does, and execs CMD; the filter stays
  * with CMD and all its children. tests/t_probe.sh uses it to check the probe's skip path (exit
  * 4) on a kernel that has mseal. It needs no privilege: no_new_privs is set first. */
@@ -14,7 +16,9 @@
 #include <unistd.h>
 
 #include "arch.h"
-#include "probe.h"
+#include "main.h"
+#include "maps.h"
+#include "seal.h"
 #include "util.h"
 
 #if defined(__x86_64__)
@@ -45,8 +49,9 @@ static void install_nomseal_filter(void)
 		die(1, "prctl(PR_SET_SECCOMP): %s (kernel without CONFIG_SECCOMP_FILTER?)", errno_text(errno));
 }
 
-int seccomp_nomseal_main(int argc, char **argv)
+static int seccomp_nomseal_main(int argc, char **argv, const char *self_exe)
 {
+	(void)self_exe;
 	msb_prog = "msealbench __seccomp-nomseal";
 	if (argc < 2)
 		die(2, "usage: msealbench __seccomp-nomseal CMD [ARGS...] (test launcher: mseal gives ENOSYS)");
@@ -54,3 +59,37 @@ int seccomp_nomseal_main(int argc, char **argv)
 	execvp(argv[1], argv + 1);
 	die(127, "exec %s: %s", argv[1], errno_text(errno));
 }
+
+/* `msealbench __sealed-maps MODE`: seal as a cell of MODE does, then print every mapping as
+ * "start-end perms sealed|unsealed name" (tests check that `all` seals the program). */
+static bool print_mapping_sealed(const struct mapping *m, void *arg)
+{
+	(void)arg;
+	printf("%#lx-%#lx %s %s %s\n", (unsigned long)m->start, (unsigned long)m->end, m->perms,
+	       vmflags_has(m->vmflags, "sl") ? "sealed" : "unsealed", m->name[0] ? m->name : "(anonymous)");
+	return true;
+}
+
+static int sealed_maps_main(int argc, char **argv, const char *self_exe)
+{
+	enum seal_mode mode;
+	char err[300], known[128];
+	int n;
+
+	(void)self_exe;
+	msb_prog = "msealbench __sealed-maps";
+	if (argc != 2 || !seal_mode_parse(argv[1], &mode))
+		die(2, "usage: msealbench __sealed-maps %s (seals itself: run it as a child)",
+		    seal_mode_names(known, sizeof(known), "|", false));
+	n = seal_apply(mode, err, sizeof(err));
+	if (n < 0)
+		die(n == -ENOSYS ? 4 : 1, "seal mode %s: %s", argv[1], err);
+	printf("# seal mode %s: %d mappings sealed\n", argv[1], n);
+	if (maps_walk_self_smaps(print_mapping_sealed, NULL) < 0)
+		die(1, "reading /proc/self/smaps: %s", errno_text(errno));
+	return 0;
+}
+
+const struct command cmd_sealed_maps = { "__sealed-maps", sealed_maps_main, NULL, NULL };
+
+const struct command cmd_seccomp_nomseal = { "__seccomp-nomseal", seccomp_nomseal_main, NULL, NULL };

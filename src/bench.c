@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <stdarg.h>
+#include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -171,4 +172,28 @@ void param_format(const struct param_sweep *s, const long *values, char *buf, si
 	for (int i = 0; i < s->nparams && used < len; i++)
 		used += (size_t)snprintf(buf + used, len - used, "%s%s=%ld", i ? "," : "", s->name[i],
 					 values[i]);
+}
+
+const char *bench_params(const struct bench *b, bool quick)
+{
+	return quick && b->quick_params ? b->quick_params : b->params;
+}
+
+bool bench_matches(const struct bench *b, const char *pattern)
+{
+	char name[160], *copy, *save = NULL;
+	bool hit = false;
+
+	if (!pattern || !*pattern)
+		return true;
+	bench_full_name(b, name, sizeof(name));
+	copy = xstrdup(pattern);
+	for (char *p = strtok_r(copy, ",", &save); p && !hit; p = strtok_r(NULL, ",", &save)) {
+		if (strpbrk(p, "*?["))
+			hit = fnmatch(p, name, 0) == 0;
+		else
+			hit = strstr(name, p) != NULL;
+	}
+	free(copy);
+	return hit;
 }

@@ -2,7 +2,7 @@
  * python script src/msealbench-vm (installed as libexec/msealbench/msealbench-vm): this finds it
  * beside the binary and execs it with the same arguments. */
 #define _GNU_SOURCE
-#include "vm.h"
+#include "main.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -11,7 +11,7 @@
 
 #include "util.h"
 
-int vm_main(int argc, char **argv, const char *self_exe)
+static int vm_main(int argc, char **argv, const char *self_exe)
 {
 	static const char *const candidates[] = {
 		"%s/../src/msealbench-vm",			/* build/msealbench in the source tree */
@@ -36,3 +36,7 @@ int vm_main(int argc, char **argv, const char *self_exe)
 	die(1, "cannot find msealbench-vm in %s/../src or %s/../libexec/msealbench; "
 	    "run it from the source tree or reinstall", dir, dir);
 }
+
+/* No help of its own: `vm --help` is the script's. */
+const struct command cmd_vm = { "vm", vm_main, "boot kernels under qemu, run the suite inside each and compare them",
+				NULL };

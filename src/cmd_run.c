@@ -1,0 +1,205 @@
+/* `msealbench run`: its options; the runner (runner.c) does the rest. */
+#define _GNU_SOURCE
+#include <limits.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "counters.h"
+#include "main.h"
+#include "options.h"
+#include "runner.h"
+#include "seal.h"
+#include "util.h"
+
+extern const struct command cmd_run;
+
+static const char run_usage_format[] =
+	"usage: msealbench run [options]\n"
+	"Runs every selected benchmark in each seal mode, interleaved in rounds, one fresh child\n"
+	"process per cell, and writes all samples to a results file (JSON schema v1).\n"
+	"\n"
+	"  --filter PATTERN     benchmarks whose name contains PATTERN, or matches it as a glob\n"
+	"                       (*?[]); comma-separated alternatives (default: all)\n"
+	"  --seal MODES         comma-separated seal modes (default %s):\n"
+	"%s"
+	"  --repetitions N      rounds; each round runs every cell once (default 15, quick 3)\n"
+	"  --min-time SECONDS   measured time per cell over all rounds (default 0.5, quick 0.06)\n"
+	"  --quick              fewer rounds, less time, smaller parameter sweeps\n"
+	"  --cpu N|none         pin cells to CPU N (default: the last CPU this process may use)\n"
+	"  --events LIST|none   perf events per sample (default " COUNTERS_DEFAULT ";\n"
+	"                       'msealbench events' shows which count here)\n"
+	"  --out FILE           results file (default results/<host>-<kernel>-<UTC time>.json);\n"
+	"                       '-' is standard output (the table then goes to stderr); a device or\n"
+	"                       FIFO is written in place, once at the end; a symlink is followed\n"
+	"  --label TEXT         label stored in the results (a kernel or commit, for history plots);\n"
+	"                       --label, --filter and --events must be UTF-8 text\n"
+	"  --seed N             seed of the per-round order (default: from the clock; recorded)\n"
+	"  --inject-delay P%%[:MODE]  add a busy delay of P%% of each sample's time, in MODE's cells\n"
+	"                       only (default all): a known slowdown to validate the statistics\n"
+	"  --quiet              no table on stdout, no progress on stderr\n"
+	"  --help               this text\n"
+	"Exit status: 0 all cells ran or were skipped with a reason, 1 a cell failed, 2 bad usage,\n"
+	"130 interrupted (the results file then holds the finished rounds, marked partial).\n";
+
+/* The seal modes, one a line, as the help texts of run and profile list them. */
+static void run_help(FILE *f)
+{
+	char modes[1024] = "", defaults[128];
+	size_t used = 0;
+
+	for (int m = 0; m < SEAL_MODE_COUNT; m++)
+		used += (size_t)snprintf(modes + used, used < sizeof(modes) ? sizeof(modes) - used : 0,
+					 "                         %-7s %s\n", seal_modes[m].name, seal_modes[m].seals);
+	fprintf(f, run_usage_format, seal_mode_names(defaults, sizeof(defaults), ",", true), modes);
+}
+
+static void parse_seal_modes(const char *s, bool *modes)
+{
+	char *copy = xstrdup(s), *save = NULL;
+	int n = 0;
+
+	memset(modes, 0, sizeof(bool) * SEAL_MODE_COUNT);
+	for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		enum seal_mode m;
+
+		if (!seal_mode_parse(t, &m)) {
+			char known[128];
+
+			usage_error("--seal: unknown seal mode '%s' (known: %s)", t,
+				     seal_mode_names(known, sizeof(known), ", ", false));
+		}
+		modes[m] = true;
+		n++;
+	}
+	if (!n)
+		usage_error("--seal: no seal mode in '%s'", s);
+	free(copy);
+}
+
+static void parse_inject(const char *s, struct run_options *o)
+{
+	char *copy = xstrdup(s), *colon = strchr(copy, ':'), *pct;
+	enum seal_mode m;
+	double v;
+
+	o->inject_mode = -1;
+	if (colon) {
+		*colon = '\0';
+		if (!seal_mode_parse(colon + 1, &m))
+			usage_error("--inject-delay: unknown seal mode '%s'", colon + 1);
+		o->inject_mode = (int)m;
+	}
+	pct = strchr(copy, '%');
+	if (pct && pct[1] == '\0')
+		*pct = '\0';
+	if (!parse_double(copy, 0, 1000, &v))
+		usage_error("--inject-delay: '%s' is not a percentage such as 2%%", s);
+	o->inject = v / 100.0;
+	free(copy);
+}
+
+/* The last CPU this process may run on: CPU 0 takes most interrupts. */
+static long default_cpu(void)
+{
+	cpu_set_t set;
+
+	if (sched_getaffinity(0, sizeof(set), &set) < 0)
+		return -1;
+	for (int i = CPU_SETSIZE - 1; i >= 0; i--)
+		if (CPU_ISSET(i, &set))
+			return i;
+	return -1;
+}
+
+static void parse_cpu(const char *s, struct run_options *o)
+{
+	cpu_set_t set;
+
+	if (strcmp(s, "none") == 0) {
+		o->cpu = -1;
+		return;
+	}
+	if (!parse_long(s, 0, CPU_SETSIZE - 1, &o->cpu))
+		usage_error("--cpu: '%s' is not a CPU number (or none)", s);
+	if (sched_getaffinity(0, sizeof(set), &set) == 0 && !CPU_ISSET((int)o->cpu, &set))
+		usage_error("--cpu: CPU %s is not available to this process", s);
+}
+
+static void parse_run_options(int argc, char **argv, struct run_options *o)
+{
+	enum { O_FILTER = 256, O_SEAL, O_REP, O_MINTIME, O_QUICK, O_CPU, O_OUT, O_QUIET, O_SEED,
+	       O_EVENTS, O_INJECT, O_LABEL };
+	static const struct option longopts[] = {
+		{ "filter", required_argument, 0, O_FILTER }, { "seal", required_argument, 0, O_SEAL },
+		{ "repetitions", required_argument, 0, O_REP }, { "min-time", required_argument, 0, O_MINTIME },
+		{ "quick", no_argument, 0, O_QUICK }, { "cpu", required_argument, 0, O_CPU },
+		{ "out", required_argument, 0, O_OUT }, { "quiet", no_argument, 0, O_QUIET },
+		{ "seed", required_argument, 0, O_SEED }, { "events", required_argument, 0, O_EVENTS },
+		{ "inject-delay", required_argument, 0, O_INJECT }, { "label", required_argument, 0, O_LABEL },
+		OPTION_HELP, { 0, 0, 0, 0 },
+	};
+	long rep = -1, seed = -1;
+	double min_time = -1;
+	char why[300];
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	for (int m = 0; m < SEAL_MODE_COUNT; m++)
+		o->seal_modes[m] = seal_modes[m].by_default;
+	o->cpu = default_cpu();
+	o->events = COUNTERS_DEFAULT;
+	o->inject_mode = -1;
+	while ((c = options_next(argc, argv, longopts, &cmd_run)) != -1) {
+		switch (c) {
+		case O_FILTER: o->filter = optarg; break;
+		case O_SEAL: parse_seal_modes(optarg, o->seal_modes); break;
+		case O_REP:
+			if (!parse_long(optarg, 1, 100000, &rep))
+				usage_error("--repetitions: '%s' is not a whole number from 1 to 100000", optarg);
+			break;
+		case O_MINTIME:
+			if (!parse_double(optarg, 0.001, 86400, &min_time))
+				usage_error("--min-time: '%s' is not a number of seconds from 0.001 to 86400", optarg);
+			break;
+		case O_QUICK: o->quick = true; break;
+		case O_CPU: parse_cpu(optarg, o); break;
+		case O_OUT: o->out = optarg; break;
+		case O_QUIET: o->quiet = true; break;
+		case O_SEED:
+			if (!parse_long(optarg, 0, LONG_MAX, &seed))
+				usage_error("--seed: '%s' is not a non-negative whole number", optarg);
+			break;
+		case O_EVENTS:
+			o->events = strcmp(optarg, "none") == 0 ? "" : optarg;
+			if (!counters_check_list(o->events, why, sizeof(why)))
+				usage_error("--events: %s", why);
+			break;
+		case O_INJECT: parse_inject(optarg, o); break;
+		case O_LABEL: o->label = optarg; break;
+		}
+	}
+	options_no_more_operands(argc, argv, 0);
+	/* They end up in the results file, which must stay valid UTF-8 JSON. */
+	if (o->filter && !utf8_valid(o->filter))
+		usage_error("%s: the text is not valid UTF-8", "--filter");
+	if (o->label && !utf8_valid(o->label))
+		usage_error("%s: the text is not valid UTF-8", "--label");
+	o->repetitions = rep > 0 ? rep : o->quick ? 3 : 15;
+	o->min_time_s = min_time > 0 ? min_time : o->quick ? 0.06 : 0.5;
+	o->seed = seed >= 0 ? (uint64_t)seed : (now_ns() ^ ((uint64_t)getpid() << 32)) & LONG_MAX;
+}
+
+static int run_main(int argc, char **argv, const char *self_exe)
+{
+	struct run_options opt;
+
+	msb_prog = "msealbench run";
+	parse_run_options(argc, argv, &opt);
+	return runner_run(&opt, self_exe);
+}
+
+const struct command cmd_run = { "run", run_main, "run benchmarks in each seal mode and write a results file",
+				 run_help };

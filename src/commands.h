@@ -1,0 +1,16 @@
+/* Every command, once: COMMAND(x) declares the struct command cmd_x that its file defines.
+ * The order here is the order of `msealbench help`; internal `__` commands come last. */
+COMMAND(run)
+COMMAND(list)
+COMMAND(env)
+COMMAND(probe)
+COMMAND(events)
+COMMAND(profile)
+COMMAND(vm)
+COMMAND(version)
+COMMAND(help)
+COMMAND(cell)
+COMMAND(sealed_at_exec)
+COMMAND(probe_exec)
+COMMAND(sealed_maps)
+COMMAND(seccomp_nomseal)
