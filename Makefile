@@ -141,11 +141,12 @@ check test: deps-check
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/libexec/msealbench \
-		$(DESTDIR)$(PREFIX)/share/msealbench/plots $(DESTDIR)$(PREFIX)/share/man/man1
+		$(DESTDIR)$(PREFIX)/share/msealbench/plots/msb $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 755 $(BUILD)/msealbench $(DESTDIR)$(PREFIX)/bin/msealbench
 	$(if $(HELPERS),install -m 755 $(HELPERS) $(DESTDIR)$(PREFIX)/libexec/msealbench/)
 	install -m 755 src/msealbench-vm $(DESTDIR)$(PREFIX)/libexec/msealbench/msealbench-vm
-	install -m 644 plots/*.py $(DESTDIR)$(PREFIX)/share/msealbench/plots/
+	install -m 755 plots/*.py $(DESTDIR)$(PREFIX)/share/msealbench/plots/
+	install -m 644 plots/msb/*.py $(DESTDIR)$(PREFIX)/share/msealbench/plots/msb/
 	install -m 644 src/msealbench.1 $(DESTDIR)$(PREFIX)/share/man/man1/msealbench.1
 
 uninstall:

@@ -16,7 +16,7 @@ import time
 
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(TOP, "plots"))
-import msbcli  # noqa: E402
+from msb import cli  # noqa: E402
 
 PROG = "targets.py"
 MSEALBENCH = os.environ.get("MSEALBENCH", os.path.join(TOP, "build", "msealbench"))
@@ -25,10 +25,10 @@ BARE = os.path.join(os.path.dirname(MSEALBENCH), "helpers", "bare_vdso_loop_dyna
 
 def checked(cmd):
     """Runs cmd as a child that dies with this script; its output, or a Failure naming it."""
-    p = msbcli.run_child(cmd, capture_output=True, text=True)
+    p = cli.run_child(cmd, capture_output=True, text=True)
     if p.returncode != 0:
         last = (p.stderr.strip().splitlines() or ["no message"])[-1]
-        raise msbcli.Failure(f"{' '.join(cmd[:2])} failed (exit {p.returncode}): {last}", status=2)
+        raise cli.Failure(f"{' '.join(cmd[:2])} failed (exit {p.returncode}): {last}", status=2)
     return p.stdout
 
 
@@ -58,8 +58,8 @@ def report(name, value, target, met):
 
 
 def parse_args(argv):
-    ap = msbcli.Parser(prog=PROG, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--runs", type=msbcli.number_in(int, 2, 100), default=3,
+    ap = cli.Parser(prog=PROG, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--runs", type=cli.number_in(int, 2, 100), default=3,
                     help="runs for the run-to-run CV (default 3; 2 to 100)")
     return ap.parse_args(argv)
 
@@ -67,7 +67,7 @@ def parse_args(argv):
 def targets(opts):
     for path in (MSEALBENCH, BARE):
         if not os.access(path, os.X_OK):
-            raise msbcli.Failure(f"{path} is not built (run make)")
+            raise cli.Failure(f"{path} is not built (run make)")
     all_met = True
     with tempfile.TemporaryDirectory(prefix="msealbench-targets-") as tmp:
         # Bare loop before and after the harness's run, so both see the same machine state.
@@ -76,7 +76,7 @@ def targets(opts):
         focus = run_suite(["--filter", "harness.empty,vdso.clock_gettime.monotoni[c]", "--seal", "none"],
                           os.path.join(tmp, "focus.json"))
         if cpu != cpu_of(focus):
-            raise msbcli.Failure(f"the run pinned to CPU {cpu_of(focus)}, the bare loop to {cpu}", status=3)
+            raise cli.Failure(f"the run pinned to CPU {cpu_of(focus)}, the bare loop to {cpu}", status=3)
         bare = statistics.median([before, bare_loop_median(cpu)])
         m = medians(focus)
         empty, vdso = m["harness.empty"], m["vdso.clock_gettime.monotonic"]
@@ -110,4 +110,4 @@ def targets(opts):
 
 
 if __name__ == "__main__":
-    sys.exit(msbcli.guarded(PROG, targets, parse_args(sys.argv[1:])))
+    sys.exit(cli.guarded(PROG, targets, parse_args(sys.argv[1:])))

@@ -27,12 +27,9 @@ import sys
 import tempfile
 import time
 
-import compare
-import msbcli
-import msbcompare
-from msbcompare import REGRESSION, TIME, Settings
-import msbresults
-from msbresults import BadInput
+from msb import cli, comparison, report, results
+from msb.comparison import REGRESSION, TIME, Settings
+from msb.results import BadInput
 
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PROG = "validate"
@@ -80,11 +77,11 @@ def run_arguments(args, out_path, seed, delay):
 
 
 def start_runner(command):
-    """msbcli.run_child with one retry: a runner being rebuilt is briefly not executable."""
+    """cli.run_child with one retry: a runner being rebuilt is briefly not executable."""
     for attempt in (1, 2):
         try:
-            return msbcli.run_child(command, capture_output=True, text=True, timeout=RUN_TIMEOUT)
-        except msbcli.Failure as e:
+            return cli.run_child(command, capture_output=True, text=True, timeout=RUN_TIMEOUT)
+        except cli.Failure as e:
             problem = e
         except subprocess.TimeoutExpired:
             raise RunnerError(f"{shlex.join(command)}: still running after {RUN_TIMEOUT} s; stopped") from None
@@ -101,7 +98,7 @@ def run_once(args, work_dir, trial, delay):
     if result.returncode not in (0, 1) or not os.path.exists(out_path):
         last = (result.stderr.strip().splitlines() or ["no message"])[-1]
         raise RunnerError(f"{shlex.join(command)}: exit {result.returncode}: {last}")
-    return msbresults.load_run(out_path)
+    return results.load_run(out_path)
 
 
 def run_trial(args, work_dir, trial):
@@ -155,16 +152,16 @@ class Tally:
 
 
 def modes_comparisons(run, settings):
-    pairs, _ = msbcompare.pairs_within_run(run, "none", ["sysmap"])
-    comparisons, _ = msbcompare.compare_pairs(pairs, settings, lambda b, c: (b.seal, c.seal), paired=True)
+    pairs, _ = comparison.pairs_within_run(run, "none", ["sysmap"])
+    comparisons, _ = comparison.compare_pairs(pairs, settings, lambda b, c: (b.seal, c.seal), paired=True)
     return comparisons
 
 
 def runs_comparisons(base_run, cand_run, settings):
     for run in (base_run, cand_run):
         run.cells = [c for c in run.cells if c.seal == "none"]
-    pairs, _ = msbcompare.pairs_between_runs(base_run, cand_run, allow_unmatched=True)
-    comparisons, _ = msbcompare.compare_pairs(pairs, settings, lambda b, c: ("A", "B"), paired=False)
+    pairs, _ = comparison.pairs_between_runs(base_run, cand_run, allow_unmatched=True)
+    comparisons, _ = comparison.compare_pairs(pairs, settings, lambda b, c: ("A", "B"), paired=False)
     return comparisons
 
 
@@ -181,7 +178,7 @@ def tally_trials(trials, settings):
 
 
 def _copy_run(run):
-    return msbresults.Run(run.path, run.label, run.date, run.partial, run.context, list(run.cells))
+    return results.Run(run.path, run.label, run.date, run.partial, run.context, list(run.cells))
 
 
 def minimum_detectable_effect(half_widths, settings, power=0.8):
@@ -251,8 +248,8 @@ def render_report(tally, settings, trials, spent, args):
     lines = [f"msealbench validate: {len(trials)} trials x 4 runs (plain; 1%, 2%, 5% delay in sysmap) "
              f"in {spent:.0f} s; runner options: {'--quick ' if args.quick else ''}"
              f"--filter {args.filter or '(all)'}",
-             compare.settings_line(settings), "",
-             compare.render_text_table(header, rows), "",
+             report.settings_line(settings), "",
+             report.render_text_table(header, rows), "",
              "cells: share of cell comparisons with a regression verdict; A/A should be low, found high.",
              f"A/A modes is a true A/A only where sealing costs nothing ({', '.join(COST_FREE_FAMILIES)}); "
              "elsewhere it may show a real cost and is not held to the target."]
@@ -267,19 +264,19 @@ def render_report(tally, settings, trials, spent, args):
 # ------------------------------------------------------------------ main
 
 def parse_args(argv):
-    parser = msbcli.Parser(prog="validate.py", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = cli.Parser(prog="validate.py", description=__doc__,
+                        formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="pass --quick to the runner; budget 60 s")
-    parser.add_argument("--budget", type=msbcli.number_in(float, 1, 7 * 86400),
+    parser.add_argument("--budget", type=cli.number_in(float, 1, 7 * 86400),
                         help="seconds to spend on trials (default 240, quick 60)")
-    parser.add_argument("--trials", type=msbcli.number_in(int, 1, 10000),
+    parser.add_argument("--trials", type=cli.number_in(int, 1, 10000),
                         help="exactly this many trials instead of a budget")
     parser.add_argument("--filter", default=DEFAULT_FILTER,
                         help="runner --filter (default: a few benchmarks per family; '' for all)")
-    parser.add_argument("--repetitions", type=msbcli.number_in(int, 1, 100000), help="runner --repetitions")
-    parser.add_argument("--min-time", type=msbcli.number_in(float, 0, 3600), help="runner --min-time")
-    parser.add_argument("--seed", type=msbcli.SEED, default=1, help="first runner seed; also the bootstrap seed")
-    parser.add_argument("--bootstrap", type=msbcli.BOOTSTRAP, default=1000, help="resamples per comparison (1000)")
+    parser.add_argument("--repetitions", type=cli.number_in(int, 1, 100000), help="runner --repetitions")
+    parser.add_argument("--min-time", type=cli.number_in(float, 0, 3600), help="runner --min-time")
+    parser.add_argument("--seed", type=cli.SEED, default=1, help="first runner seed; also the bootstrap seed")
+    parser.add_argument("--bootstrap", type=cli.BOOTSTRAP, default=1000, help="resamples per comparison (1000)")
     parser.add_argument("--keep", help="keep the results files in this directory")
     args = parser.parse_args(argv)
     if args.budget is None:
@@ -290,18 +287,18 @@ def parse_args(argv):
 def validate(args):
     settings = Settings(seed=args.seed, iterations=args.bootstrap)
     if args.keep:
-        msbcli.make_directory(args.keep)
+        cli.make_directory(args.keep)
         trials, spent = run_trials(args, args.keep)
     else:
         with tempfile.TemporaryDirectory(prefix="msealbench-validate.") as work_dir:
             trials, spent = run_trials(args, work_dir)
-    report, met = render_report(tally_trials(trials, settings), settings, trials, spent, args)
-    print(report)
+    text, met = render_report(tally_trials(trials, settings), settings, trials, spent, args)
+    print(text)
     return 0 if met else 1
 
 
 def main(argv):
-    return msbcli.guarded(PROG, validate, parse_args(argv), {RunnerError: 2, BadInput: 2, msbcli.OutputError: 2})
+    return cli.guarded(PROG, validate, parse_args(argv), {RunnerError: 2, BadInput: 2, cli.OutputError: 2})
 
 
 if __name__ == "__main__":

@@ -11,9 +11,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from taplib import TOP, ok, done  # noqa: E402
 
 sys.path.insert(0, os.path.join(TOP, "plots"))
-import msbcompare  # noqa: E402
-import msbresults  # noqa: E402
-import synth  # noqa: E402
+from msb import comparison, results, synth  # noqa: E402
 
 COMPARE = os.path.join(TOP, "plots", "compare.py")
 WORK = tempfile.mkdtemp(prefix="msealbench-t_compare.")
@@ -186,26 +184,26 @@ def test_latest_run():
                        ("c.json", "2026-11-01T00:00:00Z")):
         synth.write_json(os.path.join(directory, name),
                          synth.synthetic_run([cell("vdso.a", "none", 50.0)], seed=1, date=date))
-    ok(msbresults.latest_run_path(directory).endswith("a.json"), "the newest run is chosen by date, not name")
+    ok(results.latest_run_path(directory).endswith("a.json"), "the newest run is chosen by date, not name")
     os.symlink("a.json", os.path.join(directory, "latest.json"))
-    ok(len(msbresults.runs_in(directory)) == 3, "a link such as results/latest.json counts once in a history")
+    ok(len(results.runs_in(directory)) == 3, "a link such as results/latest.json counts once in a history")
     empty = os.path.join(WORK, "empty")
     os.makedirs(empty)
     try:
-        msbresults.latest_run_path(empty)
+        results.latest_run_path(empty)
         ok(False, "an empty results directory is refused")
-    except msbresults.BadInput as e:
+    except results.BadInput as e:
         ok("make bench" in str(e), "an empty results directory is refused with what to do", str(e))
 
 
 def test_verdict_rules():
-    s = msbcompare.Settings()
-    ok(msbcompare.decide_verdict(1.03, 1.02, 1.04, 0.001, s) == "regression", "rule: significant +3% regresses")
-    ok(msbcompare.decide_verdict(1.03, 1.02, 1.04, 0.2, s) != "regression", "rule: no regression without p < alpha")
-    ok(msbcompare.decide_verdict(1.005, 1.001, 1.009, 0.001, s) == "equivalent",
+    s = comparison.Settings()
+    ok(comparison.decide_verdict(1.03, 1.02, 1.04, 0.001, s) == "regression", "rule: significant +3% regresses")
+    ok(comparison.decide_verdict(1.03, 1.02, 1.04, 0.2, s) != "regression", "rule: no regression without p < alpha")
+    ok(comparison.decide_verdict(1.005, 1.001, 1.009, 0.001, s) == "equivalent",
        "rule: significant but below the threshold is equivalent")
-    ok(msbcompare.decide_verdict(1.0, 0.97, 1.03, 0.5, s) == "inconclusive", "rule: CI beyond the margin is inconclusive")
-    more = msbcompare.more_rounds_to_settle(20, 1.0, 0.97, 1.03, s)
+    ok(comparison.decide_verdict(1.0, 0.97, 1.03, 0.5, s) == "inconclusive", "rule: CI beyond the margin is inconclusive")
+    more = comparison.more_rounds_to_settle(20, 1.0, 0.97, 1.03, s)
     ok(more is not None and 20 <= more <= 40, "halving a CI takes about 4x the samples", str(more))
 
 

@@ -12,8 +12,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from taplib import TOP, ok, skip, done  # noqa: E402
 
 sys.path.insert(0, os.path.join(TOP, "plots"))
-import msbgnuplot  # noqa: E402
-import synth  # noqa: E402
+from msb import gnuplot, synth  # noqa: E402
 
 PLOT = os.path.join(TOP, "plots", "plot.py")
 WORK = tempfile.mkdtemp(prefix="msealbench-t_plots.")
@@ -58,10 +57,10 @@ def produced(out_dir, kind):
 
 def test_quoting_helpers():
     text = "it's\n`x`"
-    ok(msbgnuplot.script_string(text) == "'it'.\"'\".'s `x`'", "script strings are single-quoted, "
-       "quotes joined on as \"'\", newline removed", msbgnuplot.script_string(text))
-    ok(msbgnuplot.data_string('a "b"\tc') == "\"a 'b' c\"", "data strings lose inner double quotes and tabs")
-    ok(msbgnuplot.slug("a/../b c") != msbgnuplot.slug("a_.._b_c") and "/" not in msbgnuplot.slug("a/../b c"),
+    ok(gnuplot.script_string(text) == "'it'.\"'\".'s `x`'", "script strings are single-quoted, "
+       "quotes joined on as \"'\", newline removed", gnuplot.script_string(text))
+    ok(gnuplot.data_string('a "b"\tc') == "\"a 'b' c\"", "data strings lose inner double quotes and tabs")
+    ok(gnuplot.slug("a/../b c") != gnuplot.slug("a_.._b_c") and "/" not in gnuplot.slug("a/../b c"),
        "slugs are file names and distinct for distinct texts")
 
 

@@ -17,7 +17,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from taplib import TOP, ok, skip, done  # noqa: E402
 
 sys.path.insert(0, os.path.join(TOP, "plots"))
-import synth  # noqa: E402
+from msb import synth  # noqa: E402
 
 PLOTS = os.path.join(TOP, "plots")
 WORK = tempfile.mkdtemp(prefix="msealbench-t_py_safety.")

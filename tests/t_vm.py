@@ -118,7 +118,7 @@ def kernel_pair(arch, plain, sealed, filt, extra, sealed_names):
               f"{arch}: both kernels booted, ran and were compared (exit {r.returncode})",
               r.stdout[-1500:]):
         return
-    import msbresults
+    from msb import results as msbresults
     runs = {}
     for label in ("plain", "sealed"):
         path = os.path.join(out, f"{label}.json")

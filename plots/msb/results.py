@@ -288,3 +288,21 @@ def latest_run_path(directory):
         raise BadInput(f"{directory}: holds no results files yet: run `make bench`, or name a file")
     runs = runs_in(directory)
     return max(runs, key=lambda r: (r.date, r.path)).path
+
+
+def select_runs(inputs, history=False, order="date"):
+    """("run", [run]), ("files", [base, candidate]) or ("history", runs in order) from the
+    inputs: one file, two files, or a directory, more than two files or history=True."""
+    if len(inputs) == 1 and os.path.isdir(inputs[0]):
+        runs = runs_in(inputs[0])
+        if len(runs) < 2:
+            raise BadInput(f"{inputs[0]}: a history needs at least two results files")
+        return "history", order_runs(runs, order)
+    if any(os.path.isdir(p) for p in inputs):
+        raise BadInput("pass either one directory or results files, not both")
+    runs = [load_run(p) for p in inputs]
+    if history or len(runs) > 2:
+        if len(runs) < 2:
+            raise BadInput(f"{inputs[0]}: a history needs at least two results files")
+        return "history", order_runs(runs, order)
+    return ("run" if len(runs) == 1 else "files"), runs
