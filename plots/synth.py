@@ -13,10 +13,10 @@ import argparse
 import os
 import sys
 
-from msb import cli
+from msb import cli, results
 from msb.cli import OutputError
 from msb.results import BadInput
-from msb.synth import suite_specs, synthetic_run, write_json
+from msb.synth import suite_specs, synthetic_run
 
 
 def parse_percent_mode(text, option):
@@ -43,7 +43,7 @@ def run_command(args):
     document = synthetic_run(suite_specs(seals, filters, effects), seed=args.seed, rounds=rounds,
                              label=args.label, inject=inject)
     out = args.out or os.path.join("results", f"synthetic-seed{args.seed}.json")
-    write_json(out, document)
+    results.write_run(out, document)
     if not args.quiet:
         print(f"synth: wrote {len(document['cells'])} cells to {out}")
 
@@ -59,7 +59,7 @@ def history_command(args):
                     spec["median"] *= 1.06
         document = synthetic_run(specs, seed=100 + index, rounds=12, label=f"6.{10 + index}",
                                  date=f"2026-11-{10 + index:02d}T07:00:00Z")
-        write_json(os.path.join(args.dir, f"run-{index:02d}.json"), document)
+        results.write_run(os.path.join(args.dir, f"run-{index:02d}.json"), document)
     print(f"synth: wrote {args.runs} runs to {args.dir}")
 
 

@@ -29,7 +29,7 @@ def write(name, document):
         with open(path, "w") as f:
             f.write(document)
     else:
-        synth.write_json(path, document)
+        results.write_run(path, document)
     return path
 
 
@@ -169,7 +169,7 @@ def test_history():
     for index, slowdown in enumerate((1.0, 1.0, 1.0, 1.08)):
         run = synth.synthetic_run([cell("mremap.m", "none", 1000.0 * slowdown, cv=0.01)], seed=20 + index,
                                   label=f"6.{9 + index}", date=f"2026-11-0{1 + index}T00:00:00Z")
-        synth.write_json(os.path.join(directory, f"r{3 - index}.json"), run)
+        results.write_run(os.path.join(directory, f"r{3 - index}.json"), run)
     status, out, err = run_compare(directory)
     ok(status == 1 and "6.12" in out and "*R" in out, "history: the 8% slower latest run exits 1 and is marked",
        f"status {status}: {err}")
@@ -182,7 +182,7 @@ def test_latest_run():
     directory = os.path.join(WORK, "latest")
     for name, date in (("b.json", "2026-11-02T00:00:00Z"), ("a.json", "2026-11-03T00:00:00Z"),
                        ("c.json", "2026-11-01T00:00:00Z")):
-        synth.write_json(os.path.join(directory, name),
+        results.write_run(os.path.join(directory, name),
                          synth.synthetic_run([cell("vdso.a", "none", 50.0)], seed=1, date=date))
     ok(results.latest_run_path(directory).endswith("a.json"), "the newest run is chosen by date, not name")
     os.symlink("a.json", os.path.join(directory, "latest.json"))

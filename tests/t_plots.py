@@ -12,7 +12,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from taplib import TOP, ok, skip, done  # noqa: E402
 
 sys.path.insert(0, os.path.join(TOP, "plots"))
-from msb import gnuplot, synth  # noqa: E402
+from msb import gnuplot, results, synth  # noqa: E402
 
 PLOT = os.path.join(TOP, "plots", "plot.py")
 WORK = tempfile.mkdtemp(prefix="msealbench-t_plots.")
@@ -78,7 +78,7 @@ def test_probe_detects_unsafe_quoting():
 
 def test_run_plots():
     path = os.path.join(WORK, "hostile.json")
-    synth.write_json(path, hostile_run("label", 1))
+    results.write_run(path, hostile_run("label", 1))
     out_dir = os.path.join(WORK, "out")
     status, out, err = run_plot("--out", out_dir, path)
     ok(status == 0, "plot.py draws a run with hostile labels", f"status {status}: {err}")
@@ -97,7 +97,7 @@ def test_run_plots():
 def test_two_runs_and_history():
     directory = os.path.join(WORK, "history")
     for index in range(3):
-        synth.write_json(os.path.join(directory, f"run{index}.json"), hostile_run(f"label{index}", 10 + index))
+        results.write_run(os.path.join(directory, f"run{index}.json"), hostile_run(f"label{index}", 10 + index))
     out_dir = os.path.join(WORK, "hout")
     status, out, err = run_plot("--out", out_dir, directory)
     files = produced(out_dir, "history")
@@ -113,7 +113,7 @@ def test_single_mode_run():
     path = os.path.join(WORK, "one-mode.json")
     specs = [{"benchmark": "mremap.move", "params": {"pages": n}, "seal": "none", "median": 1e4 * n, "cv": 0.03}
              for n in (1, 16)]
-    synth.write_json(path, synth.synthetic_run(specs, seed=2, rounds=6, per_round=3))
+    results.write_run(path, synth.synthetic_run(specs, seed=2, rounds=6, per_round=3))
     out_dir = os.path.join(WORK, "one-mode")
     status, out, err = run_plot("--out", out_dir, path)
     ok(status == 0 and produced(out_dir, "scaling") and not produced(out_dir, "forest") and "one seal mode" in err,

@@ -1,21 +1,20 @@
 """Synthetic msealbench results (schema v1) with known distributions, seeded: latencies
 log-normal around fixed medians, a drift shared by each round, rare outliers."""
 import fnmatch
-import json
 import math
-import os
 import random
 
-from . import cli
+from . import results
 
-# benchmark, family, parameter sets, median ns/op, coefficient of variation
+# benchmark, family, parameter sets, median ns/op, coefficient of variation. Names and
+# parameters are those of `msealbench list` (tests/t_results.py checks that they still are).
 DEFAULT_SUITE = [
     ("vdso.clock_gettime.monotonic", "vdso", [{}], 24.0, 0.03),
     ("vdso.getcpu", "vdso", [{}], 31.0, 0.03),
-    ("mremap.move", "mremap", [{"pages": p} for p in (1, 16, 256)], 40000.0, 0.04),
-    ("mremap.vmas", "mremap", [{"vmas": v} for v in (1, 16, 256, 4096)], 42000.0, 0.04),
-    ("fork.fork_exit_wait", "fork", [{}], 2.0e6, 0.06),
-    ("mseal.range", "mseal", [{"pages": p} for p in (1, 64)], 1500.0, 0.04),
+    ("mremap.move", "mremap", [{"pages": p} for p in (1, 16, 512)], 40000.0, 0.04),
+    ("mremap.munmap", "mremap", [{"pages": 1, "vmas": v} for v in (1, 8, 64, 512)], 42000.0, 0.04),
+    ("fork.vfork", "fork", [{}], 60000.0, 0.06),
+    ("mseal.range", "mseal", [{"vmas": v} for v in (1, 16, 256, 4096)], 1500.0, 0.04),
     ("harness.empty", "harness", [{}], 1.5, 0.02),
 ]
 OUTLIER_PROBABILITY = 0.01
@@ -49,11 +48,9 @@ def synthetic_run(specs, seed=1, rounds=20, per_round=5, drift_sd=0.02, label=No
     rng = random.Random(seed)
     drift = _round_drift(rng, rounds, drift_sd)
     cells = [_cell(spec, rng, drift, per_round, inject) for spec in specs]
-    return {
-        "schema": "msealbench-results", "schema_version": 1, "partial": partial,
-        "context": _context(seed, label, date, sorted({s["seal"] for s in specs}), rounds, inject),
-        "cells": cells,
-    }
+    counted = sorted({name for spec in specs for name in spec.get("counters") or {}})
+    context = _context(seed, label, date, sorted({s["seal"] for s in specs}), rounds, inject, counted)
+    return results.document(context, cells, partial)
 
 
 def _round_drift(rng, rounds, drift_sd):
@@ -89,7 +86,7 @@ def _cell(spec, rng, drift, per_round, inject):
                 values[name].append(centre * slowdown * math.exp(rng.gauss(0.0, spec["cv"] / 4)))
     if counter_medians:
         cell["counters"] = _counters(values, len(cell["samples"]))
-    cell["summary"] = _summary(cell["samples"])
+    cell["summary"] = results.cell_summary(cell["samples"])
     return cell
 
 
@@ -106,17 +103,7 @@ def _counters(values, count):
     return {"events": events, "values": values, "running_ratio": [1.0] * count}
 
 
-def _summary(samples):
-    ordered = sorted(samples)
-    n = len(ordered)
-    mean = sum(ordered) / n
-    sd = math.sqrt(sum((v - mean) ** 2 for v in ordered) / (n - 1)) if n > 1 else 0.0
-    return {"n": n, "median": ordered[n // 2], "mean": mean, "stddev": sd,
-            "cv": sd / mean, "min": ordered[0], "max": ordered[-1],
-            "p5": ordered[int(0.05 * (n - 1))], "p95": ordered[int(0.95 * (n - 1))]}
-
-
-def _context(seed, label, date, seals, rounds, inject):
+def _context(seed, label, date, seals, rounds, inject, events):
     return {
         "tool": {"name": "msealbench", "version": "0.1.0", "git_revision": "synthetic"},
         "date": date, "label": label, "host": "synthetic",
@@ -126,15 +113,10 @@ def _context(seed, label, date, seals, rounds, inject):
         "perf_event_paranoid": 2, "mseal_available": True, "kernel_sealed_system_mappings": [],
         "seed": seed,
         "options": {"repetitions": rounds, "min_time_s": 0.0, "quick": False, "cpu": None,
-                    "seal_modes": seals, "filter": None, "events": [],
+                    "seal_modes": seals, "filter": None, "events": ",".join(events) or None,
                     "inject_delay": None if not inject else
                     {"fraction": inject[0], "seal": inject[1]}},
         "timer": {"clock": "CLOCK_MONOTONIC_RAW", "overhead_ns": 20.0, "resolution_ns": 1.0,
                   "cycle_counter": {"name": "tsc", "reliable": False, "hz": None}},
         "loop_overhead_ns": 0.5,
     }
-
-
-def write_json(path, document):
-    cli.make_directory(os.path.dirname(os.path.abspath(path)))
-    cli.write_file(path, json.dumps(document, indent=1))

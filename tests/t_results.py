@@ -1,0 +1,95 @@
+#!/usr/bin/env python3
+"""The results file's writers: the C runner, the VM merge (msealbench vm) and synth write
+the same schema through one Python writer (plots/msb/results.py), with one summary."""
+import importlib.machinery
+import importlib.util
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from taplib import MSEALBENCH, TOP, ok, done  # noqa: E402
+
+sys.path.insert(0, os.path.join(TOP, "plots"))
+from msb import results, stats, synth  # noqa: E402
+
+VM_SCRIPT = os.path.join(TOP, "src", "msealbench-vm")
+tmp = tempfile.mkdtemp(prefix="msealbench-t-results.")
+
+
+def load_vm():
+    loader = importlib.machinery.SourceFileLoader("msealbench_vm", VM_SCRIPT)
+    module = importlib.util.module_from_spec(importlib.util.spec_from_loader("msealbench_vm", loader))
+    loader.exec_module(module)
+    return module
+
+
+def c_runner_file(name, *options):
+    """A results file the C runner writes (quick, one cheap benchmark)."""
+    path = os.path.join(tmp, name)
+    subprocess.run([MSEALBENCH, "run", "--quick", "--quiet", "--out", path] + list(options),
+                   check=True, timeout=120)
+    with open(path, encoding="utf-8") as f:
+        return json.load(f)
+
+
+def suite_of_list():
+    """{benchmark: {parameter: set of values}} from `msealbench list`."""
+    out = subprocess.run([MSEALBENCH, "list"], capture_output=True, text=True, check=True, timeout=60).stdout
+    suite = {}
+    for line in out.splitlines()[1:]:
+        if not line or line[0].isspace():
+            continue
+        name, sweep = line.split()[:2]
+        suite[name] = {}
+        for part in ([] if sweep == "-" else sweep.split(";")):
+            key, _, values = part.partition("=")
+            suite[name][key] = {int(v) for v in values.split(",")}
+    return suite
+
+
+def test_synth_names_the_real_suite():
+    suite = suite_of_list()
+    missing = [f"{b} {p}" for b, _, param_sets, _, _ in synth.DEFAULT_SUITE for p in param_sets
+               if b not in suite or any(k not in suite[b] or v not in suite[b][k] for k, v in p.items())]
+    ok(not missing, "synth's benchmarks and parameters are those of `msealbench list`", ", ".join(missing))
+
+
+def test_synth_writes_what_the_c_runner_writes(c_file):
+    document = synth.synthetic_run(synth.suite_specs(["none", "sysmap"]), rounds=4, per_round=3)
+    c_events, s_events = c_file["context"]["options"]["events"], document["context"]["options"]["events"]
+    ok(type(s_events) is type(c_events), "synth's options.events has the C runner's type (a string)",
+       f"C {c_events!r}, synth {s_events!r}")
+    cell = next(c for c in document["cells"] if c["samples"])
+    ok(len(cell["samples"]) % 2 == 0 and cell["summary"]["median"] == stats.median(cell["samples"]),
+       "synth's summary median of an even count averages the middle two", str(cell["summary"]))
+    ok(set(cell["summary"]) == set(c_file["cells"][0]["summary"]),
+       "synth's summary block has the C runner's fields", str(sorted(cell["summary"])))
+
+
+def test_vm_merge_summary(c_file):
+    vm = load_vm()
+    cells = vm.merge_cells([(1, c_file), (2, c_file)])
+    merged = next(c for c in cells if c["samples"])
+    ok(merged["summary"] == results.cell_summary(merged["samples"]) and len(merged["samples"]) % 2 == 0
+       and merged["summary"]["median"] == stats.median(merged["samples"]),
+       "the VM merge summarises merged samples with the one summary (even count: middle two)",
+       str(merged["summary"]))
+
+
+def main():
+    try:
+        c_file = c_runner_file("c-runner.json", "--filter", "harness.empty")
+        test_synth_names_the_real_suite()
+        test_synth_writes_what_the_c_runner_writes(c_file)
+        test_vm_merge_summary(c_file)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    done()
+
+
+if __name__ == "__main__":
+    main()
