@@ -9,9 +9,10 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import types
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from taplib import MSEALBENCH, TOP, ok, done  # noqa: E402
+from taplib import MSEALBENCH, TOP, check_schema, ok, done, schema_errors, skip  # noqa: E402
 
 sys.path.insert(0, os.path.join(TOP, "plots"))
 from msb import results, stats, synth  # noqa: E402
@@ -80,12 +81,57 @@ def test_vm_merge_summary(c_file):
        str(merged["summary"]))
 
 
+def vm_merged_file(c_file):
+    """What msealbench vm writes for a kernel booted twice, from two C runner files."""
+    vm = load_vm()
+    kernel = types.SimpleNamespace(
+        label="plain", path="/images/plain", sha256="0" * 64, arch="x86_64", accel="tcg",
+        accel_reason="test", cmd=["qemu-system-x86_64"], initrd_sha256="1" * 64, config=None,
+        runs=[(1, c_file), (2, c_file)],
+        boots=[(None, {"boot": n, "status": "ok", "kernel_sealed_system_mappings": [],
+                       "kernel_sealed_source": "probe", "probe": None}) for n in (1, 2)])
+    path = os.path.join(tmp, "vm-plain.json")
+    results.write_run(path, vm.merged_results(kernel, "QEMU 9", types.SimpleNamespace(boots=2), []))
+    return path
+
+
+def test_schema(c_paths):
+    synth_run, history = os.path.join(tmp, "synth.json"), os.path.join(tmp, "history")
+    synth_cli = [sys.executable, os.path.join(TOP, "plots", "synth.py")]
+    subprocess.run(synth_cli + ["run", "--quiet", "--seal", "none,sysmap,all", "--out", synth_run],
+                   check=True, timeout=120)
+    subprocess.run(synth_cli + ["history", history, "--runs", "2"], check=True, timeout=120,
+                   stdout=subprocess.DEVNULL)
+    fixtures = os.path.join(TOP, "tests", "fixtures")
+    check_schema(c_paths, "the C runner's files validate against results/schema-v1.json")
+    check_schema([os.path.join(fixtures, n) for n in sorted(os.listdir(fixtures)) if n.endswith(".json")],
+                 "an older C runner file (tests/fixtures) still validates: version 1 stays compatible")
+    with open(c_paths[0], encoding="utf-8") as f:
+        check_schema([vm_merged_file(json.load(f))], "the VM merge's file validates against the schema")
+    check_schema([synth_run] + [os.path.join(history, n) for n in sorted(os.listdir(history))],
+                 "synth's files (run and history) validate against the schema")
+    broken = os.path.join(tmp, "broken.json")
+    with open(synth_run, encoding="utf-8") as f:
+        document = json.load(f)
+    document["context"]["options"]["events"] = []
+    results.write_run(broken, document)
+    errors = schema_errors([broken])
+    if errors is None:
+        skip("the schema refuses options.events as a list", "no python3-jsonschema")
+    else:
+        ok(errors[broken] and "events" in errors[broken], "the schema refuses options.events as a list",
+           str(errors))
+
+
 def main():
     try:
         c_file = c_runner_file("c-runner.json", "--filter", "harness.empty")
+        c_runner_file("c-runner-modes.json", "--filter", "harness.empty,mseal.range", "--seal", "none,sysmap,all",
+                      "--events", "task-clock")
         test_synth_names_the_real_suite()
         test_synth_writes_what_the_c_runner_writes(c_file)
         test_vm_merge_summary(c_file)
+        test_schema([os.path.join(tmp, n) for n in ("c-runner.json", "c-runner-modes.json")])
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     done()

@@ -14,7 +14,7 @@ import sys
 import tempfile
 import time
 
-from taplib import TOP, ok, skip, done
+from taplib import TOP, check_schema, ok, skip, done
 
 SCRIPT = os.path.join(TOP, "src", "msealbench-vm")
 KERNELS = os.environ.get("MSEALBENCH_KERNELS", os.path.join(os.path.dirname(TOP), "shared", "kernels"))
@@ -145,6 +145,10 @@ def kernel_pair(arch, plain, sealed, filt, extra, sealed_names):
                f"(seen by {v['kernel_sealed_source']})", sealed)
         ok(any(c["status"] == "ok" and c["samples"] for c in data["cells"]),
            f"{arch} {label}: cells measured inside the guest")
+    boots = os.path.join(out, "boots")
+    check_schema([os.path.join(out, f"{label}.json") for label in ("plain", "sealed")]
+                 + [os.path.join(boots, n) for n in sorted(os.listdir(boots)) if n.endswith(".json")],
+                 f"{arch}: the merged and per-boot results files validate against results/schema-v1.json")
 
 
 def error_tests(plain):
