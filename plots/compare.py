@@ -58,8 +58,10 @@ def settings_from(args):
                     confidence=args.confidence, iterations=args.bootstrap, seed=args.seed)
 
 
-def report_pairwise(args, settings, runs, comparisons, not_compared):
-    geomeans = comparison.family_geomeans(comparisons, settings)
+def report_pairwise(args, analysis):
+    comparisons, geomeans, not_compared, runs = (analysis.comparisons, analysis.geomeans,
+                                                 analysis.not_compared, analysis.runs)
+    settings = analysis.settings
     regressions = report.gating_regressions(comparisons, geomeans)
     warnings = comparison.partial_warnings(runs) + comparison.outlier_warnings(comparisons)
     status = 1 if regressions else 0
@@ -84,9 +86,8 @@ def report_pairwise(args, settings, runs, comparisons, not_compared):
     return status
 
 
-def report_history(args, settings, runs):
-    baseline = comparison.pick_baseline(runs, args.baseline)
-    columns = comparison.compare_history(runs, baseline, settings)
+def report_history(args, analysis):
+    baseline, columns, settings, runs = analysis.baseline, analysis.columns, analysis.settings, analysis.runs
     latest_run, latest, _ = columns[-1]
     regressions = [c for c in latest if c.verdict == REGRESSION]
     status = 1 if regressions and latest_run is not baseline else 0
@@ -118,15 +119,10 @@ def run_compare(args):
             comparison.strip_counters(run.cells)
     settings, warnings = comparison.affordable_settings(settings, runs)
     cli.warn(PROG, warnings)
-    if mode == "history":
-        return report_history(args, settings, runs)
-    if mode == "run":
-        comparisons, not_compared = comparison.compare_run_modes(
-            runs[0], settings, args.base_seal, comparison.candidate_seals(args.cand_seal))
-    else:
-        comparisons, not_compared = comparison.compare_two_runs(runs[0], runs[1], settings,
-                                                                args.allow_unmatched)
-    return report_pairwise(args, settings, runs, comparisons, not_compared)
+    analysis = comparison.analyse(mode, runs, settings, args.base_seal,
+                                  comparison.candidate_seals(args.cand_seal),
+                                  args.allow_unmatched, args.baseline)
+    return (report_history if mode == "history" else report_pairwise)(args, analysis)
 
 
 def main(argv):

@@ -53,28 +53,18 @@ def parse_args(argv):
     return args
 
 
-def comparison_figures(out_dir, args, settings, mode, runs):
-    if mode == "run" and len(runs[0].seal_modes()) < 2:
-        print(f"{PROG}: warning: {cli.terminal_text(runs[0].path)} holds one seal mode: nothing to compare, "
-              "drawing scaling figures only", file=sys.stderr)
-        return {"scaling": figures.scaling_figures(out_dir, runs, settings)}
-    if mode == "run":
-        cand_seals = comparison.candidate_seals(args.cand_seal)
-        comparisons, _ = comparison.compare_run_modes(runs[0], settings, args.base_seal, cand_seals)
-        pairs, _ = comparison.pairs_within_run(runs[0], args.base_seal, cand_seals)
-        names = lambda b, c: (b.seal, c.seal)  # noqa: E731
-    else:
-        comparisons, _ = comparison.compare_two_runs(runs[0], runs[1], settings, allow_unmatched=True)
-        pairs, _ = comparison.pairs_between_runs(runs[0], runs[1], allow_unmatched=True)
-        names = comparison.run_pair_names(runs[0], runs[1])
-    by_section = {}
-    for base, cand in pairs:
-        if comparison.not_compared_reason(base, cand) is None and len(base.samples) >= comparison.MIN_SAMPLES:
-            by_section.setdefault(names(base, cand), []).append((base, cand))
-    return {"bars": figures.bars_figures(out_dir, by_section, settings),
-            "forest": figures.forest_figures(out_dir, comparisons, settings),
-            "cdf": figures.cdf_figures(out_dir, by_section),
-            "scaling": figures.scaling_figures(out_dir, runs, settings)}
+def figures_of(out_dir, analysis):
+    """{script name: figures} for what analyse() found."""
+    if analysis.mode == "history":
+        return {"history": figures.history_figures(out_dir, analysis)}
+    if analysis.mode == "run" and len(analysis.runs[0].seal_modes()) < 2:
+        print(f"{PROG}: warning: {cli.terminal_text(analysis.runs[0].path)} holds one seal mode: nothing to "
+              "compare, drawing scaling figures only", file=sys.stderr)
+        return {"scaling": figures.scaling_figures(out_dir, analysis)}
+    return {"bars": figures.bars_figures(out_dir, analysis),
+            "forest": figures.forest_figures(out_dir, analysis),
+            "cdf": figures.cdf_figures(out_dir, analysis),
+            "scaling": figures.scaling_figures(out_dir, analysis)}
 
 
 def draw(args):
@@ -87,12 +77,11 @@ def draw(args):
         comparison.strip_counters(run.cells)  # counters are compared, not plotted
     settings, warnings = comparison.affordable_settings(settings, runs)
     cli.warn(PROG, warnings)
+    analysis = comparison.analyse(mode, runs, settings, args.base_seal,
+                                  comparison.candidate_seals(args.cand_seal), allow_unmatched=True,
+                                  baseline=args.baseline, locations=True)
     cli.make_directory(args.out)
-    if mode == "history":
-        baseline = comparison.pick_baseline(runs, args.baseline)
-        drawn_figures = {"history": figures.history_figures(args.out, runs, baseline, settings)}
-    else:
-        drawn_figures = comparison_figures(args.out, args, settings, mode, runs)
+    drawn_figures = figures_of(args.out, analysis)
     drawn = []
     for script, members in drawn_figures.items():
         if members:

@@ -120,6 +120,52 @@ def test_single_mode_run():
        "a run with one seal mode draws scaling only and says why", f"status {status}: {err}")
 
 
+def test_plot_draws_what_compare_computed():
+    """plot computes no comparison of its own: one ratio bootstrap per comparison compare makes,
+    one median bootstrap per cell (shared by bars and scaling), and figures draw from the analysis alone."""
+    import plot  # plots/plot.py, in-process so that the statistics can be counted
+    from msb import comparison, figures, stats
+    path = os.path.join(WORK, "counted.json")
+    specs = [{"benchmark": "mremap.move", "params": {"pages": n}, "seal": s, "median": 1e4 * n, "cv": 0.03}
+             for n in (1, 16) for s in ("none", "sysmap", "all")]
+    results.write_run(path, synth.synthetic_run(specs, seed=3, rounds=6, per_round=3))
+    calls = {"ratio": 0, "median": 0}
+    originals = {name: getattr(stats, f"bootstrap_rounds_{name}_replicates") for name in calls}
+
+    def counted(name):
+        def call(*args, **kw):
+            calls[name] += 1
+            return originals[name](*args, **kw)
+        return call
+    for name in calls:
+        setattr(stats, f"bootstrap_rounds_{name}_replicates", counted(name))
+    try:
+        status = plot.main(["--out", os.path.join(WORK, "counted"), "--formats", "svg", path])
+    finally:
+        for name, original in originals.items():
+            setattr(stats, f"bootstrap_rounds_{name}_replicates", original)
+    ok(status == 0 and calls == {"ratio": 4, "median": 6},
+       "plot bootstraps each of the 4 comparisons once and each of the 6 cells' medians once", str(calls))
+    run = results.load_run(path)
+    analysis = comparison.analyse("run", [run], comparison.Settings(iterations=200), locations=True)
+
+    def refuse(*args, **kw):
+        raise AssertionError("a figure computed a statistic")
+    saved = {name: getattr(stats, name) for name in dir(stats) if name.startswith(("bootstrap", "median"))}
+    for name in saved:
+        setattr(stats, name, refuse)
+    try:
+        drawn = (figures.bars_figures(WORK, analysis) + figures.forest_figures(WORK, analysis)
+                 + figures.cdf_figures(WORK, analysis) + figures.scaling_figures(WORK, analysis))
+        problem = ""
+    except AssertionError as e:
+        drawn, problem = [], str(e)
+    finally:
+        for name, original in saved.items():
+            setattr(stats, name, original)
+    ok(len(drawn) >= 4 and not problem, "figures draw from compare's analysis without computing", problem)
+
+
 def test_failures_are_clear():
     env = dict(os.environ, MSEALBENCH_GNUPLOT=os.path.join(WORK, "no-gnuplot-here"))
     status, out, err = run_plot("--out", os.path.join(WORK, "x"), os.path.join(WORK, "hostile.json"), env=env)
@@ -138,6 +184,7 @@ try:
         test_run_plots()
         test_two_runs_and_history()
         test_single_mode_run()
+        test_plot_draws_what_compare_computed()
     test_failures_are_clear()
 finally:
     shutil.rmtree(WORK, ignore_errors=True)

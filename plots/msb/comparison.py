@@ -21,6 +21,7 @@ SETTLE_LIMIT = 100  # beyond this many times the current samples, "settling" is 
 DRAW_BUDGET = 20_000_000  # rounds drawn by all bootstrap resamples of one input: about 20 s
 MIN_ITERATIONS = 100
 MAX_UNITS = 500_000       # rounds of cells and counters: 100 resamples of them take about 30 s
+LOCATION_ITERATIONS = 1000  # resamples behind a cell's own CI (bars, scaling, history plots)
 
 
 @dataclasses.dataclass
@@ -60,6 +61,10 @@ class Comparison:
     base_cv: float = 0.0
     cand_cv: float = 0.0
     replicates: list = dataclasses.field(default=None, repr=False)
+    base_cell: object = dataclasses.field(default=None, repr=False)   # the cells compared (none
+    cand_cell: object = dataclasses.field(default=None, repr=False)   # for a geomean row)
+
+    INTERNAL = ("replicates", "base_cell", "cand_cell")
 
     @property
     def change(self):
@@ -70,8 +75,7 @@ class Comparison:
         return self.verdict in (REGRESSION, IMPROVEMENT)
 
     def as_dict(self):
-        out = dataclasses.asdict(self)
-        del out["replicates"]
+        out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name not in self.INTERNAL}
         out["change_pct"] = _pct(self.change)
         return out
 
@@ -224,7 +228,8 @@ def compare_metric(base_cell, cand_cell, metric, settings, names, paired):
         more_rounds=more,
         base_outliers=stats.outlier_count(base), cand_outliers=stats.outlier_count(cand),
         base_cv=stats.coefficient_of_variation(base),
-        cand_cv=stats.coefficient_of_variation(cand), replicates=replicates)
+        cand_cv=stats.coefficient_of_variation(cand), replicates=replicates,
+        base_cell=base_cell, cand_cell=cand_cell)
 
 
 def compare_cells(base_cell, cand_cell, settings, names, paired):
@@ -447,3 +452,69 @@ def compare_two_runs(base_run, cand_run, settings, allow_unmatched=False):
     comparisons, not_compared = compare_pairs(
         pairs, settings, run_pair_names(base_run, cand_run), paired=False)
     return comparisons, unmatched + not_compared
+
+
+# ------------------------------------------------------------------ analysis
+
+@dataclasses.dataclass
+class Location:
+    """A cell's median of round medians, with a bootstrap CI over its rounds."""
+    median: float
+    low: float
+    high: float
+
+
+def cell_location(cell, settings, *key):
+    """Rounds are the independent units, as in the comparisons; seeded from key, so reproducible."""
+    by_round = stats.group_by_round(cell.samples, cell.rounds)
+    replicates = stats.bootstrap_rounds_median_replicates(
+        by_round, cell_seed(settings, "median", *key), min(settings.iterations, LOCATION_ITERATIONS))
+    low, high = stats.percentile_interval(replicates, settings.confidence)
+    return Location(stats.median_of_round_medians(by_round), low, high)
+
+
+@dataclasses.dataclass
+class Analysis:
+    """Everything compare found in its inputs; the reports and the plots render from it and
+    compute nothing themselves."""
+    mode: str                   # "run" (seal modes of one run), "files" (two runs) or "history"
+    runs: list
+    settings: Settings
+    comparisons: list = dataclasses.field(default_factory=list)
+    geomeans: list = dataclasses.field(default_factory=list)
+    not_compared: list = dataclasses.field(default_factory=list)
+    baseline: object = None     # history: the run the others are compared with
+    columns: list = dataclasses.field(default_factory=list)  # history: [(run, comparisons, not_compared)]
+    locations: dict = dataclasses.field(default_factory=dict, repr=False)
+
+    def location(self, cell):
+        """The cell's Location (analyse(..., locations=True))."""
+        return self.locations[id(cell)]
+
+    def time_comparisons(self):
+        return [c for c in self.comparisons if c.metric == TIME]
+
+
+def analyse(mode, runs, settings, base_seal="none", cand_seals=None, allow_unmatched=False,
+            baseline=None, locations=False):
+    """The comparisons of runs (as results.select_runs gave them), with family geomeans or,
+    for a history, each run against the baseline; locations: also every measured cell's
+    median with its CI (what the plots draw). A run of one seal mode has locations only."""
+    analysis = Analysis(mode, runs, settings)
+    if mode == "history":
+        analysis.baseline = pick_baseline(runs, baseline)
+        analysis.columns = compare_history(runs, analysis.baseline, settings)
+        found = None
+    elif mode == "files":
+        found = compare_two_runs(runs[0], runs[1], settings, allow_unmatched)
+    elif len(runs[0].seal_modes()) > 1 or not locations:  # one mode: refused, unless only located
+        found = compare_run_modes(runs[0], settings, base_seal, cand_seals)
+    else:
+        found = None
+    if found:
+        analysis.comparisons, analysis.not_compared = found
+        analysis.geomeans = family_geomeans(analysis.comparisons, settings)
+    if locations:
+        analysis.locations = {id(cell): cell_location(cell, settings, run.path, cell.describe())
+                              for run in runs for cell in run.ok_cells()}
+    return analysis

@@ -1,14 +1,15 @@
 """The figures plot.py draws: bars per family, a forest plot of changes, CDFs, scaling and
-history, each a gnuplot.Figure with its data file written beside the script."""
+history, each a gnuplot.Figure with its data file written beside the script. They draw what
+comparison.analyse() returned (comparisons, geomeans, each cell's median and CI) and compute
+no statistic of their own."""
 import os
 
-from . import comparison, gnuplot, results, stats
-from .comparison import REGRESSION, IMPROVEMENT, EQUIVALENT, INCONCLUSIVE, TIME
+from . import comparison, gnuplot, results
+from .comparison import REGRESSION, IMPROVEMENT, EQUIVALENT, INCONCLUSIVE
 from .gnuplot import Figure, script_string, slug
 
 VERDICT_COLOURS = {REGRESSION: 0xd62728, IMPROVEMENT: 0x2ca02c, EQUIVALENT: 0x1f77b4, INCONCLUSIVE: 0x7f7f7f}
 SERIES_COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2"]
-MEDIAN_CI_ITERATIONS = 1000
 CDF_POINTS = 2000  # beyond this a CDF looks the same and only makes the files bigger
 
 
@@ -23,15 +24,10 @@ def keyentry(verdict, point_type=7):
             f"title '{verdict}'")
 
 
-def median_ci(cell, settings, *key):
-    """Median of round medians with a bootstrap percentile CI over rounds (seeded from the
-    cell, so reproducible): rounds are the independent units, as in compare."""
-    by_round = stats.group_by_round(cell.samples, cell.rounds)
-    replicates = stats.bootstrap_rounds_median_replicates(
-        by_round, comparison.cell_seed(settings, "median", *key),
-        min(settings.iterations, MEDIAN_CI_ITERATIONS))
-    low, high = stats.percentile_interval(replicates, settings.confidence)
-    return stats.median_of_round_medians(by_round), low, high
+def location(analysis, cell):
+    """[median, low, high] of a cell, as compare computed it."""
+    found = analysis.location(cell)
+    return [found.median, found.low, found.high]
 
 
 def short_label(benchmark, params, family=None):
@@ -50,17 +46,17 @@ def data_path(out_dir, name):
 
 # ---------------------------------------------------------- bars per family
 
-def bars_figure(out_dir, family, section, pairs, settings):
+def bars_figure(out_dir, family, section, comparisons, analysis):
     base_name, cand_name = section
+    settings = analysis.settings
     rows = []
-    for base, cand in pairs:
-        label = short_label(base.benchmark, base.params, family)
-        rows.append([label, *median_ci(base, settings, base.describe(), base_name),
-                     *median_ci(cand, settings, cand.describe(), cand_name)])
+    for c in comparisons:
+        rows.append([short_label(c.benchmark, c.params, family), *location(analysis, c.base_cell),
+                     *location(analysis, c.cand_cell)])
     name = "bars-" + slug(f"{family}-{base_name}-{cand_name}")
     gnuplot.write_data(data_path(out_dir, name),
                           [(["cell", base_name, "low", "high", cand_name, "low", "high"], rows)])
-    unit = pairs[0][0].unit
+    unit = comparisons[0].unit
     values = [r[1] for r in rows] + [r[4] for r in rows]
     body = [
         f"set title {script_string(f'{family}: median {unit} with {settings.confidence:.0%} CI, {base_name} and {cand_name}')}",
@@ -76,14 +72,14 @@ def bars_figure(out_dir, family, section, pairs, settings):
     return Figure(name, body, width, 480)
 
 
-def bars_figures(out_dir, pairs_by_section, settings):
+def bars_figures(out_dir, analysis):
     figures = []
-    for section, pairs in pairs_by_section.items():
+    for section, members in comparison.sections(analysis.time_comparisons()).items():
         families = {}
-        for base, cand in pairs:
-            families.setdefault(base.family, []).append((base, cand))
-        for family, members in families.items():
-            figures.append(bars_figure(out_dir, family, section, members, settings))
+        for c in members:
+            families.setdefault(c.family, []).append(c)
+        for family, in_family in families.items():
+            figures.append(bars_figure(out_dir, family, section, in_family, analysis))
     return figures
 
 
@@ -145,13 +141,11 @@ def forest_figure(out_dir, section, comparisons, geomeans, settings):
     return Figure(name, body, 900, min(3000, 160 + 22 * total))
 
 
-def forest_figures(out_dir, comparisons, settings):
-    time_rows = [c for c in comparisons if c.metric == TIME]
-    geomeans = comparison.family_geomeans(time_rows, settings)
+def forest_figures(out_dir, analysis):
     figures = []
-    for section, members in comparison.sections(time_rows).items():
-        section_geomeans = [g for g in geomeans if (g.base_name, g.cand_name) == section]
-        figures.append(forest_figure(out_dir, section, members, section_geomeans, settings))
+    for section, members in comparison.sections(analysis.time_comparisons()).items():
+        section_geomeans = [g for g in analysis.geomeans if (g.base_name, g.cand_name) == section]
+        figures.append(forest_figure(out_dir, section, members, section_geomeans, analysis.settings))
     return figures
 
 
@@ -182,9 +176,9 @@ def cdf_figure(out_dir, section, base, cand):
     return Figure(name, body, 720, 440)
 
 
-def cdf_figures(out_dir, pairs_by_section):
-    return [cdf_figure(out_dir, section, base, cand)
-            for section, pairs in pairs_by_section.items() for base, cand in pairs]
+def cdf_figures(out_dir, analysis):
+    return [cdf_figure(out_dir, (c.base_name, c.cand_name), c.base_cell, c.cand_cell)
+            for c in analysis.time_comparisons()]
 
 
 # ------------------------------------------------------------------ scaling
@@ -221,11 +215,11 @@ def scaling_groups(series_cells):
     return groups
 
 
-def scaling_figure(out_dir, key, by_series, settings):
+def scaling_figure(out_dir, key, by_series, analysis):
     benchmark, param, others = key
     blocks = []
     for series, cells in by_series.items():
-        rows = [[c.params[param], *median_ci(c, settings, c.describe(), series)]
+        rows = [[c.params[param], *location(analysis, c)]
                 for c in sorted(cells, key=lambda c: c.params[param])]
         blocks.append(([series], rows))
     name = "scaling-" + slug(f"{benchmark}-{param}-{others}")
@@ -246,22 +240,24 @@ def scaling_figure(out_dir, key, by_series, settings):
     return Figure(name, body, 720, 480)
 
 
-def scaling_figures(out_dir, runs, settings):
+def scaling_figures(out_dir, analysis):
+    runs = analysis.runs
     several = len(runs) > 1
     series_cells = [(f"{run.label}:{cell.seal}" if several else cell.seal, cell)
                     for run in runs for cell in run.ok_cells()]
     groups = scaling_groups(series_cells)
-    return [scaling_figure(out_dir, key, by_series, settings)
+    return [scaling_figure(out_dir, key, by_series, analysis)
             for key, by_series in groups.items()
             if any(len(cells) >= 2 for cells in by_series.values())]
 
 
 # ------------------------------------------------------------------ history
 
-def history_figure(out_dir, group, runs, cells, verdicts, baseline, settings):
+def history_figure(out_dir, group, cells, verdicts, analysis):
     """group: (benchmark, params text); cells[(seal, run.path)] -> cell;
     verdicts[(seal, run.path)] -> verdict against the baseline."""
     benchmark, params = group
+    runs, baseline, settings = analysis.runs, analysis.baseline, analysis.settings
     seals = sorted({seal for seal, _ in cells}, key=results.seal_order)
     blocks = []
     for seal in seals:
@@ -271,7 +267,7 @@ def history_figure(out_dir, group, runs, cells, verdicts, baseline, settings):
             if cell is None:
                 continue
             marked = verdicts.get((seal, run.path)) == REGRESSION
-            rows.append([index, run.label, *median_ci(cell, settings, cell.describe(), run.path),
+            rows.append([index, run.label, *location(analysis, cell),
                          1 if marked else 0])
         blocks.append(([seal, "run", "median", "low", "high", "regression"], rows))
     name = "history-" + slug(f"{benchmark}-{params}")
@@ -297,10 +293,9 @@ def history_figure(out_dir, group, runs, cells, verdicts, baseline, settings):
     return Figure(name, body, min(2000, max(720, 120 + 60 * len(runs))), 480)
 
 
-def history_figures(out_dir, runs, baseline, settings):
-    columns = comparison.compare_history(runs, baseline, settings)
+def history_figures(out_dir, analysis):
     cells, verdicts = {}, {}
-    for run, comparisons, _ in columns:
+    for run, comparisons, _ in analysis.columns:
         for cell in run.ok_cells():
             group = (cell.benchmark, cell.params_text)
             cells.setdefault(group, {})[(cell.seal, run.path)] = cell
@@ -309,5 +304,5 @@ def history_figures(out_dir, runs, baseline, settings):
     figures = []
     for group, group_cells in cells.items():
         group_verdicts = {(seal, path): v for (b, p, seal, path), v in verdicts.items() if (b, p) == group}
-        figures.append(history_figure(out_dir, group, runs, group_cells, group_verdicts, baseline, settings))
+        figures.append(history_figure(out_dir, group, group_cells, group_verdicts, analysis))
     return figures
