@@ -16,8 +16,8 @@ import argparse
 import os
 import sys
 
-from msb import cli, comparison, report, results
-from msb.comparison import REGRESSION, TIME, Settings
+from msb import cli, comparison, report, results, tables
+from msb.comparison import Settings
 from msb.results import BadInput
 
 PROG = "compare"
@@ -29,7 +29,7 @@ def parse_args(argv):
                         formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("inputs", nargs="*", metavar="RUN",
                         help="results file(s) or a directory (default: the newest run in results/)")
-    parser.add_argument("--format", choices=("text", "markdown", "json"), default="text")
+    parser.add_argument("--format", choices=tables.RENDERERS, default="text", help="output format (text)")
     parser.add_argument("--margin", type=cli.percent, default=cli.percent("2"),
                         help="equivalence margin: whole CI inside +-margin (default 2%%)")
     parser.add_argument("--threshold", type=cli.percent, default=cli.percent("1"),
@@ -58,54 +58,17 @@ def settings_from(args):
                     confidence=args.confidence, iterations=args.bootstrap, seed=args.seed)
 
 
-def report_pairwise(args, analysis):
-    comparisons, geomeans, not_compared, runs = (analysis.comparisons, analysis.geomeans,
-                                                 analysis.not_compared, analysis.runs)
-    settings = analysis.settings
-    regressions = report.gating_regressions(comparisons, geomeans)
-    warnings = comparison.partial_warnings(runs) + comparison.outlier_warnings(comparisons)
-    status = 1 if regressions else 0
-    if args.format == "json":
-        report.emit_json(report.clean_floats({
-            "schema": "msealbench-compare", "schema_version": 1,
-            "inputs": [r.path for r in runs], "settings": vars(settings),
-            "comparisons": [c.as_dict() for c in comparisons],
-            "geomeans": [g.as_dict() for g in geomeans],
-            "not_compared": [n.as_dict() for n in not_compared],
-            "warnings": warnings, "verdicts": comparison.count_verdicts(
-                [c for c in comparisons if c.metric == TIME]),
-            "regressions": len(regressions), "exit_status": status}))
+def print_report(args, analysis):
+    """Prints the report in --format, the warnings on stderr; the exit status."""
+    warnings = comparison.partial_warnings(analysis.runs)
+    if analysis.mode == "history":
+        status = 1 if report.latest_regressions(analysis) else 0
+        document = report.history(analysis, warnings, status)
     else:
-        literal = report.literal_for(args.format == "markdown")
-        title = (f"{literal(runs[0].path)}: seal modes compared" if len(runs) == 1
-                 else f"{literal(runs[0].path)} (baseline) -> {literal(runs[1].path)} (candidate)")
-        print(report.render_report(title, comparisons, geomeans, not_compared, settings,
-                                   args.format == "markdown"))
-        print(f"\nverdicts: {report.verdict_summary(comparisons, geomeans, literal)}")
-    cli.warn(PROG, warnings)
-    return status
-
-
-def report_history(args, analysis):
-    baseline, columns, settings, runs = analysis.baseline, analysis.columns, analysis.settings, analysis.runs
-    latest_run, latest, _ = columns[-1]
-    regressions = [c for c in latest if c.verdict == REGRESSION]
-    status = 1 if regressions and latest_run is not baseline else 0
-    warnings = comparison.partial_warnings(runs)
-    if args.format == "json":
-        report.emit_json(report.clean_floats({
-            "schema": "msealbench-compare-history", "schema_version": 1,
-            "baseline": baseline.path, "settings": vars(settings),
-            "runs": [{"path": run.path, "label": run.label, "date": run.date,
-                      "comparisons": [c.as_dict() for c in comparisons],
-                      "not_compared": [n.as_dict() for n in not_compared]}
-                     for run, comparisons, not_compared in columns],
-            "warnings": warnings, "regressions_in_latest": len(regressions), "exit_status": status}))
-    else:
-        literal = report.literal_for(args.format == "markdown")
-        print(report.render_history(columns, baseline, settings, args.format == "markdown"))
-        print(f"\nlatest run {literal(latest_run.label)}: {len(regressions)} regressions "
-              f"against {literal(baseline.label)}")
+        warnings += comparison.outlier_warnings(analysis.comparisons)
+        status = 1 if report.gating_regressions(analysis) else 0
+        document = report.pairwise(analysis, warnings, status)
+    print(tables.render(document, args.format))
     cli.warn(PROG, warnings)
     return status
 
@@ -122,7 +85,7 @@ def run_compare(args):
     analysis = comparison.analyse(mode, runs, settings, args.base_seal,
                                   comparison.candidate_seals(args.cand_seal),
                                   args.allow_unmatched, args.baseline)
-    return (report_history if mode == "history" else report_pairwise)(args, analysis)
+    return print_report(args, analysis)
 
 
 def main(argv):

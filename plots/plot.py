@@ -31,7 +31,8 @@ def parse_args(argv):
                         formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("inputs", nargs="*", metavar="RUN")
     parser.add_argument("--out", default=os.path.join(TOP, "plots", "out"), help="output directory")
-    parser.add_argument("--formats", default="png,svg", help="png,svg (default both)")
+    parser.add_argument("--formats", default="png,svg",
+                        help="image formats, png,svg (default both); text output is compare's --format")
     parser.add_argument("--timeout", type=cli.number_in(float, 1, 86400), default=120.0,
                         help="seconds gnuplot may take per script (1 to 86400)")
     parser.add_argument("--latest", default=os.path.join(TOP, "results"),

@@ -27,7 +27,7 @@ import sys
 import tempfile
 import time
 
-from msb import cli, comparison, report, results
+from msb import cli, comparison, report, results, tables
 from msb.comparison import REGRESSION, TIME, Settings
 from msb.results import BadInput
 
@@ -243,22 +243,27 @@ def check_targets(tally):
     return checks
 
 
-def render_report(tally, settings, trials, spent, args):
+def validation_report(tally, settings, trials, spent, args):
+    """(tables.Report, whether every target tested was met)."""
     header, rows = report_rows(tally, settings)
-    lines = [f"msealbench validate: {len(trials)} trials x 4 runs (plain; 1%, 2%, 5% delay in sysmap) "
-             f"in {spent:.0f} s; runner options: {'--quick ' if args.quick else ''}"
-             f"--filter {args.filter or '(all)'}",
-             report.settings_line(settings), "",
-             report.render_text_table(header, rows), "",
-             "cells: share of cell comparisons with a regression verdict; A/A should be low, found high.",
-             f"A/A modes is a true A/A only where sealing costs nothing ({', '.join(COST_FREE_FAMILIES)}); "
-             "elsewhere it may show a real cost and is not held to the target."]
-    lines += not_run_lines(trials)
     checks = check_targets(tally)
+    blocks = [tables.line(f"msealbench validate: {len(trials)} trials x 4 runs (plain; 1%, 2%, 5% delay in sysmap) "
+                          f"in {spent:.0f} s; runner options: {'--quick ' if args.quick else ''}--filter ",
+                          tables.Literal(args.filter or "(all)")),
+              tables.line(report.settings_line(settings)), tables.blank(),
+              tables.Table(header, rows), tables.blank(),
+              tables.line("cells: share of cell comparisons with a regression verdict; A/A should be low, found high."),
+              tables.line(f"A/A modes is a true A/A only where sealing costs nothing ({', '.join(COST_FREE_FAMILIES)}); "
+                          "elsewhere it may show a real cost and is not held to the target.")]
+    blocks += [tables.line(tables.Literal(text)) for text in not_run_lines(trials)]
     # met is None for a target nothing tested: said as such, and not a miss.
-    lines += [""] + [f"{'n/a   ' if met is None else 'met   ' if met else 'MISSED'}  {text}"
-                     for text, met in checks]
-    return "\n".join(lines), all(met is not False for _, met in checks)
+    blocks += [tables.blank()] + [tables.line(f"{'n/a   ' if met is None else 'met   ' if met else 'MISSED'}  {text}")
+                                  for text, met in checks]
+    met = all(met is not False for _, met in checks)
+    data = {"schema": "msealbench-validate", "schema_version": 1, "trials": len(trials), "seconds": spent,
+            "settings": vars(settings), "header": header, "rows": rows,
+            "checks": [{"check": text, "met": met} for text, met in checks], "targets_met": met}
+    return tables.Report(blocks, data), met
 
 
 # ------------------------------------------------------------------ main
@@ -278,6 +283,7 @@ def parse_args(argv):
     parser.add_argument("--seed", type=cli.SEED, default=1, help="first runner seed; also the bootstrap seed")
     parser.add_argument("--bootstrap", type=cli.BOOTSTRAP, default=1000, help="resamples per comparison (1000)")
     parser.add_argument("--keep", help="keep the results files in this directory")
+    parser.add_argument("--format", choices=tables.RENDERERS, default="text", help="output format (text)")
     args = parser.parse_args(argv)
     if args.budget is None:
         args.budget = 60.0 if args.quick else 240.0
@@ -292,8 +298,8 @@ def validate(args):
     else:
         with tempfile.TemporaryDirectory(prefix="msealbench-validate.") as work_dir:
             trials, spent = run_trials(args, work_dir)
-    text, met = render_report(tally_trials(trials, settings), settings, trials, spent, args)
-    print(text)
+    document, met = validation_report(tally_trials(trials, settings), settings, trials, spent, args)
+    print(tables.render(document, args.format))
     return 0 if met else 1
 
 

@@ -207,7 +207,32 @@ def test_verdict_rules():
     ok(more is not None and 20 <= more <= 40, "halving a CI takes about 4x the samples", str(more))
 
 
+def test_one_renderer_is_a_format():
+    """A new output format is one renderer in msb/tables.py: compare (and validate) offer it
+    through --format with no other edit, and it sees the same report as text and markdown."""
+    import io
+    import contextlib
+    import compare  # plots/compare.py, in-process so that a renderer can be added
+    from msb import tables
+    path = write("renderer.json", synth.synthetic_run([cell("vdso.a", "none", 50.0), cell("vdso.a", "sysmap", 50.0)],
+                                                      seed=1, rounds=4))
+    tables.RENDERERS["tables-count"] = lambda report: f"{sum(isinstance(b, tables.Table) for b in report.blocks)} tables"
+    out = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
+            status = compare.main(["--format", "tables-count", "--bootstrap", "200", path])
+    finally:
+        del tables.RENDERERS["tables-count"]
+    ok(status in (0, 1) and out.getvalue().strip() == "1 tables",
+       "a renderer added to msb/tables.py is a --format of compare", out.getvalue()[-300:])
+    status, text, _ = run_compare("--bootstrap", "200", path)
+    status_md, markdown, _ = run_compare("--bootstrap", "200", "--format", "markdown", path)
+    ok("verdicts: " in text and "verdicts: " in markdown and "| `benchmark` |" in markdown,
+       "text and markdown render the same report (verdict line included)", markdown[-300:])
+
+
 try:
+    test_one_renderer_is_a_format()
     test_verdicts_in_one_run()
     test_equivalent_exits_zero()
     test_inconclusive_says_how_many_more()

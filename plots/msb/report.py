@@ -1,15 +1,11 @@
-"""compare's output: verdict tables and reports built from comparisons, in text or markdown.
-
-Text from results files (benchmarks, labels, paths, reasons) is data: literal_for() escapes it
-for the output kind, so neither a terminal nor a markdown renderer acts on it.
+"""compare's output: a tables.Report per comparison (verdict tables by section, the history
+table), with the data behind it for --format json. The renderers of msb/tables.py write it.
 """
-import json
 import math
-import re
-import sys
 
-from . import cli, comparison, results
+from . import comparison, results
 from .comparison import REGRESSION, IMPROVEMENT, EQUIVALENT, INCONCLUSIVE, TIME
+from .tables import Heading, Items, Literal, Report, Table, blank, line
 
 VERDICT_MARKS = {REGRESSION: "R", IMPROVEMENT: "I", EQUIVALENT: "=", INCONCLUSIVE: "?"}
 
@@ -82,44 +78,6 @@ def table_rows(comparisons, geomeans, settings):
     return header, rows
 
 
-def render_text_table(header, rows):
-    header, rows = [cli.terminal_text(h) for h in header], [[cli.terminal_text(c) for c in r] for r in rows]
-    widths = [max(len(str(r[i])) for r in [header] + rows) for i in range(len(header))]
-    lines = ["  ".join(str(cell).ljust(widths[i]) for i, cell in enumerate(row)).rstrip()
-             for row in [header] + rows]
-    return "\n".join(lines)
-
-
-def markdown_code(text):
-    """text as a markdown code span: GitHub renders no HTML, link, image, emphasis,
-    autolink or @mention inside one; control characters are shown as escapes."""
-    text = cli.terminal_text(text)
-    if not text.strip():
-        return ""
-    fence = "`" * (max(map(len, re.findall("`+", text)), default=0) + 1)
-    if text[0] == "`" or text[-1] == "`" or (text[0] == " " and text[-1] == " "):
-        text = f" {text} "  # CommonMark strips one space from each end of such a span
-    return fence + text + fence
-
-
-def markdown_cell(text):
-    """A table cell: a code span whose '|' the table does not split on (GFM reads '\\|' as
-    '|' even inside code, and a backslash before it as escaping the next backslash)."""
-    return re.sub(r"(\\*)\|", lambda m: m.group(1) * 2 + "\\|", markdown_code(text))
-
-
-def render_markdown_table(header, rows):
-    lines = ["| " + " | ".join(markdown_cell(h) for h in header) + " |",
-             "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(markdown_cell(cell) for cell in row) + " |" for row in rows]
-    return "\n".join(lines)
-
-
-def literal_for(markdown):
-    """How text from results files (and paths) is written in this output kind."""
-    return markdown_code if markdown else cli.terminal_text
-
-
 def settings_line(settings):
     return (f"margin +-{settings.margin * 100:g}%, threshold {settings.threshold * 100:g}%, "
             f"alpha {settings.alpha:g}, {settings.confidence * 100:g}% CI from "
@@ -131,41 +89,51 @@ LEGEND = ("change = candidate median against baseline median, + is slower; * sig
           "the CI and p count rounds, not samples, since the samples of a process share its luck.")
 
 
-def not_compared_lines(not_compared, literal):
-    return [f"{literal(n.benchmark)} {literal('[' + results.params_text(n.params) + ']')} "
-            f"seal={literal(n.seal)}: {literal(n.reason)}" for n in not_compared]
+def not_compared_parts(n):
+    return (Literal(n.benchmark), " ", Literal("[" + results.params_text(n.params) + "]"),
+            " seal=", Literal(n.seal), ": ", Literal(n.reason))
 
 
-def render_report(title, comparisons, geomeans, not_compared, settings, markdown):
-    """title: already written with literal_for(markdown)."""
-    literal = literal_for(markdown)
-    out = [("## " if markdown else "") + title, settings_line(settings), ""]
-    render = render_markdown_table if markdown else render_text_table
-    for (base_name, cand_name), members in comparison.sections(comparisons).items():
-        paired = " (paired by round)" if all(c.paired for c in members) else ""
-        out.append(("### " if markdown else "") + f"{literal(base_name)} -> {literal(cand_name)}{paired}")
-        section_geomeans = [g for g in geomeans if (g.base_name, g.cand_name) == (base_name, cand_name)]
-        out += [render(*table_rows(members, section_geomeans, settings)), ""]
-    out.append(LEGEND)
-    if not_compared:
-        out += ["", "not compared (never part of a verdict):"]
-        out += [("- " if markdown else "  ") + line for line in not_compared_lines(not_compared, literal)]
-    return "\n".join(out)
-
-
-def verdict_summary(comparisons, geomeans, literal):
-    counts = comparison.count_verdicts([c for c in comparisons if c.metric == TIME])
-    text = ", ".join(f"{n} {v}" for v, n in counts.items())
-    family_regressions = [literal(g.family) for g in geomeans if g.verdict == REGRESSION]
-    if family_regressions:
-        text += f"; family geomean regression: {', '.join(family_regressions)}"
-    return text
-
-
-def gating_regressions(comparisons, geomeans):
+def gating_regressions(analysis):
     """What sets exit status 1: time regressions of cells and of family geomeans.
     Counter verdicts are shown but do not gate."""
-    return [c for c in comparisons + geomeans if c.metric == TIME and c.verdict == REGRESSION]
+    return [c for c in analysis.comparisons + analysis.geomeans if c.metric == TIME and c.verdict == REGRESSION]
+
+
+def verdict_parts(analysis):
+    counts = comparison.count_verdicts(analysis.time_comparisons())
+    parts = [", ".join(f"{n} {v}" for v, n in counts.items())]
+    family_regressions = [g.family for g in analysis.geomeans if g.verdict == REGRESSION]
+    for number, family in enumerate(family_regressions):
+        parts += ["; family geomean regression: " if number == 0 else ", ", Literal(family)]
+    return parts
+
+
+def pairwise(analysis, warnings, status):
+    """The report of one run's seal modes or of two runs."""
+    runs, settings = analysis.runs, analysis.settings
+    comparisons, geomeans, not_compared = analysis.comparisons, analysis.geomeans, analysis.not_compared
+    title = ((Literal(runs[0].path), ": seal modes compared") if len(runs) == 1 else
+             (Literal(runs[0].path), " (baseline) -> ", Literal(runs[1].path), " (candidate)"))
+    blocks = [Heading(1, title), line(settings_line(settings)), blank()]
+    for (base_name, cand_name), members in comparison.sections(comparisons).items():
+        paired = " (paired by round)" if all(c.paired for c in members) else ""
+        blocks.append(Heading(2, (Literal(base_name), " -> ", Literal(cand_name), paired)))
+        section_geomeans = [g for g in geomeans if (g.base_name, g.cand_name) == (base_name, cand_name)]
+        blocks += [Table(*table_rows(members, section_geomeans, settings)), blank()]
+    blocks.append(line(LEGEND))
+    if not_compared:
+        blocks += [blank(), line("not compared (never part of a verdict):"),
+                   Items([not_compared_parts(n) for n in not_compared])]
+    blocks += [blank(), line("verdicts: ", *verdict_parts(analysis))]
+    data = {"schema": "msealbench-compare", "schema_version": 1,
+            "inputs": [r.path for r in runs], "settings": vars(settings),
+            "comparisons": [c.as_dict() for c in comparisons],
+            "geomeans": [g.as_dict() for g in geomeans],
+            "not_compared": [n.as_dict() for n in not_compared],
+            "warnings": warnings, "verdicts": comparison.count_verdicts(analysis.time_comparisons()),
+            "regressions": len(gating_regressions(analysis)), "exit_status": status}
+    return Report(blocks, data)
 
 
 # ------------------------------------------------------------ history output
@@ -195,31 +163,28 @@ def history_table(columns, baseline, settings):
     return header, rows
 
 
-def render_history(columns, baseline, settings, markdown):
-    render = render_markdown_table if markdown else render_text_table
-    literal = literal_for(markdown)
-    out = [("## " if markdown else "") + f"history of {len(columns)} runs against {literal(baseline.label)}",
-           settings_line(settings), "", render(*history_table(columns, baseline, settings)), "",
-           LEGEND + "; verdict R regression, I improvement, = equivalent, ? inconclusive"]
-    for run, _, not_compared in columns:
-        for line in not_compared_lines(not_compared, literal):
-            out.append(f"  {literal(run.label)}: not compared: {line}")
-    return "\n".join(out)
+def latest_regressions(analysis):
+    """Regressions of the newest run against the baseline (none when it is the baseline)."""
+    return [c for c in analysis.columns[-1][1] if c.verdict == REGRESSION]
 
 
-# ------------------------------------------------------------ main
-
-def emit_json(document):
-    json.dump(document, sys.stdout, indent=1, allow_nan=False, default=str)
-    sys.stdout.write("\n")
-
-
-def clean_floats(value):
-    """NaN and infinities become null so the JSON stays standard."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: clean_floats(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [clean_floats(v) for v in value]
-    return value
+def history(analysis, warnings, status):
+    """The report of many runs, each against the baseline."""
+    columns, baseline, settings = analysis.columns, analysis.baseline, analysis.settings
+    latest_run = columns[-1][0]
+    regressions = latest_regressions(analysis)
+    blocks = [Heading(1, (f"history of {len(columns)} runs against ", Literal(baseline.label))),
+              line(settings_line(settings)), blank(), Table(*history_table(columns, baseline, settings)), blank(),
+              line(LEGEND + "; verdict R regression, I improvement, = equivalent, ? inconclusive")]
+    blocks += [line("  ", Literal(run.label), ": not compared: ", *not_compared_parts(n))
+               for run, _, not_compared in columns for n in not_compared]
+    blocks += [blank(), line("latest run ", Literal(latest_run.label), f": {len(regressions)} regressions against ",
+                             Literal(baseline.label))]
+    data = {"schema": "msealbench-compare-history", "schema_version": 1,
+            "baseline": baseline.path, "settings": vars(settings),
+            "runs": [{"path": run.path, "label": run.label, "date": run.date,
+                      "comparisons": [c.as_dict() for c in comparisons],
+                      "not_compared": [n.as_dict() for n in not_compared]}
+                     for run, comparisons, not_compared in columns],
+            "warnings": warnings, "regressions_in_latest": len(regressions), "exit_status": status}
+    return Report(blocks, data)
