@@ -1,8 +1,6 @@
 #!/usr/bin/env python3
 """The results file's writers: the C runner, the VM merge (msealbench vm) and synth write
 the same schema through one Python writer (plots/msb/results.py), with one summary."""
-import importlib.machinery
-import importlib.util
 import json
 import os
 import shutil
@@ -16,16 +14,10 @@ from taplib import MSEALBENCH, TOP, check_schema, ok, done, schema_errors, skip 
 
 sys.path.insert(0, os.path.join(TOP, "plots"))
 from msb import results, stats, synth  # noqa: E402
+sys.path.insert(0, os.path.join(TOP, "vm"))
+from msbvm import merge  # noqa: E402
 
-VM_SCRIPT = os.path.join(TOP, "src", "msealbench-vm")
 tmp = tempfile.mkdtemp(prefix="msealbench-t-results.")
-
-
-def load_vm():
-    loader = importlib.machinery.SourceFileLoader("msealbench_vm", VM_SCRIPT)
-    module = importlib.util.module_from_spec(importlib.util.spec_from_loader("msealbench_vm", loader))
-    loader.exec_module(module)
-    return module
 
 
 def c_runner_file(name, *options):
@@ -72,8 +64,7 @@ def test_synth_writes_what_the_c_runner_writes(c_file):
 
 
 def test_vm_merge_summary(c_file):
-    vm = load_vm()
-    cells = vm.merge_cells([(1, c_file), (2, c_file)])
+    cells = merge.merge_cells([(1, c_file), (2, c_file)])
     merged = next(c for c in cells if c["samples"])
     ok(merged["summary"] == results.cell_summary(merged["samples"]) and len(merged["samples"]) % 2 == 0
        and merged["summary"]["median"] == stats.median(merged["samples"]),
@@ -83,7 +74,6 @@ def test_vm_merge_summary(c_file):
 
 def vm_merged_file(c_file):
     """What msealbench vm writes for a kernel booted twice, from two C runner files."""
-    vm = load_vm()
     kernel = types.SimpleNamespace(
         label="plain", path="/images/plain", sha256="0" * 64, arch="x86_64", accel="tcg",
         accel_reason="test", cmd=["qemu-system-x86_64"], initrd_sha256="1" * 64, config=None,
@@ -91,7 +81,7 @@ def vm_merged_file(c_file):
         boots=[(None, {"boot": n, "status": "ok", "kernel_sealed_system_mappings": [],
                        "kernel_sealed_source": "probe", "probe": None}) for n in (1, 2)])
     path = os.path.join(tmp, "vm-plain.json")
-    results.write_run(path, vm.merged_results(kernel, "QEMU 9", types.SimpleNamespace(boots=2), []))
+    results.write_run(path, merge.merged_results(kernel, "QEMU 9", types.SimpleNamespace(boots=2), []))
     return path
 
 

@@ -16,7 +16,7 @@ import time
 
 from taplib import TOP, MSEALBENCH, ok, skip, done
 
-SCRIPT = os.path.join(TOP, "src", "msealbench-vm")
+SCRIPT = os.path.join(TOP, "vm", "msealbench-vm")
 KERNELS = os.environ.get("MSEALBENCH_KERNELS", os.path.join(os.path.dirname(TOP), "shared", "kernels"))
 SUITE = os.path.join(TOP, "build-static")
 tmp = tempfile.mkdtemp(prefix="msealbench-t-vm-safety.")
