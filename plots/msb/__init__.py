@@ -9,5 +9,6 @@ vm/msealbench-vm are built on.
   report      compare's tables and report built from comparisons
   gnuplot     gnuplot scripts and data files written safely, gnuplot run with a timeout
   figures     the figures plot.py draws, from what comparison returned
+  validation  validate.py's trials, tallies and report
   synth       synthetic results with known distributions, for tests and demos
 """
