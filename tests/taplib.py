@@ -1,9 +1,11 @@
 """TAP helpers for python tests: ok/notok/skip lines that tests/run.sh counts."""
+import contextlib
 import json
 import os
 import shutil
 import subprocess
 import sys
+import time
 
 TOP = os.environ.get("MSEALBENCH_TOP", os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 MSEALBENCH = os.environ.get("MSEALBENCH", os.path.join(TOP, "build", "msealbench"))
@@ -33,6 +35,34 @@ def processes_marked(name, value):
         except OSError:
             pass
     return found
+
+
+def wait_for(condition, seconds, step=0.05):
+    """condition()'s first true value within seconds, else its value at the end."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(step)
+    return condition()
+
+
+@contextlib.contextmanager
+def small_tmpfs(path, size):
+    """A tmpfs of size (e.g. "1m") mounted at path (created) for the with block, unmounted after.
+    Yields None, or why it could not be mounted (the caller skips)."""
+    os.makedirs(path, exist_ok=True)
+    try:
+        subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", path], check=True,
+                       capture_output=True, timeout=30)
+    except (OSError, subprocess.SubprocessError) as e:
+        yield f"cannot mount a tmpfs: {getattr(e, 'stderr', b'') or e}"
+        return
+    try:
+        yield None
+    finally:
+        subprocess.run(["umount", path], capture_output=True, timeout=30)
 
 
 RESULTS_SCHEMA = os.path.join(TOP, "results", "schema-v1.json")
