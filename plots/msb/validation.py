@@ -7,7 +7,7 @@ import subprocess
 import sys
 import time
 
-from . import cli, comparison, report, results, tables
+from . import cli, comparison, report, results, stats, tables
 from .comparison import REGRESSION, TIME
 
 PROG = "validate"
@@ -168,7 +168,7 @@ def minimum_detectable_effect(half_widths, settings, power=0.8):
         return None
     normal = statistics.NormalDist()
     z_ci = normal.inv_cdf(0.5 + settings.confidence / 2)
-    return max(settings.threshold, statistics.median(half_widths) * (z_ci + normal.inv_cdf(power)) / z_ci)
+    return max(settings.threshold, stats.median(half_widths) * (z_ci + normal.inv_cdf(power)) / z_ci)
 
 
 # ------------------------------------------------------------------ report
