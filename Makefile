@@ -100,7 +100,7 @@ $(BUILD)/tests/t_unit_%: tests/unit_%.c $(HARNESS_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -Itests $(CFLAGS) $(LDFLAGS) -o $@ $(filter %.c %.o,$^) $(LDLIBS)
 
-DEPS_SH ?= sh src/deps.sh
+DEPS_SH ?= sh tools/deps.sh
 deps:
 	@$(DEPS_SH) bench
 
@@ -130,7 +130,7 @@ validate: all
 	$(PYTHON) plots/validate.py $(VALIDATE_ARGS)
 
 targets: all
-	$(PYTHON) bench/targets.py
+	$(PYTHON) tools/targets.py
 
 # The suite that `msealbench vm` puts into an initramfs: no libc there, so static.
 static:
@@ -144,11 +144,14 @@ check test: deps-check
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/libexec/msealbench \
-		$(DESTDIR)$(PREFIX)/share/msealbench/plots $(DESTDIR)$(PREFIX)/share/man/man1
+		$(DESTDIR)$(PREFIX)/share/msealbench/plots/msb $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 755 $(BUILD)/msealbench $(DESTDIR)$(PREFIX)/bin/msealbench
 	$(if $(HELPERS),install -m 755 $(HELPERS) $(DESTDIR)$(PREFIX)/libexec/msealbench/)
-	install -m 755 src/msealbench-vm $(DESTDIR)$(PREFIX)/libexec/msealbench/msealbench-vm
-	install -m 644 plots/*.py $(DESTDIR)$(PREFIX)/share/msealbench/plots/
+	install -d $(DESTDIR)$(PREFIX)/libexec/msealbench/msbvm
+	install -m 755 vm/msealbench-vm $(DESTDIR)$(PREFIX)/libexec/msealbench/msealbench-vm
+	install -m 644 vm/msbvm/*.py $(DESTDIR)$(PREFIX)/libexec/msealbench/msbvm/
+	install -m 755 plots/*.py $(DESTDIR)$(PREFIX)/share/msealbench/plots/
+	install -m 644 plots/msb/*.py $(DESTDIR)$(PREFIX)/share/msealbench/plots/msb/
 	install -m 644 src/msealbench.1 $(DESTDIR)$(PREFIX)/share/man/man1/msealbench.1
 
 uninstall:

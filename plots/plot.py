@@ -17,334 +17,23 @@ import argparse
 import os
 import sys
 
-import compare
-import msbcli
-import msbcompare
-from msbcompare import REGRESSION, IMPROVEMENT, EQUIVALENT, INCONCLUSIVE, TIME, Settings
-import msbgnuplot
-from msbgnuplot import Figure, GnuplotError, script_string, slug
-import msbresults
-from msbresults import BadInput
-import msbstats
+from msb import cli, comparison, figures, gnuplot, results
+from msb.comparison import Settings
+from msb.gnuplot import GnuplotError
+from msb.results import BadInput
 
-TOP = compare.TOP
+TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PROG = "plot"
-VERDICT_COLOURS = {REGRESSION: 0xd62728, IMPROVEMENT: 0x2ca02c, EQUIVALENT: 0x1f77b4, INCONCLUSIVE: 0x7f7f7f}
-SERIES_COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2"]
-MEDIAN_CI_ITERATIONS = 1000
-CDF_POINTS = 2000  # beyond this a CDF looks the same and only makes the files bigger
 
-
-# ------------------------------------------------------------------ helpers
-
-def colour(index):
-    return SERIES_COLOURS[index % len(SERIES_COLOURS)]
-
-
-def keyentry(verdict, point_type=7):
-    return (f"keyentry with points pt {point_type} ps 1.3 lc rgb '#{VERDICT_COLOURS[verdict]:06x}' "
-            f"title '{verdict}'")
-
-
-def median_ci(cell, settings, *key):
-    """Median of round medians with a bootstrap percentile CI over rounds (seeded from the
-    cell, so reproducible): rounds are the independent units, as in compare."""
-    by_round = msbstats.group_by_round(cell.samples, cell.rounds)
-    replicates = msbstats.bootstrap_rounds_median_replicates(
-        by_round, msbcompare.cell_seed(settings, "median", *key),
-        min(settings.iterations, MEDIAN_CI_ITERATIONS))
-    low, high = msbstats.percentile_interval(replicates, settings.confidence)
-    return msbstats.median_of_round_medians(by_round), low, high
-
-
-def short_label(benchmark, params, family=None):
-    name = benchmark[len(family) + 1:] if family and benchmark.startswith(family + ".") else benchmark
-    return name if not params else f"{name} {msbresults.params_text(params)}"
-
-
-def spread_is_wide(values, factor):
-    positive = [v for v in values if v and v > 0]
-    return bool(positive) and max(positive) / min(positive) > factor
-
-
-def data_path(out_dir, name):
-    return os.path.join(out_dir, name + ".dat")
-
-
-# ---------------------------------------------------------- bars per family
-
-def bars_figure(out_dir, family, section, pairs, settings):
-    base_name, cand_name = section
-    rows = []
-    for base, cand in pairs:
-        label = short_label(base.benchmark, base.params, family)
-        rows.append([label, *median_ci(base, settings, base.describe(), base_name),
-                     *median_ci(cand, settings, cand.describe(), cand_name)])
-    name = "bars-" + slug(f"{family}-{base_name}-{cand_name}")
-    msbgnuplot.write_data(data_path(out_dir, name),
-                          [(["cell", base_name, "low", "high", cand_name, "low", "high"], rows)])
-    unit = pairs[0][0].unit
-    values = [r[1] for r in rows] + [r[4] for r in rows]
-    body = [
-        f"set title {script_string(f'{family}: median {unit} with {settings.confidence:.0%} CI, {base_name} and {cand_name}')}",
-        "set style data histogram", "set style histogram errorbars gap 2 lw 1",
-        "set style fill solid 0.75 border -1", "set grid ytics", "set key top left",
-        "set xtics rotate by 30 right nomirror", "set bmargin 8",
-        f"set ylabel {script_string(unit)}",
-        "set logscale y" if spread_is_wide(values, 30) else "set yrange [0:*]",
-        f"plot '{name}.dat' using 2:3:4:xtic(1) title columnheader(2) lc rgb '{colour(0)}', "
-        f"'' using 5:6:7 title columnheader(5) lc rgb '{colour(1)}'",
-    ]
-    width = min(2000, max(640, 160 + 70 * len(rows)))
-    return Figure(name, body, width, 480)
-
-
-def bars_figures(out_dir, pairs_by_section, settings):
-    figures = []
-    for section, pairs in pairs_by_section.items():
-        families = {}
-        for base, cand in pairs:
-            families.setdefault(base.family, []).append((base, cand))
-        for family, members in families.items():
-            figures.append(bars_figure(out_dir, family, section, members, settings))
-    return figures
-
-
-# --------------------------------------------------------------- forest plot
-
-def forest_rows(comparisons):
-    return [[short_label(c.benchmark, c.params), (c.ratio - 1) * 100, (c.ci_low - 1) * 100,
-             (c.ci_high - 1) * 100, VERDICT_COLOURS[c.verdict]] for c in comparisons]
-
-
-def forest_xrange(comparisons, margin):
-    """Wide enough for every CI, the zero line and the whole margin band."""
-    ends = [(c.ci_low - 1) * 100 for c in comparisons] + [(c.ci_high - 1) * 100 for c in comparisons]
-    ends = [e for e in ends if e == e and abs(e) != float("inf")]
-    low = min(ends + [-1.5 * margin])
-    high = max(ends + [1.5 * margin])
-    pad = (high - low) * 0.05
-    return low - pad, high + pad
-
-
-def forest_elements(name, with_geomeans):
-    elements = [f"'{name}.dat' index 0 using 3:1:4:5:6:ytic(2) with xerrorbars pt 7 ps 1.2 lc rgb variable notitle"]
-    if with_geomeans:
-        elements.append(f"'{name}.dat' index 1 using 3:1:4:5:6:ytic(2) with xerrorbars pt 13 ps 1.8 "
-                        "lc rgb variable notitle")
-    elements += [keyentry(v) for v in (REGRESSION, IMPROVEMENT, EQUIVALENT, INCONCLUSIVE)]
-    if with_geomeans:
-        elements.append("keyentry with points pt 13 ps 1.5 lc rgb 'black' title 'family geomean'")
-    return elements
-
-
-def forest_figure(out_dir, section, comparisons, geomeans, settings):
-    """Every cell's change with its CI against the +-margin band; geomeans as diamonds."""
-    base_name, cand_name = section
-    ordered = []
-    for family in dict.fromkeys(c.family for c in comparisons):
-        ordered += [("cell", c) for c in comparisons if c.family == family]
-        ordered += [("geomean", g) for g in geomeans if g.family == family]
-    total = len(ordered)
-    blocks = {"cell": [], "geomean": []}
-    for position, (kind, c) in enumerate(ordered):
-        blocks[kind].append([total - 1 - position] + forest_rows([c])[0])
-    name = "forest-" + slug(f"{base_name}-{cand_name}")
-    msbgnuplot.write_data(data_path(out_dir, name), [(None, blocks["cell"]), (None, blocks["geomean"])])
-    margin = settings.margin * 100
-    low, high = forest_xrange([c for _, c in ordered], margin)
-    title = (f"{cand_name} against {base_name}: change of the median with {settings.confidence:.0%} CI; "
-             f"band +-{margin:g}%")
-    body = [
-        f"set title {script_string(title)}",
-        "set xlabel 'change of the median (%), + is slower'",
-        f"set yrange [-1:{total}]", f"set xrange [{low:g}:{high:g}]", "set ytics nomirror", "set grid xtics",
-        f"set object 1 rect from first {-margin:g}, graph 0 to first {margin:g}, graph 1 behind "
-        "fc rgb '#e6efe6' fs solid 1.0 noborder",
-        "set arrow 1 from first 0, graph 0 to first 0, graph 1 nohead dt 2 lc rgb '#555555'",
-        "set key outside bottom center horizontal",
-        "plot " + ", ".join(forest_elements(name, bool(blocks["geomean"]))),
-    ]
-    return Figure(name, body, 900, min(3000, 160 + 22 * total))
-
-
-def forest_figures(out_dir, comparisons, settings):
-    time_rows = [c for c in comparisons if c.metric == TIME]
-    geomeans = msbcompare.family_geomeans(time_rows, settings)
-    figures = []
-    for section, members in compare.sections(time_rows).items():
-        section_geomeans = [g for g in geomeans if (g.base_name, g.cand_name) == section]
-        figures.append(forest_figure(out_dir, section, members, section_geomeans, settings))
-    return figures
-
-
-# ------------------------------------------------------------ distributions
-
-def cdf_points(samples, limit=CDF_POINTS):
-    """The empirical CDF, at most limit steps (evenly spaced in rank) however many samples."""
-    ordered = sorted(samples)
-    n = len(ordered)
-    ranks = range(n) if n <= limit else sorted({round(j * (n - 1) / (limit - 1)) for j in range(limit)})
-    return [[ordered[i], (i + 1) / n] for i in ranks]
-
-
-def cdf_figure(out_dir, section, base, cand):
-    base_name, cand_name = section
-    name = "cdf-" + slug(f"{base.benchmark}-{base.params_text}-{base_name}-{cand_name}")
-    msbgnuplot.write_data(data_path(out_dir, name), [([base_name], cdf_points(base.samples)),
-                                                     ([cand_name], cdf_points(cand.samples))])
-    label = short_label(base.benchmark, base.params)
-    body = [
-        f"set title {script_string(f'{label}: distribution of samples')}",
-        f"set xlabel {script_string(base.unit)}", "set ylabel 'fraction of samples at or below'",
-        "set yrange [0:1]", "set grid", "set key bottom right",
-        "set logscale x" if spread_is_wide(base.samples + cand.samples, 10) else "",
-        f"plot '{name}.dat' index 0 using 1:2 with steps lw 2 lc rgb '{colour(0)}' title columnheader(1), "
-        f"'' index 1 using 1:2 with steps lw 2 lc rgb '{colour(1)}' title columnheader(1)",
-    ]
-    return Figure(name, body, 720, 440)
-
-
-def cdf_figures(out_dir, pairs_by_section):
-    return [cdf_figure(out_dir, section, base, cand)
-            for section, pairs in pairs_by_section.items() for base, cand in pairs]
-
-
-# ------------------------------------------------------------------ scaling
-
-def is_number(value):
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
-def numeric_params(cells):
-    """Parameter names holding at least two distinct numbers across the cells."""
-    values = {}
-    for cell in cells:
-        for key, value in cell.params.items():
-            if is_number(value):
-                values.setdefault(key, set()).add(value)
-    return [k for k, v in values.items() if len(v) >= 2]
-
-
-def scaling_groups(series_cells):
-    """(benchmark, parameter, other parameters) -> {series: [cells]} for every benchmark
-    with a numeric parameter."""
-    by_benchmark = {}
-    for series, cell in series_cells:
-        by_benchmark.setdefault(cell.benchmark, []).append((series, cell))
-    groups = {}
-    for benchmark, members in by_benchmark.items():
-        for param in numeric_params([c for _, c in members]):
-            for series, cell in members:
-                if not is_number(cell.params.get(param)):
-                    continue  # a cell without this parameter, or with a text value
-                others = {k: v for k, v in cell.params.items() if k != param}
-                key = (benchmark, param, msbresults.params_text(others))
-                groups.setdefault(key, {}).setdefault(series, []).append(cell)
-    return groups
-
-
-def scaling_figure(out_dir, key, by_series, settings):
-    benchmark, param, others = key
-    blocks = []
-    for series, cells in by_series.items():
-        rows = [[c.params[param], *median_ci(c, settings, c.describe(), series)]
-                for c in sorted(cells, key=lambda c: c.params[param])]
-        blocks.append(([series], rows))
-    name = "scaling-" + slug(f"{benchmark}-{param}-{others}")
-    msbgnuplot.write_data(data_path(out_dir, name), blocks)
-    xs = [r[0] for _, rows in blocks for r in rows]
-    ys = [r[1] for _, rows in blocks for r in rows]
-    unit = next(iter(by_series.values()))[0].unit
-    title = f"{benchmark}: median against {param}" + ("" if others == "-" else f" ({others})")
-    plots = [f"'{name}.dat' index {i} using 1:2:3:4 with yerrorlines lw 2 pt 7 lc rgb '{colour(i)}' "
-             "title columnheader(1)" for i in range(len(blocks))]
-    body = [
-        f"set title {script_string(title)}", f"set xlabel {script_string(param)}",
-        f"set ylabel {script_string(unit + ' (median, CI)')}", "set grid", "set key top left",
-        "set logscale x 2" if min(xs) > 0 else "", "set logscale y" if min(ys) > 0 else "",
-        "set format y '%g'",
-        "plot " + ", ".join(plots),
-    ]
-    return Figure(name, body, 720, 480)
-
-
-def scaling_figures(out_dir, runs, settings):
-    several = len(runs) > 1
-    series_cells = [(f"{run.label}:{cell.seal}" if several else cell.seal, cell)
-                    for run in runs for cell in run.ok_cells()]
-    groups = scaling_groups(series_cells)
-    return [scaling_figure(out_dir, key, by_series, settings)
-            for key, by_series in groups.items()
-            if any(len(cells) >= 2 for cells in by_series.values())]
-
-
-# ------------------------------------------------------------------ history
-
-def history_figure(out_dir, group, runs, cells, verdicts, baseline, settings):
-    """group: (benchmark, params text); cells[(seal, run.path)] -> cell;
-    verdicts[(seal, run.path)] -> verdict against the baseline."""
-    benchmark, params = group
-    seals = sorted({seal for seal, _ in cells}, key=msbresults.seal_order)
-    blocks = []
-    for seal in seals:
-        rows = []
-        for index, run in enumerate(runs):
-            cell = cells.get((seal, run.path))
-            if cell is None:
-                continue
-            marked = verdicts.get((seal, run.path)) == REGRESSION
-            rows.append([index, run.label, *median_ci(cell, settings, cell.describe(), run.path),
-                         1 if marked else 0])
-        blocks.append(([seal, "run", "median", "low", "high", "regression"], rows))
-    name = "history-" + slug(f"{benchmark}-{params}")
-    msbgnuplot.write_data(data_path(out_dir, name), blocks)
-    plots = []
-    for i in range(len(blocks)):
-        source = f"'{name}.dat' index {i}"
-        plots += [f"{source} using 1:4:5 with filledcurves lc rgb '{colour(i)}' notitle",
-                  f"{source} using 1:3:xtic(2) with linespoints lw 2 pt 7 lc rgb '{colour(i)}' title columnheader(1)",
-                  f"{source} using 1:($6 > 0 ? $3 : NaN) with points pt 6 ps 2.5 lw 2 "
-                  f"lc rgb '#{VERDICT_COLOURS[REGRESSION]:06x}' notitle"]
-    plots.append(f"keyentry with points pt 6 ps 2 lw 2 lc rgb '#{VERDICT_COLOURS[REGRESSION]:06x}' "
-                 f"title {script_string('regression against ' + baseline.label)}")
-    label = benchmark if params == "-" else f"{benchmark} {params}"
-    body = [
-        f"set title {script_string(f'{label}: median with {settings.confidence:.0%} CI per run')}",
-        f"set ylabel {script_string(next(iter(cells.values())).unit)}",
-        f"set xrange [-0.5:{len(runs) - 0.5}]", "set xtics rotate by 30 right nomirror", "set bmargin 8",
-        "set grid ytics", "set key outside bottom center horizontal",
-        "set style fill transparent solid 0.2 noborder",
-        "plot " + ", ".join(plots),
-    ]
-    return Figure(name, body, min(2000, max(720, 120 + 60 * len(runs))), 480)
-
-
-def history_figures(out_dir, runs, baseline, settings):
-    columns = msbcompare.compare_history(runs, baseline, settings)
-    cells, verdicts = {}, {}
-    for run, comparisons, _ in columns:
-        for cell in run.ok_cells():
-            group = (cell.benchmark, cell.params_text)
-            cells.setdefault(group, {})[(cell.seal, run.path)] = cell
-        for c in comparisons:
-            verdicts[(c.benchmark, msbresults.params_text(c.params), c.cand_name, run.path)] = c.verdict
-    figures = []
-    for group, group_cells in cells.items():
-        group_verdicts = {(seal, path): v for (b, p, seal, path), v in verdicts.items() if (b, p) == group}
-        figures.append(history_figure(out_dir, group, runs, group_cells, group_verdicts, baseline, settings))
-    return figures
-
-
-# -------------------------------------------------------------------- main
 
 def parse_args(argv):
-    parser = msbcli.Parser(prog="plot.py", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = cli.Parser(prog="plot.py", description=__doc__,
+                        formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("inputs", nargs="*", metavar="RUN")
     parser.add_argument("--out", default=os.path.join(TOP, "plots", "out"), help="output directory")
-    parser.add_argument("--formats", default="png,svg", help="png,svg (default both)")
-    parser.add_argument("--timeout", type=msbcli.number_in(float, 1, 86400), default=120.0,
+    parser.add_argument("--formats", default="png,svg",
+                        help="image formats, png,svg (default both); text output is compare's --format")
+    parser.add_argument("--timeout", type=cli.number_in(float, 1, 86400), default=120.0,
                         help="seconds gnuplot may take per script (1 to 86400)")
     parser.add_argument("--latest", default=os.path.join(TOP, "results"),
                         help="without inputs: draw the newest run of this directory (results/)")
@@ -353,84 +42,59 @@ def parse_args(argv):
     parser.add_argument("--baseline", help="history: label or file name of the baseline run")
     parser.add_argument("--base-seal", default="none")
     parser.add_argument("--cand-seal")
-    parser.add_argument("--margin", type=compare.percent, default=compare.percent("2"))
-    parser.add_argument("--threshold", type=compare.percent, default=compare.percent("1"))
-    parser.add_argument("--bootstrap", type=msbcli.BOOTSTRAP, default=2000)
-    parser.add_argument("--seed", type=msbcli.SEED, default=1)
+    parser.add_argument("--margin", type=cli.percent, default=cli.percent("2"))
+    parser.add_argument("--threshold", type=cli.percent, default=cli.percent("1"))
+    parser.add_argument("--bootstrap", type=cli.BOOTSTRAP, default=2000)
+    parser.add_argument("--seed", type=cli.SEED, default=1)
     args = parser.parse_args(argv)
     args.formats = [f for f in args.formats.split(",") if f]
-    unknown = [f for f in args.formats if f not in msbgnuplot.FORMATS]
+    unknown = [f for f in args.formats if f not in gnuplot.FORMATS]
     if unknown or not args.formats:
         parser.error(f"--formats: {','.join(unknown) or 'none'} unknown; use png, svg or both")
-    args.allow_unmatched = True
-    args.alpha, args.confidence = 0.05, 0.95
     return args
 
 
-def comparison_figures(out_dir, args, settings, runs):
-    if len(runs) == 1 and len(runs[0].seal_modes()) < 2:
-        print(f"{PROG}: warning: {msbcli.terminal_text(runs[0].path)} holds one seal mode: nothing to compare, "
-              "drawing scaling figures only", file=sys.stderr)
-        return {"scaling": scaling_figures(out_dir, runs, settings)}
-    if len(runs) == 1:
-        comparisons, _ = compare.compare_run_modes(runs[0], args, settings)
-        pairs, _ = msbcompare.pairs_within_run(runs[0], args.base_seal, compare.candidate_seals(args))
-        names = lambda b, c: (b.seal, c.seal)  # noqa: E731
-    else:
-        comparisons, _ = compare.compare_two_runs(runs[0], runs[1], args, settings)
-        pairs, _ = msbcompare.pairs_between_runs(runs[0], runs[1], allow_unmatched=True)
-        names = compare.run_pair_names(runs[0], runs[1])
-    by_section = {}
-    for base, cand in pairs:
-        if msbcompare.not_compared_reason(base, cand) is None and len(base.samples) >= msbcompare.MIN_SAMPLES:
-            by_section.setdefault(names(base, cand), []).append((base, cand))
-    return {"bars": bars_figures(out_dir, by_section, settings),
-            "forest": forest_figures(out_dir, comparisons, settings),
-            "cdf": cdf_figures(out_dir, by_section),
-            "scaling": scaling_figures(out_dir, runs, settings)}
-
-
-def select_runs(args):
-    """("pairwise" or "history", runs) from the inputs."""
-    inputs = args.inputs or [msbresults.latest_run_path(args.latest)]
-    if len(inputs) == 1 and os.path.isdir(inputs[0]):
-        runs = msbresults.runs_in(inputs[0])
-        if len(runs) < 2:
-            raise BadInput(f"{inputs[0]}: a history needs at least two results files")
-        return "history", msbresults.order_runs(runs, args.order)
-    runs = [msbresults.load_run(p) for p in inputs]
-    if args.history or len(runs) > 2:
-        return "history", msbresults.order_runs(runs, args.order)
-    return "pairwise", runs
+def figures_of(out_dir, analysis):
+    """{script name: figures} for what analyse() found."""
+    if analysis.mode == "history":
+        return {"history": figures.history_figures(out_dir, analysis)}
+    if analysis.mode == "run" and len(analysis.runs[0].seal_modes()) < 2:
+        print(f"{PROG}: warning: {cli.terminal_text(analysis.runs[0].path)} holds one seal mode: nothing to "
+              "compare, drawing scaling figures only", file=sys.stderr)
+        return {"scaling": figures.scaling_figures(out_dir, analysis)}
+    return {"bars": figures.bars_figures(out_dir, analysis),
+            "forest": figures.forest_figures(out_dir, analysis),
+            "cdf": figures.cdf_figures(out_dir, analysis),
+            "scaling": figures.scaling_figures(out_dir, analysis)}
 
 
 def draw(args):
     settings = Settings(margin=args.margin, threshold=args.threshold, iterations=args.bootstrap,
                         seed=args.seed)
-    msbgnuplot.require_gnuplot()
-    kind, runs = select_runs(args)
+    gnuplot.require_gnuplot()
+    mode, runs = results.select_runs(args.inputs or [results.latest_run_path(args.latest)],
+                                     args.history, args.order)
     for run in runs:
-        compare.strip_counters(run.cells)  # counters are compared, not plotted
-    settings, warnings = msbcompare.affordable_settings(settings, runs)
-    compare.print_warnings(warnings, PROG)
-    msbcli.make_directory(args.out)
-    if kind == "history":
-        baseline = msbcompare.pick_baseline(runs, args.baseline)
-        figures = {"history": history_figures(args.out, runs, baseline, settings)}
-    else:
-        figures = comparison_figures(args.out, args, settings, runs)
+        comparison.strip_counters(run.cells)  # counters are compared, not plotted
+    settings, warnings = comparison.affordable_settings(settings, runs)
+    cli.warn(PROG, warnings)
+    analysis = comparison.analyse(mode, runs, settings, args.base_seal,
+                                  comparison.candidate_seals(args.cand_seal), allow_unmatched=True,
+                                  baseline=args.baseline, locations=True)
+    cli.make_directory(args.out)
+    drawn_figures = figures_of(args.out, analysis)
     drawn = []
-    for script, members in figures.items():
+    for script, members in drawn_figures.items():
         if members:
-            drawn += msbgnuplot.render(members, args.out, script + ".gp", args.formats, args.timeout)
-    summary = ", ".join(f"{len(m)} {k}" for k, m in figures.items())
-    print(f"{PROG}: {len(drawn)} files in {msbcli.terminal_text(args.out)} ({summary} figures)")
-    compare.print_warnings(compare.partial_warnings(runs), PROG)
+            drawn += gnuplot.render(members, args.out, script + ".gp", args.formats, args.timeout)
+    summary = ", ".join(f"{len(m)} {k}" for k, m in drawn_figures.items())
+    print(f"{PROG}: {len(drawn)} files in {cli.terminal_text(args.out)} ({summary} figures)")
+    cli.warn(PROG, comparison.partial_warnings(runs))
     return 0
 
 
 def main(argv):
-    return msbcli.guarded(PROG, draw, parse_args(argv), {BadInput: 2, msbcli.OutputError: 2, GnuplotError: 3})
+    return cli.guarded(PROG, draw, parse_args(argv), {BadInput: 2, cli.OutputError: 2, GnuplotError: 3})
 
 
 if __name__ == "__main__":

@@ -1,5 +1,5 @@
 /* `msealbench vm`: boots kernels under qemu and runs the suite inside. The work is done by the
- * python script src/msealbench-vm (installed as libexec/msealbench/msealbench-vm): this finds it
+ * python script vm/msealbench-vm (installed as libexec/msealbench/msealbench-vm): this finds it
  * beside the binary and execs it with the same arguments. */
 #define _GNU_SOURCE
 #include "main.h"
@@ -14,7 +14,7 @@
 static int vm_main(int argc, char **argv, const char *self_exe)
 {
 	static const char *const candidates[] = {
-		"%s/../src/msealbench-vm",			/* build/msealbench in the source tree */
+		"%s/../vm/msealbench-vm",			/* build/msealbench in the source tree */
 		"%s/../libexec/msealbench/msealbench-vm",	/* PREFIX/bin/msealbench */
 	};
 	char dir[2048], script[2200], *slash;
@@ -33,7 +33,7 @@ static int vm_main(int argc, char **argv, const char *self_exe)
 			die(1, "exec %s: %s", script, errno_text(errno));
 		}
 	}
-	die(1, "cannot find msealbench-vm in %s/../src or %s/../libexec/msealbench; "
+	die(1, "cannot find msealbench-vm in %s/../vm or %s/../libexec/msealbench; "
 	    "run it from the source tree or reinstall", dir, dir);
 }
 

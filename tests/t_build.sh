@@ -24,6 +24,15 @@ else
 fi
 [ ! -e /opt/msb ] && ok "install wrote nothing to PREFIX outside DESTDIR" || notok "install created /opt/msb outside DESTDIR"
 "$root/bin/msealbench" list >/dev/null 2>&1 && ok "the installed binary runs" || notok "the installed binary does not run"
+# The installed scripts find their libraries (plots/msb, msbvm) without the source tree.
+python3 "$top/plots/synth.py" run --quiet --out "$t/installed.json" >/dev/null 2>&1
+out=$(cd / && python3 "$root/share/msealbench/plots/compare.py" --bootstrap 100 "$t/installed.json" 2>&1; \
+      "$root/bin/msealbench" vm --kernel "x=$t/no-such-image" 2>&1)
+if echo "$out" | grep -q "^verdicts: " && echo "$out" | grep -q "msealbench vm: kernel image .*no-such-image"; then
+  ok "the installed compare.py and msealbench vm run on their installed libraries"
+else
+  notok "installed scripts: $(echo "$out" | tail -3)"
+fi
 "$root/bin/msealbench" run --quick --filter harness.empty --seal none --out "$t/inst.json" --quiet \
   && ok "the installed binary runs a cell" || notok "the installed binary cannot run a cell"
 
@@ -54,7 +63,7 @@ fi
 # make deps as a user who cannot install: exact command, non-zero exit.
 if command -v setpriv >/dev/null && [ "$(id -u)" -eq 0 ]; then
   out=$(MSB_DEPS_EXTRA="msb-no-such-command:msb-example-package" \
-        setpriv --reuid 65534 --regid 65534 --clear-groups sh "$(reachable_copy "$top/src/deps.sh" "$t")" bench 2>&1); rc=$?
+        setpriv --reuid 65534 --regid 65534 --clear-groups sh "$(reachable_copy "$top/tools/deps.sh" "$t")" bench 2>&1); rc=$?
   if [ "$rc" -ne 0 ] && echo "$out" | grep -q "apt-get install -y --no-install-recommends msb-example-package"; then
     ok "deps.sh as non-root prints the exact install command and fails"
   else
@@ -63,5 +72,5 @@ if command -v setpriv >/dev/null && [ "$(id -u)" -eq 0 ]; then
 else
   skip "deps.sh as non-root" "needs root and setpriv to switch to an unprivileged user"
 fi
-sh "$top/src/deps.sh" bench >/dev/null 2>&1 && ok "deps.sh bench: nothing missing after make deps" || notok "deps.sh bench still finds something missing"
+sh "$top/tools/deps.sh" bench >/dev/null 2>&1 && ok "deps.sh bench: nothing missing after make deps" || notok "deps.sh bench still finds something missing"
 done_testing

@@ -11,9 +11,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from taplib import TOP, ok, done  # noqa: E402
 
 sys.path.insert(0, os.path.join(TOP, "plots"))
-import msbcompare  # noqa: E402
-import msbresults  # noqa: E402
-import synth  # noqa: E402
+from msb import comparison, results, synth  # noqa: E402
 
 COMPARE = os.path.join(TOP, "plots", "compare.py")
 WORK = tempfile.mkdtemp(prefix="msealbench-t_compare.")
@@ -31,7 +29,7 @@ def write(name, document):
         with open(path, "w") as f:
             f.write(document)
     else:
-        synth.write_json(path, document)
+        results.write_run(path, document)
     return path
 
 
@@ -171,7 +169,7 @@ def test_history():
     for index, slowdown in enumerate((1.0, 1.0, 1.0, 1.08)):
         run = synth.synthetic_run([cell("mremap.m", "none", 1000.0 * slowdown, cv=0.01)], seed=20 + index,
                                   label=f"6.{9 + index}", date=f"2026-11-0{1 + index}T00:00:00Z")
-        synth.write_json(os.path.join(directory, f"r{3 - index}.json"), run)
+        results.write_run(os.path.join(directory, f"r{3 - index}.json"), run)
     status, out, err = run_compare(directory)
     ok(status == 1 and "6.12" in out and "*R" in out, "history: the 8% slower latest run exits 1 and is marked",
        f"status {status}: {err}")
@@ -184,32 +182,57 @@ def test_latest_run():
     directory = os.path.join(WORK, "latest")
     for name, date in (("b.json", "2026-11-02T00:00:00Z"), ("a.json", "2026-11-03T00:00:00Z"),
                        ("c.json", "2026-11-01T00:00:00Z")):
-        synth.write_json(os.path.join(directory, name),
+        results.write_run(os.path.join(directory, name),
                          synth.synthetic_run([cell("vdso.a", "none", 50.0)], seed=1, date=date))
-    ok(msbresults.latest_run_path(directory).endswith("a.json"), "the newest run is chosen by date, not name")
+    ok(results.latest_run_path(directory).endswith("a.json"), "the newest run is chosen by date, not name")
     os.symlink("a.json", os.path.join(directory, "latest.json"))
-    ok(len(msbresults.runs_in(directory)) == 3, "a link such as results/latest.json counts once in a history")
+    ok(len(results.runs_in(directory)) == 3, "a link such as results/latest.json counts once in a history")
     empty = os.path.join(WORK, "empty")
     os.makedirs(empty)
     try:
-        msbresults.latest_run_path(empty)
+        results.latest_run_path(empty)
         ok(False, "an empty results directory is refused")
-    except msbresults.BadInput as e:
+    except results.BadInput as e:
         ok("make bench" in str(e), "an empty results directory is refused with what to do", str(e))
 
 
 def test_verdict_rules():
-    s = msbcompare.Settings()
-    ok(msbcompare.decide_verdict(1.03, 1.02, 1.04, 0.001, s) == "regression", "rule: significant +3% regresses")
-    ok(msbcompare.decide_verdict(1.03, 1.02, 1.04, 0.2, s) != "regression", "rule: no regression without p < alpha")
-    ok(msbcompare.decide_verdict(1.005, 1.001, 1.009, 0.001, s) == "equivalent",
+    s = comparison.Settings()
+    ok(comparison.decide_verdict(1.03, 1.02, 1.04, 0.001, s) == "regression", "rule: significant +3% regresses")
+    ok(comparison.decide_verdict(1.03, 1.02, 1.04, 0.2, s) != "regression", "rule: no regression without p < alpha")
+    ok(comparison.decide_verdict(1.005, 1.001, 1.009, 0.001, s) == "equivalent",
        "rule: significant but below the threshold is equivalent")
-    ok(msbcompare.decide_verdict(1.0, 0.97, 1.03, 0.5, s) == "inconclusive", "rule: CI beyond the margin is inconclusive")
-    more = msbcompare.more_rounds_to_settle(20, 1.0, 0.97, 1.03, s)
+    ok(comparison.decide_verdict(1.0, 0.97, 1.03, 0.5, s) == "inconclusive", "rule: CI beyond the margin is inconclusive")
+    more = comparison.more_rounds_to_settle(20, 1.0, 0.97, 1.03, s)
     ok(more is not None and 20 <= more <= 40, "halving a CI takes about 4x the samples", str(more))
 
 
+def test_one_renderer_is_a_format():
+    """A new output format is one renderer in msb/tables.py: compare (and validate) offer it
+    through --format with no other edit, and it sees the same report as text and markdown."""
+    import io
+    import contextlib
+    import compare  # plots/compare.py, in-process so that a renderer can be added
+    from msb import tables
+    path = write("renderer.json", synth.synthetic_run([cell("vdso.a", "none", 50.0), cell("vdso.a", "sysmap", 50.0)],
+                                                      seed=1, rounds=4))
+    tables.RENDERERS["tables-count"] = lambda report: f"{sum(isinstance(b, tables.Table) for b in report.blocks)} tables"
+    out = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
+            status = compare.main(["--format", "tables-count", "--bootstrap", "200", path])
+    finally:
+        del tables.RENDERERS["tables-count"]
+    ok(status in (0, 1) and out.getvalue().strip() == "1 tables",
+       "a renderer added to msb/tables.py is a --format of compare", out.getvalue()[-300:])
+    status, text, _ = run_compare("--bootstrap", "200", path)
+    status_md, markdown, _ = run_compare("--bootstrap", "200", "--format", "markdown", path)
+    ok("verdicts: " in text and "verdicts: " in markdown and "| `benchmark` |" in markdown,
+       "text and markdown render the same report (verdict line included)", markdown[-300:])
+
+
 try:
+    test_one_renderer_is_a_format()
     test_verdicts_in_one_run()
     test_equivalent_exits_zero()
     test_inconclusive_says_how_many_more()

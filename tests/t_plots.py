@@ -12,8 +12,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from taplib import TOP, ok, skip, done  # noqa: E402
 
 sys.path.insert(0, os.path.join(TOP, "plots"))
-import msbgnuplot  # noqa: E402
-import synth  # noqa: E402
+from msb import gnuplot, results, synth  # noqa: E402
 
 PLOT = os.path.join(TOP, "plots", "plot.py")
 WORK = tempfile.mkdtemp(prefix="msealbench-t_plots.")
@@ -58,10 +57,10 @@ def produced(out_dir, kind):
 
 def test_quoting_helpers():
     text = "it's\n`x`"
-    ok(msbgnuplot.script_string(text) == "'it'.\"'\".'s `x`'", "script strings are single-quoted, "
-       "quotes joined on as \"'\", newline removed", msbgnuplot.script_string(text))
-    ok(msbgnuplot.data_string('a "b"\tc') == "\"a 'b' c\"", "data strings lose inner double quotes and tabs")
-    ok(msbgnuplot.slug("a/../b c") != msbgnuplot.slug("a_.._b_c") and "/" not in msbgnuplot.slug("a/../b c"),
+    ok(gnuplot.script_string(text) == "'it'.\"'\".'s `x`'", "script strings are single-quoted, "
+       "quotes joined on as \"'\", newline removed", gnuplot.script_string(text))
+    ok(gnuplot.data_string('a "b"\tc') == "\"a 'b' c\"", "data strings lose inner double quotes and tabs")
+    ok(gnuplot.slug("a/../b c") != gnuplot.slug("a_.._b_c") and "/" not in gnuplot.slug("a/../b c"),
        "slugs are file names and distinct for distinct texts")
 
 
@@ -79,7 +78,7 @@ def test_probe_detects_unsafe_quoting():
 
 def test_run_plots():
     path = os.path.join(WORK, "hostile.json")
-    synth.write_json(path, hostile_run("label", 1))
+    results.write_run(path, hostile_run("label", 1))
     out_dir = os.path.join(WORK, "out")
     status, out, err = run_plot("--out", out_dir, path)
     ok(status == 0, "plot.py draws a run with hostile labels", f"status {status}: {err}")
@@ -98,7 +97,7 @@ def test_run_plots():
 def test_two_runs_and_history():
     directory = os.path.join(WORK, "history")
     for index in range(3):
-        synth.write_json(os.path.join(directory, f"run{index}.json"), hostile_run(f"label{index}", 10 + index))
+        results.write_run(os.path.join(directory, f"run{index}.json"), hostile_run(f"label{index}", 10 + index))
     out_dir = os.path.join(WORK, "hout")
     status, out, err = run_plot("--out", out_dir, directory)
     files = produced(out_dir, "history")
@@ -114,11 +113,57 @@ def test_single_mode_run():
     path = os.path.join(WORK, "one-mode.json")
     specs = [{"benchmark": "mremap.move", "params": {"pages": n}, "seal": "none", "median": 1e4 * n, "cv": 0.03}
              for n in (1, 16)]
-    synth.write_json(path, synth.synthetic_run(specs, seed=2, rounds=6, per_round=3))
+    results.write_run(path, synth.synthetic_run(specs, seed=2, rounds=6, per_round=3))
     out_dir = os.path.join(WORK, "one-mode")
     status, out, err = run_plot("--out", out_dir, path)
     ok(status == 0 and produced(out_dir, "scaling") and not produced(out_dir, "forest") and "one seal mode" in err,
        "a run with one seal mode draws scaling only and says why", f"status {status}: {err}")
+
+
+def test_plot_draws_what_compare_computed():
+    """plot computes no comparison of its own: one ratio bootstrap per comparison compare makes,
+    one median bootstrap per cell (shared by bars and scaling), and figures draw from the analysis alone."""
+    import plot  # plots/plot.py, in-process so that the statistics can be counted
+    from msb import comparison, figures, stats
+    path = os.path.join(WORK, "counted.json")
+    specs = [{"benchmark": "mremap.move", "params": {"pages": n}, "seal": s, "median": 1e4 * n, "cv": 0.03}
+             for n in (1, 16) for s in ("none", "sysmap", "all")]
+    results.write_run(path, synth.synthetic_run(specs, seed=3, rounds=6, per_round=3))
+    calls = {"ratio": 0, "median": 0}
+    originals = {name: getattr(stats, f"bootstrap_rounds_{name}_replicates") for name in calls}
+
+    def counted(name):
+        def call(*args, **kw):
+            calls[name] += 1
+            return originals[name](*args, **kw)
+        return call
+    for name in calls:
+        setattr(stats, f"bootstrap_rounds_{name}_replicates", counted(name))
+    try:
+        status = plot.main(["--out", os.path.join(WORK, "counted"), "--formats", "svg", path])
+    finally:
+        for name, original in originals.items():
+            setattr(stats, f"bootstrap_rounds_{name}_replicates", original)
+    ok(status == 0 and calls == {"ratio": 4, "median": 6},
+       "plot bootstraps each of the 4 comparisons once and each of the 6 cells' medians once", str(calls))
+    run = results.load_run(path)
+    analysis = comparison.analyse("run", [run], comparison.Settings(iterations=200), locations=True)
+
+    def refuse(*args, **kw):
+        raise AssertionError("a figure computed a statistic")
+    saved = {name: getattr(stats, name) for name in dir(stats) if name.startswith(("bootstrap", "median"))}
+    for name in saved:
+        setattr(stats, name, refuse)
+    try:
+        drawn = (figures.bars_figures(WORK, analysis) + figures.forest_figures(WORK, analysis)
+                 + figures.cdf_figures(WORK, analysis) + figures.scaling_figures(WORK, analysis))
+        problem = ""
+    except AssertionError as e:
+        drawn, problem = [], str(e)
+    finally:
+        for name, original in saved.items():
+            setattr(stats, name, original)
+    ok(len(drawn) >= 4 and not problem, "figures draw from compare's analysis without computing", problem)
 
 
 def test_failures_are_clear():
@@ -139,6 +184,7 @@ try:
         test_run_plots()
         test_two_runs_and_history()
         test_single_mode_run()
+        test_plot_draws_what_compare_computed()
     test_failures_are_clear()
 finally:
     shutil.rmtree(WORK, ignore_errors=True)

@@ -14,10 +14,10 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from taplib import TOP, ok, skip, done  # noqa: E402
+from taplib import TOP, ok, skip, done, small_tmpfs  # noqa: E402
 
 sys.path.insert(0, os.path.join(TOP, "plots"))
-import synth  # noqa: E402
+from msb import synth  # noqa: E402
 
 PLOTS = os.path.join(TOP, "plots")
 WORK = tempfile.mkdtemp(prefix="msealbench-t_py_safety.")
@@ -291,14 +291,10 @@ def test_full_disk():
         skip("plots into a full disk", "no gnuplot")
         return
     mount = os.path.join(WORK, "small")
-    os.mkdir(mount)
-    try:
-        subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", mount], check=True,
-                       capture_output=True, timeout=30)
-    except (OSError, subprocess.SubprocessError) as e:
-        skip("plots into a full disk", f"cannot mount a tmpfs: {getattr(e, 'stderr', b'') or e}")
-        return
-    try:
+    with small_tmpfs(mount, "1m") as why_not:
+        if why_not:
+            skip("plots into a full disk", why_not)
+            return
         out = os.path.join(mount, "plots")
         first = write("disk-a.json", good_run(("vdso.a", "mremap.b"), seed=1))
         second = write("disk-b.json", good_run(("vdso.a", "mremap.b"), seed=2, rounds=6))
@@ -317,8 +313,6 @@ def test_full_disk():
                f"the earlier PNG and SVG files are intact ({leave >> 10} KiB free)")
             ok(set(after) == set(before) and all(os.path.getsize(os.path.join(out, n)) for n in after),
                f"no empty or temporary file is left ({leave >> 10} KiB free)", repr(set(after) ^ set(before)))
-    finally:
-        subprocess.run(["umount", mount], capture_output=True, timeout=30)
 
 
 # ------------------------------------------------------ file/dir mix-ups

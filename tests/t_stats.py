@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""plots/msbstats.py against published and hand-derivable values."""
+"""plots/msb/stats.py against published and hand-derivable values."""
 import math
 import os
 import random
@@ -9,7 +9,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from taplib import TOP, ok, done  # noqa: E402
 
 sys.path.insert(0, os.path.join(TOP, "plots"))
-import msbstats  # noqa: E402
+from msb import stats  # noqa: E402
 
 
 def close(a, b, tol):
@@ -19,28 +19,28 @@ def close(a, b, tol):
 def test_summaries():
     # A textbook set: mean 5, population standard deviation 2, so sample sd sqrt(32/7).
     data = [2, 4, 4, 4, 5, 5, 7, 9]
-    ok(msbstats.mean(data) == 5.0, "mean of 2,4,4,4,5,5,7,9 is 5")
-    ok(close(msbstats.stddev(data), math.sqrt(32 / 7), 1e-12), "sample standard deviation sqrt(32/7)")
-    ok(msbstats.median(data) == 4.5, "median of an even count averages the middle two")
-    ok(msbstats.median([3, 1, 2]) == 2.0, "median of an odd count is the middle value")
-    ok(close(msbstats.coefficient_of_variation(data), math.sqrt(32 / 7) / 5, 1e-12), "CV is sd / mean")
+    ok(stats.mean(data) == 5.0, "mean of 2,4,4,4,5,5,7,9 is 5")
+    ok(close(stats.stddev(data), math.sqrt(32 / 7), 1e-12), "sample standard deviation sqrt(32/7)")
+    ok(stats.median(data) == 4.5, "median of an even count averages the middle two")
+    ok(stats.median([3, 1, 2]) == 2.0, "median of an odd count is the middle value")
+    ok(close(stats.coefficient_of_variation(data), math.sqrt(32 / 7) / 5, 1e-12), "CV is sd / mean")
     tens = list(range(1, 11))
     # Type-7 percentiles (the default of R's quantile()): position (n-1)p.
-    ok(close(msbstats.percentile(tens, 5), 1.45, 1e-12), "p5 of 1..10 is 1.45")
-    ok(close(msbstats.percentile(tens, 95), 9.55, 1e-12), "p95 of 1..10 is 9.55")
-    ok(close(msbstats.geometric_mean([1, 3, 9]), 3.0, 1e-12), "geometric mean of 1,3,9 is 3")
+    ok(close(stats.percentile(tens, 5), 1.45, 1e-12), "p5 of 1..10 is 1.45")
+    ok(close(stats.percentile(tens, 95), 9.55, 1e-12), "p95 of 1..10 is 9.55")
+    ok(close(stats.geometric_mean([1, 3, 9]), 3.0, 1e-12), "geometric mean of 1,3,9 is 3")
 
 
 def test_outliers():
     data = [10.0, 11.0, 10.5, 10.2, 30.0]
-    flags = msbstats.outlier_flags(data)
+    flags = stats.outlier_flags(data)
     ok(flags == [False, False, False, False, True], "MAD rule flags 30 among values near 10", str(flags))
-    summary = msbstats.summarize(data)
+    summary = stats.summarize(data)
     ok(summary["n"] == 5 and summary["outliers"] == 1 and summary["max"] == 30.0,
        "summary counts the outlier and keeps it", str(summary))
     flat = [1.0] * 7 + [5.0]
-    ok(msbstats.outlier_count(flat) == 1, "with MAD 0 the mean-deviation fallback still flags 5")
-    ok(msbstats.outlier_count([2.0] * 9) == 0, "identical values have no outliers")
+    ok(stats.outlier_count(flat) == 1, "with MAD 0 the mean-deviation fallback still flags 5")
+    ok(stats.outlier_count([2.0] * 9) == 0, "identical values have no outliers")
 
 
 # NAG Library Manual, Mark 26.2, routines G08AHF/G08AKF and G08AJF, example programs:
@@ -57,37 +57,37 @@ NAG_UNTIED_2 = [17.0, 6.2, 10.1, 8.0, 15.3, 8.2, 15.0, 9.6, 14.9, 10.4, 14.2, 9.
 
 
 def test_mann_whitney_published():
-    tied = msbstats.mann_whitney(NAG_TIED_1, NAG_TIED_2)
+    tied = stats.mann_whitney(NAG_TIED_1, NAG_TIED_2)
     ok(tied.u == 86.0, "NAG G08AHF: U = 86 with ties", str(tied))
     ok(close(tied.z, -2.8039, 5e-5), "NAG G08AHF: tie-corrected z = -2.8039", str(tied.z))
     ok(close(tied.p / 2, 0.0025, 5e-5) and tied.method == "normal",
        "NAG G08AHF: one-sided p 0.0025 (normal approximation)", str(tied))
-    untied = msbstats.mann_whitney(NAG_UNTIED_1, NAG_UNTIED_2, method="normal")
+    untied = stats.mann_whitney(NAG_UNTIED_1, NAG_UNTIED_2, method="normal")
     ok(close(untied.z, -2.7838, 5e-5), "NAG G08AJF: z = -2.7838 without ties", str(untied.z))
     ok(close(untied.p / 2, 0.0027, 5e-5), "NAG G08AJF: one-sided normal p 0.0027", str(untied.p))
-    exact = msbstats.mann_whitney(NAG_UNTIED_1, NAG_UNTIED_2, method="exact")
+    exact = stats.mann_whitney(NAG_UNTIED_1, NAG_UNTIED_2, method="exact")
     ok(close(exact.p / 2, 0.0022, 5e-5), "NAG G08AJF: exact one-sided p 0.0022", str(exact.p))
 
 
 def test_mann_whitney_derived():
     # 3 against 3 with complete separation: 1 of C(6,3) = 20 orderings is as extreme
     # on each side, so the exact two-sided p is 2/20.
-    result = msbstats.mann_whitney([10, 11, 12], [1, 2, 3])
+    result = stats.mann_whitney([10, 11, 12], [1, 2, 3])
     ok(result.u == 9.0 and close(result.p, 0.1, 1e-12) and result.method == "exact",
        "complete separation of 3 and 3: U 9, exact p 0.1", str(result))
-    counts = msbstats.u_distribution_counts(5, 7)
+    counts = stats.u_distribution_counts(5, 7)
     ok(sum(counts) == math.comb(12, 5) and counts == counts[::-1],
        "U distribution of 5 and 7 sums to C(12,5) and is symmetric")
-    same = msbstats.mann_whitney([4.0] * 6, [4.0] * 6)
+    same = stats.mann_whitney([4.0] * 6, [4.0] * 6)
     ok(same.p == 1.0, "all values equal: p 1, no evidence of a difference", str(same))
-    ok(msbstats.average_ranks([5, 1, 5, 3]) == [3.5, 1.0, 3.5, 2.0], "tied values share the mean rank")
+    ok(stats.average_ranks([5, 1, 5, 3]) == [3.5, 1.0, 3.5, 2.0], "tied values share the mean rank")
 
 
 def naive_sample_bootstrap(base, cand, seed, iterations):
     """The control: median(cand) / median(base) with every sample resampled as if the samples
     were independent, which samples of one process are not."""
     rng = random.Random(seed)
-    return [msbstats.median(rng.choices(cand, k=len(cand))) / msbstats.median(rng.choices(base, k=len(base)))
+    return [stats.median(rng.choices(cand, k=len(cand))) / stats.median(rng.choices(base, k=len(base)))
             for _ in range(iterations)]
 
 
@@ -97,11 +97,11 @@ def test_bootstrap():
     cand = by_round(rng, 15, 20, 105.0, 0.01, 0.05)
 
     def replicates(seed):
-        return msbstats.bootstrap_rounds_ratio_replicates(base, cand, seed, 500, paired=True)
+        return stats.bootstrap_rounds_ratio_replicates(base, cand, seed, 500, paired=True)
     first, again, other = replicates(42), replicates(42), replicates(43)
     ok(first == again, "bootstrap with the same seed repeats exactly")
     ok(first != other, "bootstrap with another seed differs")
-    low, high = msbstats.percentile_interval(first, 0.95)
+    low, high = stats.percentile_interval(first, 0.95)
     ok(low < 1.05 < high and high - low < 0.04, "95% CI of the ratio holds the true 1.05",
        f"[{low:.4f}, {high:.4f}]")
 
@@ -117,11 +117,11 @@ def by_round(rng, rounds, per_round, centre, process_sd, sample_sd, shared=None)
 
 
 def interval(base, cand, paired, seed=1, iterations=300):
-    ratio = msbstats.median_of_round_medians(cand) / msbstats.median_of_round_medians(base)
-    raw = msbstats.bootstrap_rounds_ratio_replicates(base, cand, seed, iterations, paired)
+    ratio = stats.median_of_round_medians(cand) / stats.median_of_round_medians(base)
+    raw = stats.bootstrap_rounds_ratio_replicates(base, cand, seed, iterations, paired)
     units = len(base)
-    widened = msbstats.widen_replicates(raw, ratio, msbstats.few_units_widening(units, 0.95))
-    return msbstats.percentile_interval(widened, 0.95)
+    widened = stats.widen_replicates(raw, ratio, stats.few_units_widening(units, 0.95))
+    return stats.percentile_interval(widened, 0.95)
 
 
 def test_rounds_bootstrap_is_calibrated():
@@ -137,7 +137,7 @@ def test_rounds_bootstrap_is_calibrated():
         misses += not (low <= 1.0 <= high)
         flat_base = [v for g in base.values() for v in g]
         flat_cand = [v for g in cand.values() for v in g]
-        naive = msbstats.percentile_interval(
+        naive = stats.percentile_interval(
             naive_sample_bootstrap(flat_base, flat_cand, trial, 300), 0.95)
         naive_misses += not (naive[0] <= 1.0 <= naive[1])
     ok(misses <= 0.12 * trials, "A/A with per-process noise: round bootstrap CI misses 1 rarely",
@@ -164,9 +164,9 @@ def test_rounds_bootstrap_pairs_and_repeats():
 def test_student_t():
     # Two-sided 95% points of Student's t from standard tables.
     for df, table in ((2, 4.303), (4, 2.776), (10, 2.228), (30, 2.042)):
-        ok(close(msbstats.student_t_quantile(0.975, df), table, 0.01 * table),
+        ok(close(stats.student_t_quantile(0.975, df), table, 0.01 * table),
            f"t quantile 0.975 with {df} degrees of freedom is {table}")
-    ok(msbstats.few_units_widening(1, 0.95) == float("inf"), "one round cannot give an interval")
+    ok(stats.few_units_widening(1, 0.95) == float("inf"), "one round cannot give an interval")
 
 
 test_summaries()

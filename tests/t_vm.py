@@ -1,12 +1,10 @@
 #!/usr/bin/env python3
-"""msealbench vm (src/msealbench-vm): the initramfs, the framed console transfer, and runs inside
+"""msealbench vm (vm/msealbench-vm): the initramfs, the framed console transfer, and runs inside
 the test kernels of ../shared/kernels (MSEALBENCH_KERNELS overrides): the sealed kernels must seal
 the system mappings, the plain ones none, a quick run must complete in each and the comparison
 must run. Error paths: missing image, a kernel that never reaches init, a guest past its time limit."""
 import base64
 import hashlib
-import importlib.machinery
-import importlib.util
 import json
 import os
 import subprocess
@@ -14,22 +12,15 @@ import sys
 import tempfile
 import time
 
-from taplib import TOP, ok, skip, done
+from taplib import TOP, check_schema, ok, skip, done
 
-SCRIPT = os.path.join(TOP, "src", "msealbench-vm")
+SCRIPT = os.path.join(TOP, "vm", "msealbench-vm")
 KERNELS = os.environ.get("MSEALBENCH_KERNELS", os.path.join(os.path.dirname(TOP), "shared", "kernels"))
 sys.path.insert(0, os.path.join(TOP, "plots"))
+sys.path.insert(0, os.path.join(TOP, "vm"))
+from msbvm import boot, initramfs  # noqa: E402
 
 
-def load_vm():
-    loader = importlib.machinery.SourceFileLoader("msealbench_vm", SCRIPT)
-    spec = importlib.util.spec_from_loader("msealbench_vm", loader)
-    module = importlib.util.module_from_spec(spec)
-    loader.exec_module(module)
-    return module
-
-
-vm = load_vm()
 tmp = tempfile.mkdtemp(prefix="msealbench-t-vm.")
 
 
@@ -44,8 +35,8 @@ def frame(name, data, damage=None):
 
 
 def parse(lines):
-    b = vm.Boot("t", 1)
-    p = vm.ConsoleParser(b, False)
+    b = boot.Boot("t", 1)
+    p = boot.ConsoleParser(b, False)
     for line in lines:
         p.line(line)
     p.finish()
@@ -75,8 +66,8 @@ def transfer_tests():
 
 def initramfs_tests():
     files = {"init": SCRIPT, "msb/msealbench": SCRIPT}
-    one = vm.build_initramfs(files, "send\tx\t/proc/version\n")
-    two = vm.build_initramfs(dict(reversed(list(files.items()))), "send\tx\t/proc/version\n")
+    one = initramfs.build_initramfs(files, "send\tx\t/proc/version\n")
+    two = initramfs.build_initramfs(dict(reversed(list(files.items()))), "send\tx\t/proc/version\n")
     ok(one == two and one.startswith(b"070701") and b"TRAILER!!!" in one,
        "the initramfs is a newc cpio, byte-identical for the same inputs")
     ok(b"dev/console" in one and len(one) % 4 == 0, "it holds /dev/console and is 4-byte aligned")
@@ -118,7 +109,7 @@ def kernel_pair(arch, plain, sealed, filt, extra, sealed_names):
               f"{arch}: both kernels booted, ran and were compared (exit {r.returncode})",
               r.stdout[-1500:]):
         return
-    import msbresults
+    from msb import results as msbresults
     runs = {}
     for label in ("plain", "sealed"):
         path = os.path.join(out, f"{label}.json")
@@ -145,6 +136,10 @@ def kernel_pair(arch, plain, sealed, filt, extra, sealed_names):
                f"(seen by {v['kernel_sealed_source']})", sealed)
         ok(any(c["status"] == "ok" and c["samples"] for c in data["cells"]),
            f"{arch} {label}: cells measured inside the guest")
+    boots = os.path.join(out, "boots")
+    check_schema([os.path.join(out, f"{label}.json") for label in ("plain", "sealed")]
+                 + [os.path.join(boots, n) for n in sorted(os.listdir(boots)) if n.endswith(".json")],
+                 f"{arch}: the merged and per-boot results files validate against results/schema-v1.json")
 
 
 def error_tests(plain):
@@ -165,7 +160,7 @@ def main():
     images = {name: os.path.join(KERNELS, name) for name in
               ("x86_64-plain.bzImage", "x86_64-sealed.bzImage", "arm64-plain.Image", "arm64-sealed.Image")}
     how = ("point MSEALBENCH_KERNELS at a directory holding x86_64-{plain,sealed}.bzImage and "
-           "arm64-{plain,sealed}.Image, or run src/msealbench-vm --kernel plain=IMAGE "
+           "arm64-{plain,sealed}.Image, or run vm/msealbench-vm --kernel plain=IMAGE "
            "--kernel sealed=IMAGE with your own kernels")
     x86 = [images["x86_64-plain.bzImage"], images["x86_64-sealed.bzImage"]]
     arm = [images["arm64-plain.Image"], images["arm64-sealed.Image"]]

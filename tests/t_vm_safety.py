@@ -12,11 +12,10 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
 
-from taplib import TOP, MSEALBENCH, ok, skip, done
+from taplib import TOP, MSEALBENCH, ok, skip, done, wait_for
 
-SCRIPT = os.path.join(TOP, "src", "msealbench-vm")
+SCRIPT = os.path.join(TOP, "vm", "msealbench-vm")
 KERNELS = os.environ.get("MSEALBENCH_KERNELS", os.path.join(os.path.dirname(TOP), "shared", "kernels"))
 SUITE = os.path.join(TOP, "build-static")
 tmp = tempfile.mkdtemp(prefix="msealbench-t-vm-safety.")
@@ -162,16 +161,6 @@ def qemu_children(pid):
         if int(rest[1]) == pid and comm.startswith("qemu-system"):
             found.append(int(entry))
     return found
-
-
-def wait_for(condition, seconds):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.1)
-    return condition()
 
 
 def signal_test(kernel, signum, exe, extra=(), wait_line=None):

@@ -1,4 +1,4 @@
-"""What every Python entry point of msealbench (plots/*.py, msealbench-vm) shares: the one way
+"""What every Python entry point of msealbench (plots/*.py, the vm runner) shares: the one way
 they end (known errors as one line and an exit status, stop signals as 128 + the signal),
 children that die with them, files written whole or not at all, bounded numeric options, a
 parser whose errors are one line, and text from files made safe for a terminal."""
@@ -213,6 +213,17 @@ def number_in(kind, low, high):
     return parse
 
 
+def percent(text):
+    """An argparse type: "2", "2%" or "2.5%" -> 0.02 / 0.025, from 0% to below 100%."""
+    try:
+        value = float(text.strip().rstrip("%")) / 100.0
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a percentage (e.g. 2 or 2%)") from None
+    if not 0 <= value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} must be between 0% and 100%")
+    return value
+
+
 SEED = number_in(int, 0, 2 ** 32 - 1)
 BOOTSTRAP = number_in(int, 100, 20000)   # resamples: 20000 takes ten times the default
 
@@ -222,6 +233,12 @@ def terminal_text(text):
     carriage return, newline, bidi and other format characters) shown as an escape."""
     return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii")
                    for ch in str(text))
+
+
+def warn(prog, warnings):
+    """Each warning as one line "prog: warning: ..." on stderr."""
+    for warning in warnings:
+        print(f"{prog}: warning: {terminal_text(warning)}", file=sys.stderr)
 
 
 def guarded(prog, action, args, exit_codes=None, stopped_note=""):

@@ -7,16 +7,14 @@ test: it reports numbers and whether each target is met; exit 1 when one is miss
   in <= 20 s.
 """
 import argparse
-import json
 import os
-import statistics
 import sys
 import tempfile
 import time
 
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(TOP, "plots"))
-import msbcli  # noqa: E402
+from msb import cli, results, stats  # noqa: E402
 
 PROG = "targets.py"
 MSEALBENCH = os.environ.get("MSEALBENCH", os.path.join(TOP, "build", "msealbench"))
@@ -25,31 +23,29 @@ BARE = os.path.join(os.path.dirname(MSEALBENCH), "helpers", "bare_vdso_loop_dyna
 
 def checked(cmd):
     """Runs cmd as a child that dies with this script; its output, or a Failure naming it."""
-    p = msbcli.run_child(cmd, capture_output=True, text=True)
+    p = cli.run_child(cmd, capture_output=True, text=True)
     if p.returncode != 0:
         last = (p.stderr.strip().splitlines() or ["no message"])[-1]
-        raise msbcli.Failure(f"{' '.join(cmd[:2])} failed (exit {p.returncode}): {last}", status=2)
+        raise cli.Failure(f"{' '.join(cmd[:2])} failed (exit {p.returncode}): {last}", status=2)
     return p.stdout
 
 
 def run_suite(args, out):
     checked([MSEALBENCH, "run", "--quiet", "--out", out] + args)
-    with open(out) as f:
-        return json.load(f)
+    return results.load_run(out)
 
 
-def medians(results, seal="none"):
-    return {c["benchmark"]: c["summary"]["median"] for c in results["cells"]
-            if c["status"] == "ok" and c["seal"] == seal}
+def medians(run, seal="none"):
+    return {c.benchmark: stats.median(c.samples) for c in run.ok_cells() if c.seal == seal}
 
 
-def cpu_of(results):
-    cpu = results["context"]["options"]["cpu"]
+def cpu_of(run):
+    cpu = run.context["options"]["cpu"]
     return [] if cpu is None else [str(cpu)]
 
 
 def bare_loop_median(cpu, which="vdso", repeats=30):
-    return statistics.median(float(x) for x in checked([BARE, which, "40000", str(repeats)] + cpu).split())
+    return stats.median([float(x) for x in checked([BARE, which, "40000", str(repeats)] + cpu).split()])
 
 
 def report(name, value, target, met):
@@ -58,8 +54,8 @@ def report(name, value, target, met):
 
 
 def parse_args(argv):
-    ap = msbcli.Parser(prog=PROG, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--runs", type=msbcli.number_in(int, 2, 100), default=3,
+    ap = cli.Parser(prog=PROG, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--runs", type=cli.number_in(int, 2, 100), default=3,
                     help="runs for the run-to-run CV (default 3; 2 to 100)")
     return ap.parse_args(argv)
 
@@ -67,7 +63,7 @@ def parse_args(argv):
 def targets(opts):
     for path in (MSEALBENCH, BARE):
         if not os.access(path, os.X_OK):
-            raise msbcli.Failure(f"{path} is not built (run make)")
+            raise cli.Failure(f"{path} is not built (run make)")
     all_met = True
     with tempfile.TemporaryDirectory(prefix="msealbench-targets-") as tmp:
         # Bare loop before and after the harness's run, so both see the same machine state.
@@ -76,8 +72,8 @@ def targets(opts):
         focus = run_suite(["--filter", "harness.empty,vdso.clock_gettime.monotoni[c]", "--seal", "none"],
                           os.path.join(tmp, "focus.json"))
         if cpu != cpu_of(focus):
-            raise msbcli.Failure(f"the run pinned to CPU {cpu_of(focus)}, the bare loop to {cpu}", status=3)
-        bare = statistics.median([before, bare_loop_median(cpu)])
+            raise cli.Failure(f"the run pinned to CPU {cpu_of(focus)}, the bare loop to {cpu}", status=3)
+        bare = stats.median([before, bare_loop_median(cpu)])
         m = medians(focus)
         empty, vdso = m["harness.empty"], m["vdso.clock_gettime.monotonic"]
         all_met &= report("harness.empty ns/op", f"{empty:.3f}", "<= 1 ns", empty <= 1.0)
@@ -95,11 +91,11 @@ def targets(opts):
         for name in per_run[0]:
             vals = [r[name] for r in per_run if name in r]
             if len(vals) == opts.runs:
-                cvs[name] = statistics.stdev(vals) / statistics.mean(vals)
+                cvs[name] = stats.coefficient_of_variation(vals)
         worst = max(cvs, key=cvs.get)
         all_met &= report(f"run-to-run CV of vDSO medians ({opts.runs} runs), median",
-                          f"{100 * statistics.median(cvs.values()):.2f}%", "<= 2%",
-                          statistics.median(cvs.values()) <= 0.02)
+                          f"{100 * stats.median(cvs.values()):.2f}%", "<= 2%",
+                          stats.median(cvs.values()) <= 0.02)
         report("  worst benchmark: " + worst, f"{100 * cvs[worst]:.2f}%", "(information)", True)
 
         start = time.monotonic()
@@ -110,4 +106,4 @@ def targets(opts):
 
 
 if __name__ == "__main__":
-    sys.exit(msbcli.guarded(PROG, targets, parse_args(sys.argv[1:])))
+    sys.exit(cli.guarded(PROG, targets, parse_args(sys.argv[1:]), {results.BadInput: 2}))

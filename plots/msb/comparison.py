@@ -8,8 +8,8 @@ import math
 import os
 import zlib
 
-import msbstats
-from msbresults import BadInput
+from . import results, stats
+from .results import BadInput
 
 REGRESSION = "regression"
 IMPROVEMENT = "improvement"
@@ -21,6 +21,7 @@ SETTLE_LIMIT = 100  # beyond this many times the current samples, "settling" is 
 DRAW_BUDGET = 20_000_000  # rounds drawn by all bootstrap resamples of one input: about 20 s
 MIN_ITERATIONS = 100
 MAX_UNITS = 500_000       # rounds of cells and counters: 100 resamples of them take about 30 s
+LOCATION_ITERATIONS = 1000  # resamples behind a cell's own CI (bars, scaling, history plots)
 
 
 @dataclasses.dataclass
@@ -60,6 +61,10 @@ class Comparison:
     base_cv: float = 0.0
     cand_cv: float = 0.0
     replicates: list = dataclasses.field(default=None, repr=False)
+    base_cell: object = dataclasses.field(default=None, repr=False)   # the cells compared (none
+    cand_cell: object = dataclasses.field(default=None, repr=False)   # for a geomean row)
+
+    INTERNAL = ("replicates", "base_cell", "cand_cell")
 
     @property
     def change(self):
@@ -70,8 +75,7 @@ class Comparison:
         return self.verdict in (REGRESSION, IMPROVEMENT)
 
     def as_dict(self):
-        out = dataclasses.asdict(self)
-        del out["replicates"]
+        out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name not in self.INTERNAL}
         out["change_pct"] = _pct(self.change)
         return out
 
@@ -178,20 +182,20 @@ def compare_series(base, cand, settings, seed, base_rounds, cand_rounds, paired)
     rounds, widened for the few rounds a run has; the p compares the per-round medians:
     one value per process, because samples of one process are not independent of each
     other."""
-    base_by_round = msbstats.group_by_round(base, base_rounds)
-    cand_by_round = msbstats.group_by_round(cand, cand_rounds)
+    base_by_round = stats.group_by_round(base, base_rounds)
+    cand_by_round = stats.group_by_round(cand, cand_rounds)
     paired = paired and bool(set(base_by_round) & set(cand_by_round))
     units = (len(set(base_by_round) & set(cand_by_round)) if paired
              else min(len(base_by_round), len(cand_by_round)))
-    ratio = (msbstats.median_of_round_medians(cand_by_round)
-             / msbstats.median_of_round_medians(base_by_round))
-    raw = msbstats.bootstrap_rounds_ratio_replicates(base_by_round, cand_by_round, seed,
+    ratio = (stats.median_of_round_medians(cand_by_round)
+             / stats.median_of_round_medians(base_by_round))
+    raw = stats.bootstrap_rounds_ratio_replicates(base_by_round, cand_by_round, seed,
                                                      settings.iterations, paired)
-    replicates = msbstats.widen_replicates(
-        raw, ratio, msbstats.few_units_widening(units, settings.confidence))
-    ci_low, ci_high = msbstats.percentile_interval(replicates, settings.confidence)
-    p_value = msbstats.mann_whitney(msbstats.round_medians(cand_by_round),
-                                    msbstats.round_medians(base_by_round)).p
+    replicates = stats.widen_replicates(
+        raw, ratio, stats.few_units_widening(units, settings.confidence))
+    ci_low, ci_high = stats.percentile_interval(replicates, settings.confidence)
+    p_value = stats.mann_whitney(stats.round_medians(cand_by_round),
+                                    stats.round_medians(base_by_round)).p
     return ratio, ci_low, ci_high, p_value, replicates, units, paired
 
 
@@ -203,7 +207,7 @@ def compare_metric(base_cell, cand_cell, metric, settings, names, paired):
     if len(base) < MIN_SAMPLES or len(cand) < MIN_SAMPLES:
         return f"too few samples ({len(base)} and {len(cand)}; at least {MIN_SAMPLES} each)"
     for side, values, rounds in (("baseline", base, base_cell.rounds), ("candidate", cand, cand_cell.rounds)):
-        location = msbstats.median_of_round_medians(msbstats.group_by_round(values, rounds))
+        location = stats.median_of_round_medians(stats.group_by_round(values, rounds))
         if location <= 0:  # the ratio below divides by the same estimate
             return f"{side} median is {location:g}: no ratio"
     seed = cell_seed(settings, base_cell.benchmark, base_cell.params_text, metric,
@@ -219,12 +223,13 @@ def compare_metric(base_cell, cand_cell, metric, settings, names, paired):
         metric=metric, unit=base_cell.unit if metric == TIME else "per op",
         base_name=names[0], cand_name=names[1], paired=paired,
         n_base=len(base), n_cand=len(cand), rounds=units,
-        base_median=msbstats.median(base), cand_median=msbstats.median(cand),
+        base_median=stats.median(base), cand_median=stats.median(cand),
         ratio=ratio, ci_low=low, ci_high=high, p_value=p_value, verdict=verdict,
         more_rounds=more,
-        base_outliers=msbstats.outlier_count(base), cand_outliers=msbstats.outlier_count(cand),
-        base_cv=msbstats.coefficient_of_variation(base),
-        cand_cv=msbstats.coefficient_of_variation(cand), replicates=replicates)
+        base_outliers=stats.outlier_count(base), cand_outliers=stats.outlier_count(cand),
+        base_cv=stats.coefficient_of_variation(base),
+        cand_cv=stats.coefficient_of_variation(cand), replicates=replicates,
+        base_cell=base_cell, cand_cell=cand_cell)
 
 
 def compare_cells(base_cell, cand_cell, settings, names, paired):
@@ -363,13 +368,13 @@ def family_geomeans(comparisons, settings):
 
 
 def _geomean_row(family, base_name, cand_name, members, settings):
-    ratio = msbstats.geometric_mean([c.ratio for c in members])
+    ratio = stats.geometric_mean([c.ratio for c in members])
     joint = []
     for replicate in zip(*(c.replicates for c in members)):
         usable = [r for r in replicate if r > 0 and math.isfinite(r)]
         if len(usable) == len(replicate):
-            joint.append(msbstats.geometric_mean(usable))
-    low, high = msbstats.percentile_interval(joint, settings.confidence)
+            joint.append(stats.geometric_mean(usable))
+    low, high = stats.percentile_interval(joint, settings.confidence)
     verdict = decide_verdict(ratio, low, high, None, settings)
     return Comparison(
         benchmark=f"geomean {family}", family=family, params={}, metric=TIME,
@@ -381,8 +386,135 @@ def _geomean_row(family, base_name, cand_name, members, settings):
         note=f"{len(members)} cell" + ("s" if len(members) > 1 else ""), replicates=joint)
 
 
+def sections(comparisons):
+    """Comparisons grouped by (baseline name, candidate name) in first-seen order."""
+    grouped = {}
+    for c in comparisons:
+        grouped.setdefault((c.base_name, c.cand_name), []).append(c)
+    return grouped
+
+
 def count_verdicts(comparisons):
     counts = {v: 0 for v in (REGRESSION, IMPROVEMENT, EQUIVALENT, INCONCLUSIVE)}
     for c in comparisons:
         counts[c.verdict] += 1
     return counts
+
+
+# ------------------------------------------------------------ runs
+
+def partial_warnings(runs):
+    return [f"{r.path} is partial (the run was interrupted): only its finished rounds are compared"
+            for r in runs if r.partial]
+
+
+def outlier_warnings(comparisons):
+    """One line for all cells where more than 5% of the samples are outliers."""
+    noisy = [f"{c.benchmark} [{results.params_text(c.params)}] {c.base_name}/{c.cand_name}"
+             for c in comparisons if c.metric == TIME and
+             (c.base_outliers > 0.05 * c.n_base or c.cand_outliers > 0.05 * c.n_cand)]
+    if not noisy:
+        return []
+    return [f"{len(noisy)} cells have more than 5% outliers (MAD rule; kept, the median resists them), "
+            f"e.g. {noisy[0]}; per-cell counts are in --format json"]
+
+
+def strip_counters(cells):
+    for cell in cells:
+        cell.counters = {}
+
+
+def candidate_seals(text):
+    """--cand-seal's comma-separated modes; None (every other mode) when not given."""
+    return [s for s in text.split(",") if s] if text else None
+
+
+def compare_run_modes(run, settings, base_seal="none", cand_seals=None):
+    """One run: base_seal against each other mode (or cand_seals), paired by round."""
+    pairs, unmatched = pairs_within_run(run, base_seal, cand_seals)
+    comparisons, not_compared = compare_pairs(
+        pairs, settings, lambda b, c: (b.seal, c.seal), paired=True)
+    return comparisons, unmatched + not_compared
+
+
+def run_pair_names(base_run, cand_run):
+    """names_of for two runs: 'label:seal' for each side (A and B when the labels agree)."""
+    if base_run.label != cand_run.label:
+        first, second = base_run.label, cand_run.label
+    else:
+        first, second = "A", "B"
+    return lambda b, c: (f"{first}:{b.seal}", f"{second}:{c.seal}")
+
+
+def compare_two_runs(base_run, cand_run, settings, allow_unmatched=False):
+    """Two runs: cells matched by benchmark, parameters and seal mode, unpaired."""
+    pairs, unmatched = pairs_between_runs(base_run, cand_run, allow_unmatched)
+    comparisons, not_compared = compare_pairs(
+        pairs, settings, run_pair_names(base_run, cand_run), paired=False)
+    return comparisons, unmatched + not_compared
+
+
+# ------------------------------------------------------------------ analysis
+
+@dataclasses.dataclass
+class Location:
+    """A cell's median of round medians, with a bootstrap CI over its rounds."""
+    median: float
+    low: float
+    high: float
+
+
+def cell_location(cell, settings, *key):
+    """Rounds are the independent units, as in the comparisons; seeded from key, so reproducible."""
+    by_round = stats.group_by_round(cell.samples, cell.rounds)
+    replicates = stats.bootstrap_rounds_median_replicates(
+        by_round, cell_seed(settings, "median", *key), min(settings.iterations, LOCATION_ITERATIONS))
+    low, high = stats.percentile_interval(replicates, settings.confidence)
+    return Location(stats.median_of_round_medians(by_round), low, high)
+
+
+@dataclasses.dataclass
+class Analysis:
+    """Everything compare found in its inputs; the reports and the plots render from it and
+    compute nothing themselves."""
+    mode: str                   # "run" (seal modes of one run), "files" (two runs) or "history"
+    runs: list
+    settings: Settings
+    comparisons: list = dataclasses.field(default_factory=list)
+    geomeans: list = dataclasses.field(default_factory=list)
+    not_compared: list = dataclasses.field(default_factory=list)
+    baseline: object = None     # history: the run the others are compared with
+    columns: list = dataclasses.field(default_factory=list)  # history: [(run, comparisons, not_compared)]
+    locations: dict = dataclasses.field(default_factory=dict, repr=False)
+
+    def location(self, cell):
+        """The cell's Location (analyse(..., locations=True))."""
+        return self.locations[id(cell)]
+
+    def time_comparisons(self):
+        return [c for c in self.comparisons if c.metric == TIME]
+
+
+def analyse(mode, runs, settings, base_seal="none", cand_seals=None, allow_unmatched=False,
+            baseline=None, locations=False):
+    """The comparisons of runs (as results.select_runs gave them), with family geomeans or,
+    for a history, each run against the baseline; locations: also every measured cell's
+    median with its CI (what the plots draw). A run of one seal mode has locations only."""
+    analysis = Analysis(mode, runs, settings)
+    if mode == "history":
+        analysis.baseline = pick_baseline(runs, baseline)
+        analysis.columns = compare_history(runs, analysis.baseline, settings)
+        found = None
+    elif mode == "files":
+        found = compare_two_runs(runs[0], runs[1], settings, allow_unmatched)
+    elif len(runs[0].seal_modes()) > 1 or not locations:  # one mode: refused, unless only located
+        found = compare_run_modes(runs[0], settings, base_seal, cand_seals)
+    else:
+        found = None
+    if found:
+        analysis.comparisons, analysis.not_compared = found
+        analysis.geomeans = family_geomeans(analysis.comparisons, settings)
+    if locations:
+        analysis.locations = {id(cell): cell_location(cell, settings, run.path, cell.describe())
+                              for run in runs for cell in run.ok_cells()}
+    return analysis

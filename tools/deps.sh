@@ -1,7 +1,7 @@
 #!/bin/sh
 # Installs the Debian packages msealbench needs, when they are missing.
 #   deps.sh bench   what `make bench` needs: compiler, libpfm4, python3, gnuplot
-#   deps.sh check   that plus what the tests use: clang, perf, cross compiler, qemu
+#   deps.sh check   that plus what the tests use: clang, perf, cross compiler, qemu, jsonschema
 # As root it runs apt-get; otherwise it prints the exact command and fails.
 set -eu
 want="${1:-bench}"
@@ -27,6 +27,7 @@ qemu-system-x86_64:qemu-system-x86
 qemu-system-aarch64:qemu-system-arm
 cpio:cpio
 gzip:gzip
+/usr/lib/python3/dist-packages/jsonschema/__init__.py:python3-jsonschema
 "
 case "$want" in
   bench) needs="$bench_needs" ;;

@@ -19,7 +19,7 @@ import shutil
 import subprocess
 import zlib
 
-import msbcli
+from . import cli
 
 GNUPLOT = os.environ.get("MSEALBENCH_GNUPLOT", "gnuplot")
 MAX_LABEL = 160
@@ -80,7 +80,7 @@ def write_data(path, blocks):
         if header:
             lines.append(" ".join(data_string(h) for h in header))
         lines += [" ".join(data_field(v) for v in row) for row in rows]
-    msbcli.write_file(path, "\n".join(lines) + "\n")
+    cli.write_file(path, "\n".join(lines) + "\n")
 
 
 def slug(text, limit=60):
@@ -128,27 +128,27 @@ def render(figures, out_dir, script_name, formats, timeout):
     failure (a full disk) leaves the files of an earlier run as they were."""
     require_gnuplot()
     script_path = os.path.join(out_dir, script_name)
-    msbcli.write_file(script_path, script_for(figures, formats))
+    cli.write_file(script_path, script_for(figures, formats))
     drawn = [os.path.join(out_dir, f"{fig.name}.{fmt}") for fig in figures for fmt in formats]
     temporaries = {}
     try:  # gnuplot runs in out_dir, so the temporary names it writes are relative
         for path in drawn:
-            temporaries[path] = msbcli.temporary_name(path)
+            temporaries[path] = cli.temporary_name(path)
         result = run_gnuplot(script_for(figures, formats, lambda name: os.path.basename(
             temporaries[os.path.join(out_dir, name)])), out_dir, script_path, timeout)
-        if msbcli.full(script_path):
+        if cli.full(script_path):
             empty = [p for p in drawn if _size(temporaries[p]) == 0]
-            raise msbcli.write_error((empty or drawn)[0], OSError(errno.ENOSPC, "no space left"))
+            raise cli.write_error((empty or drawn)[0], OSError(errno.ENOSPC, "no space left"))
         if result.returncode != 0:
             first = (result.stderr.strip().splitlines() or ["no message"])[-1]
             raise GnuplotError(f"gnuplot failed on {script_path} (exit {result.returncode}): {first}")
         for path in drawn:
-            msbcli.replace_with(temporaries[path], path)
+            cli.replace_with(temporaries[path], path)
     except OSError as e:
-        raise msbcli.write_error(out_dir, e) from None
+        raise cli.write_error(out_dir, e) from None
     finally:
         for name in temporaries.values():
-            msbcli.remove_temporary(name)
+            cli.remove_temporary(name)
     return drawn
 
 
@@ -162,10 +162,10 @@ def _size(path):
 def run_gnuplot(script, out_dir, script_path, timeout):
     """gnuplot reading script on its standard input in out_dir."""
     try:
-        return msbcli.run_child([GNUPLOT], input=script, cwd=out_dir, capture_output=True,
+        return cli.run_child([GNUPLOT], input=script, cwd=out_dir, capture_output=True,
                                 text=True, timeout=timeout)
     except subprocess.TimeoutExpired:
         raise GnuplotError(f"gnuplot took more than {timeout:g} s on {script_path}: "
                            "it was stopped; raise --timeout if the data is large") from None
-    except msbcli.Failure as e:
+    except cli.Failure as e:
         raise GnuplotError(str(e)) from None

@@ -1,4 +1,6 @@
-"""Reads msealbench results files (schema v1, see results/README.md) into plain objects.
+"""The results file (schema v1, results/README.md and results/schema-v1.json): the one reader
+(load_run: into plain objects) and the one Python writer (document, cell_summary, write_run),
+which the VM merge and synth write through.
 
 Anything a reader cannot trust raises BadInput with a one-line message that names the
 file and the problem; callers turn it into exit status 2.
@@ -8,8 +10,12 @@ import json
 import os
 import stat
 
+from . import cli, stats
+
 SCHEMA_NAME = "msealbench-results"
+SCHEMA_VERSION = 1               # what write_run writes
 KNOWN_SCHEMA_VERSIONS = (1,)
+SUMMARY_FIELDS = ("n", "median", "mean", "stddev", "cv", "min", "max", "p5", "p95")
 CELL_STATUSES = ("ok", "skipped", "failed")
 MAX_FILE_BYTES = 64 << 20        # results/README.md: larger files are refused
 TIME_RANGE = (1e-6, 1e15)        # ns per operation: a sample outside is not a measurement
@@ -288,3 +294,44 @@ def latest_run_path(directory):
         raise BadInput(f"{directory}: holds no results files yet: run `make bench`, or name a file")
     runs = runs_in(directory)
     return max(runs, key=lambda r: (r.date, r.path)).path
+
+
+def select_runs(inputs, history=False, order="date"):
+    """("run", [run]), ("files", [base, candidate]) or ("history", runs in order) from the
+    inputs: one file, two files, or a directory, more than two files or history=True."""
+    if len(inputs) == 1 and os.path.isdir(inputs[0]):
+        runs = runs_in(inputs[0])
+        if len(runs) < 2:
+            raise BadInput(f"{inputs[0]}: a history needs at least two results files")
+        return "history", order_runs(runs, order)
+    if any(os.path.isdir(p) for p in inputs):
+        raise BadInput("pass either one directory or results files, not both")
+    runs = [load_run(p) for p in inputs]
+    if history or len(runs) > 2:
+        if len(runs) < 2:
+            raise BadInput(f"{inputs[0]}: a history needs at least two results files")
+        return "history", order_runs(runs, order)
+    return ("run" if len(runs) == 1 else "files"), runs
+
+
+# ------------------------------------------------------------------ writing
+
+def cell_summary(samples):
+    """A cell's "summary" block as src/results.c writes it; None without samples."""
+    if not samples:
+        return None
+    summary = stats.summarize(samples)
+    return {name: summary[name] for name in SUMMARY_FIELDS}
+
+
+def document(context, cells, partial=False):
+    """A results document of the schema this module writes."""
+    return {"schema": SCHEMA_NAME, "schema_version": SCHEMA_VERSION, "partial": bool(partial),
+            "context": context, "cells": cells}
+
+
+def write_run(path, data):
+    """Writes a results document to path whole or not at all (cli.write_file), in its
+    directory, created if needed; standard JSON only (no NaN)."""
+    cli.make_directory(os.path.dirname(os.path.abspath(path)))
+    cli.write_file(path, json.dumps(data, indent=1, allow_nan=False) + "\n")

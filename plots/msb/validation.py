@@ -1,0 +1,246 @@
+"""validate.py's work: trials of the runner with injected slowdowns, compare's verdicts on
+them tallied per family, and the report of false regressions, detection rates and targets."""
+import os
+import shlex
+import statistics
+import subprocess
+import sys
+import time
+
+from . import cli, comparison, report, results, stats, tables
+from .comparison import REGRESSION, TIME
+
+PROG = "validate"
+DELAYS = (0.01, 0.02, 0.05)
+# A few cells per family, so that a trial (four runs) takes about a minute at default
+# settings; --filter '' takes every benchmark.
+DEFAULT_FILTER = ("vdso.clock_gettime.monotonic,vdso.getcpu,harness.syscall,mremap.move,mremap.resize,"
+                  "fork.vfork,exec.posix_spawn.static")
+TARGET_FAMILIES = ("vdso", "mremap")
+# Families where sealing the system mappings should cost nothing, so that sysmap against
+# none is an A/A comparison. exec's sysmap cells include the child's own mseal at entry
+# and fork copies sealed mappings: a regression there can be real.
+COST_FREE_FAMILIES = ("vdso", "mremap", "harness", "munmap", "mprotect")
+FALSE_REGRESSION_TARGET = 0.05
+DETECTION_TARGETS = {0.05: 0.95, 0.02: 0.80}
+RUN_TIMEOUT = 900
+
+
+class RunnerError(Exception):
+    """The runner could not be started or did not write a results file."""
+
+
+# ------------------------------------------------------------------ running
+
+def runner_command(default):
+    """The runner: the command in $MSEALBENCH (split like a shell would), or default."""
+    configured = os.environ.get("MSEALBENCH")
+    command = shlex.split(configured) if configured else [default]
+    if not command:
+        raise RunnerError("MSEALBENCH is set but empty")
+    return command
+
+
+def run_arguments(args, out_path, seed, delay):
+    """args: validate.py's options, args.runner the runner_command()."""
+    extra = ["--inject-delay", f"{delay * 100:g}%:sysmap"] if delay else []
+    options = ["--seal", "none,sysmap", "--out", out_path, "--quiet", "--seed", str(seed)] + extra
+    if args.filter:
+        options += ["--filter", args.filter]
+    if args.quick:
+        options.append("--quick")
+    if args.repetitions:
+        options += ["--repetitions", str(args.repetitions)]
+    if args.min_time is not None:
+        options += ["--min-time", f"{args.min_time:g}"]
+    return args.runner + ["run"] + options
+
+
+def start_runner(command):
+    """cli.run_child with one retry: a runner being rebuilt is briefly not executable."""
+    for attempt in (1, 2):
+        try:
+            return cli.run_child(command, capture_output=True, text=True, timeout=RUN_TIMEOUT)
+        except cli.Failure as e:
+            problem = e
+        except subprocess.TimeoutExpired:
+            raise RunnerError(f"{shlex.join(command)}: still running after {RUN_TIMEOUT} s; stopped") from None
+        if attempt == 1:
+            time.sleep(3)
+    raise RunnerError(f"{problem}; build it with `make`, or set MSEALBENCH")
+
+
+def run_once(args, work_dir, trial, delay):
+    out_path = os.path.join(work_dir, f"trial{trial}-delay{round(delay * 100)}.json")
+    command = run_arguments(args, out_path, args.seed + 10 * trial + round(delay * 100), delay)
+    result = start_runner(command)
+    # Status 1 means some cell failed: the others still count, failed cells are never compared.
+    if result.returncode not in (0, 1) or not os.path.exists(out_path):
+        last = (result.stderr.strip().splitlines() or ["no message"])[-1]
+        raise RunnerError(f"{shlex.join(command)}: exit {result.returncode}: {last}")
+    return results.load_run(out_path)
+
+
+def run_trial(args, work_dir, trial):
+    return {delay: run_once(args, work_dir, trial, delay) for delay in (0.0,) + DELAYS}
+
+
+def run_trials(args, work_dir):
+    """Trials until the budget is spent (at least two) or exactly --trials."""
+    trials, started = [], time.monotonic()
+    while True:
+        trial_start = time.monotonic()
+        trials.append(run_trial(args, work_dir, len(trials)))
+        spent = time.monotonic() - started
+        per_trial = time.monotonic() - trial_start
+        progress(f"trial {len(trials)}: 4 runs in {per_trial:.0f} s ({spent:.0f} s so far)")
+        if args.trials:
+            if len(trials) >= args.trials:
+                return trials, spent
+        elif len(trials) >= 2 and spent + per_trial > args.budget:
+            return trials, spent
+
+
+def progress(text):
+    print(f"{PROG}: {text}", file=sys.stderr, flush=True)
+
+
+# ------------------------------------------------------------------ tallying
+
+class Tally:
+    """Per family and column: how many comparisons, how many regression verdicts."""
+
+    def __init__(self):
+        self.counts = {}
+        self.half_widths = {}
+
+    def add(self, column, comparisons):
+        for c in comparisons:
+            if c.metric != TIME:
+                continue
+            found, total = self.counts.get((c.family, column), (0, 0))
+            self.counts[(c.family, column)] = (found + (c.verdict == REGRESSION), total + 1)
+            if column == "aa_modes":
+                self.half_widths.setdefault(c.family, []).append(c.ci_high - c.ratio)
+
+    def rate(self, family, column):
+        found, total = self.counts.get((family, column), (0, 0))
+        return (found / total if total else None), found, total
+
+    def families(self):
+        return sorted({family for family, _ in self.counts})
+
+
+def modes_comparisons(run, settings):
+    pairs, _ = comparison.pairs_within_run(run, "none", ["sysmap"])
+    comparisons, _ = comparison.compare_pairs(pairs, settings, lambda b, c: (b.seal, c.seal), paired=True)
+    return comparisons
+
+
+def runs_comparisons(base_run, cand_run, settings):
+    for run in (base_run, cand_run):
+        run.cells = [c for c in run.cells if c.seal == "none"]
+    pairs, _ = comparison.pairs_between_runs(base_run, cand_run, allow_unmatched=True)
+    comparisons, _ = comparison.compare_pairs(pairs, settings, lambda b, c: ("A", "B"), paired=False)
+    return comparisons
+
+
+def tally_trials(trials, settings):
+    tally = Tally()
+    for index, runs in enumerate(trials):
+        tally.add("aa_modes", modes_comparisons(runs[0.0], settings))
+        for delay in DELAYS:
+            tally.add(delay, modes_comparisons(runs[delay], settings))
+        if index:
+            previous = trials[index - 1][0.0]
+            tally.add("aa_runs", runs_comparisons(_copy_run(previous), _copy_run(runs[0.0]), settings))
+    return tally
+
+
+def _copy_run(run):
+    return results.Run(run.path, run.label, run.date, run.partial, run.context, list(run.cells))
+
+
+def minimum_detectable_effect(half_widths, settings, power=0.8):
+    """The slowdown that clears the CI 80% of the time: the typical upper CI half-width
+    scaled from the CI's z to z + z(power), and never below the threshold."""
+    if not half_widths:
+        return None
+    normal = statistics.NormalDist()
+    z_ci = normal.inv_cdf(0.5 + settings.confidence / 2)
+    return max(settings.threshold, stats.median(half_widths) * (z_ci + normal.inv_cdf(power)) / z_ci)
+
+
+# ------------------------------------------------------------------ report
+
+def rate_text(rate, found, total):
+    return "-" if rate is None else f"{found}/{total} ({rate:.0%})"
+
+
+def report_rows(tally, settings):
+    header = ["family", "A/A modes", "A/A runs"] + [f"{d:.0%} found" for d in DELAYS] + ["MDE (80%)"]
+    rows = []
+    for family in tally.families():
+        mde = minimum_detectable_effect(tally.half_widths.get(family, []), settings)
+        rows.append([family, rate_text(*tally.rate(family, "aa_modes")), rate_text(*tally.rate(family, "aa_runs"))]
+                    + [rate_text(*tally.rate(family, d)) for d in DELAYS]
+                    + ["-" if mde is None else f"{mde:.1%}"])
+    rows.append(["target", f"<={FALSE_REGRESSION_TARGET:.0%}", f"<={FALSE_REGRESSION_TARGET:.0%}"]
+                + [f">={DETECTION_TARGETS[d]:.0%}" if d in DETECTION_TARGETS else "" for d in DELAYS] + [""])
+    return header, rows
+
+
+def not_run_lines(trials):
+    """Cells that were skipped or failed: they are left out of every rate."""
+    missing = [(run.path, cell) for runs in trials for run in runs.values()
+               for cell in run.cells if cell.status != "ok"]
+    if not missing:
+        return []
+    path, cell = missing[0]
+    return [f"{len(missing)} cells did not run and are left out, e.g. {cell.describe()} in "
+            f"{os.path.basename(path)}: {cell.status}: {cell.reason}"]
+
+
+def check_targets(tally):
+    """[(text, met)] for the stated targets, on the families they name (and every
+    family for false regressions)."""
+    checks = []
+    for family in tally.families():
+        for column, name in (("aa_modes", "A/A modes"), ("aa_runs", "A/A runs")):
+            rate, found, total = tally.rate(family, column)
+            if column == "aa_modes" and family not in COST_FREE_FAMILIES:
+                continue
+            if rate is not None:
+                checks.append((f"{family}: false regressions ({name}) {rate:.1%} <= "
+                               f"{FALSE_REGRESSION_TARGET:.0%}", rate <= FALSE_REGRESSION_TARGET))
+    for family in TARGET_FAMILIES:
+        for delay, wanted in DETECTION_TARGETS.items():
+            rate, found, total = tally.rate(family, delay)
+            if rate is None:
+                checks.append((f"{family}: no cells ran, {delay:.0%} detection not checked", None))
+            else:
+                checks.append((f"{family}: {delay:.0%} slowdown found {rate:.1%} >= {wanted:.0%}", rate >= wanted))
+    return checks
+
+
+def validation_report(tally, settings, trials, spent, args):
+    """(tables.Report, whether every target tested was met)."""
+    header, rows = report_rows(tally, settings)
+    checks = check_targets(tally)
+    blocks = [tables.line(f"msealbench validate: {len(trials)} trials x 4 runs (plain; 1%, 2%, 5% delay in sysmap) "
+                          f"in {spent:.0f} s; runner options: {'--quick ' if args.quick else ''}--filter ",
+                          tables.Literal(args.filter or "(all)")),
+              tables.line(report.settings_line(settings)), tables.blank(),
+              tables.Table(header, rows), tables.blank(),
+              tables.line("cells: share of cell comparisons with a regression verdict; A/A should be low, found high."),
+              tables.line(f"A/A modes is a true A/A only where sealing costs nothing ({', '.join(COST_FREE_FAMILIES)}); "
+                          "elsewhere it may show a real cost and is not held to the target.")]
+    blocks += [tables.line(tables.Literal(text)) for text in not_run_lines(trials)]
+    # met is None for a target nothing tested: said as such, and not a miss.
+    blocks += [tables.blank()] + [tables.line(f"{'n/a   ' if met is None else 'met   ' if met else 'MISSED'}  {text}")
+                                  for text, met in checks]
+    met = all(met is not False for _, met in checks)
+    data = {"schema": "msealbench-validate", "schema_version": 1, "trials": len(trials), "seconds": spent,
+            "settings": vars(settings), "header": header, "rows": rows,
+            "checks": [{"check": text, "met": met} for text, met in checks], "targets_met": met}
+    return tables.Report(blocks, data), met

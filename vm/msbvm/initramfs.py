@@ -1,0 +1,60 @@
+"""The initramfs: a reproducible newc cpio of the suite and the plan /init follows."""
+
+from .common import VmError
+
+
+def cpio_newc(entries):
+    """entries: list of (name, mode, data bytes, rdev (major, minor)). Fixed inode numbers,
+    owner root, mtime 0, sorted by name: the same inputs give the same bytes."""
+    out = bytearray()
+
+    def pad4():
+        out.extend(b"\0" * (-len(out) % 4))
+
+    for ino, (name, mode, data, rdev) in enumerate(sorted(entries) + [("TRAILER!!!", 0, b"", (0, 0))]):
+        nlink = 2 if mode & 0o170000 == 0o040000 else 1
+        fields = [ino + 1 if name != "TRAILER!!!" else 0, mode, 0, 0, nlink, 0, len(data),
+                  0, 0, rdev[0], rdev[1], len(name) + 1, 0]
+        out.extend(b"070701" + "".join(f"{v:08x}" for v in fields).encode())
+        out.extend(name.encode() + b"\0")
+        pad4()
+        out.extend(data)
+        pad4()
+    return bytes(out)
+
+
+def build_initramfs(files, plan):
+    dirs = {"dev", "msb", "msb/helpers", "proc", "sys", "tmp"}
+    for guest in files:
+        parts = guest.split("/")[:-1]
+        dirs.update("/".join(parts[:i]) for i in range(1, len(parts) + 1))
+    entries = [(d, 0o040755, b"", (0, 0)) for d in dirs]
+    entries.append(("dev/console", 0o020600, b"", (5, 1)))
+    for guest, host in files.items():
+        with open(host, "rb") as f:
+            entries.append((guest, 0o100755, f.read(), (0, 0)))
+    entries.append(("msb/plan", 0o100644, plan.encode(), (0, 0)))
+    return cpio_newc(entries)
+
+
+def plan_text(label, args):
+    """What vm-init does: one step a line, fields separated by TABs (see bench/helpers/vm-init.c)."""
+    run = ["/msb/msealbench", "run", "--out", "/tmp/run.json", "--label", label]
+    if args.quick:
+        run.append("--quick")
+    for opt in ("filter", "seal", "min_time", "repetitions", "events"):
+        value = getattr(args, opt)
+        if value is not None:
+            run += ["--" + opt.replace("_", "-"), str(value)]
+    for field in run:
+        if "\t" in field or "\n" in field:
+            raise VmError(f"option value {field!r} holds a TAB or newline")
+    steps = [
+        ["send", "config.gz", "/proc/config.gz"],
+        ["send", "version", "/proc/version"],
+        ["run", "env", "capture", "/msb/msealbench", "env"],
+        ["run", "probe", "capture", "/msb/msealbench", "probe", "--json"],
+        ["run", "run", "console"] + run,
+        ["send", "run.json", "/tmp/run.json"],
+    ]
+    return "".join("\t".join(s) + "\n" for s in steps)

@@ -1,0 +1,168 @@
+"""The boots of one kernel merged into one results file (schema v1 through msb.results): samples
+concatenated, rounds continued, context.vm saying how the kernel was booted and what it sealed."""
+import hashlib
+import json
+import re
+
+from msb import results
+
+
+
+def cell_key(c):
+    return (c.get("benchmark"), json.dumps(c.get("params"), sort_keys=True), c.get("seal"))
+
+
+def merge_cells(runs):
+    """Concatenate each cell's samples over the boots; rounds continue where the last boot's
+    stopped, so pairing by round stays within one boot."""
+    merged, order = {}, []
+    offset = 0
+    for boot_no, run in runs:
+        last = -1
+        for c in run.get("cells", []):
+            rounds = [r + offset for r in c.get("rounds") or []]
+            last = max([last] + rounds)
+            key = cell_key(c)
+            if key not in merged:
+                m = json.loads(json.dumps(c))
+                m["samples"], m["rounds"] = [], []
+                m["cycles"] = [] if c.get("cycles") is not None else None
+                if isinstance(m.get("counters"), dict):
+                    m["counters"]["values"] = {k: [] for k in (c["counters"].get("values") or {})}
+                    m["counters"]["running_ratio"] = []
+                m["_batches"] = []
+                merged[key] = m
+                order.append(key)
+            m = merged[key]
+            status = c.get("status")
+            if status == "failed" and m.get("status") != "failed":
+                m["status"], m["reason"] = "failed", f"boot {boot_no}: {c.get('reason')}"
+            elif status == "ok" and m.get("status") == "skipped":
+                m["status"], m["reason"] = "ok", None
+            m["samples"] += c.get("samples") or []
+            m["rounds"] += rounds
+            if m["cycles"] is not None:
+                m["cycles"] = m["cycles"] + c["cycles"] if c.get("cycles") is not None else None
+            counters = c.get("counters")
+            if isinstance(counters, dict) and isinstance(m.get("counters"), dict):
+                for name, values in (counters.get("values") or {}).items():
+                    m["counters"]["values"].setdefault(name, []).extend(values)
+                m["counters"]["running_ratio"] += counters.get("running_ratio") or []
+            if c.get("samples"):
+                m["_batches"].append(c.get("batch"))
+        offset = last + 1 if last >= 0 else offset
+    cells = []
+    for key in order:
+        m = merged[key]
+        batches = sorted(set(b for b in m.pop("_batches") if b is not None))
+        if len(batches) > 1:
+            m["notes"] = list(m.get("notes") or []) + [
+                f"batch differed between boots ({', '.join(map(str, batches))}); samples are per operation"]
+        if batches:
+            m["batch"] = batches[0]
+        if m["cycles"] is not None and len(m["cycles"]) != len(m["samples"]):
+            m["cycles"] = None
+        counters = m.get("counters")
+        if isinstance(counters, dict):
+            n = len(m["samples"])
+            counters["values"] = {k: v for k, v in counters["values"].items() if len(v) == n}
+            if len(counters["running_ratio"]) != n:
+                counters["running_ratio"] = []
+        m["summary"] = results.cell_summary(m["samples"])
+        cells.append(m)
+    return cells
+
+
+def find_sealed(probe):
+    """The system mappings the probe found sealed at exec (schema msealbench-probe:
+    system_mappings[].sealed_at_exec), or None when it did not say."""
+    if not isinstance(probe, dict) or not isinstance(probe.get("system_mappings"), list):
+        return None
+    rows = [m for m in probe["system_mappings"] if isinstance(m, dict) and "name" in m]
+    if not rows or any(not isinstance(m.get("sealed_at_exec"), bool) for m in rows):
+        return None
+    return [str(m["name"]) for m in rows if m["sealed_at_exec"]]
+
+
+def config_options(text, names):
+    out = {}
+    for name in names:
+        m = re.search(rf"^(?:{name}=(.*)|# {name} is not set)$", text, re.M)
+        out[name] = (m.group(1) if m.group(1) is not None else "n") if m else None
+    return out
+
+
+def json_or_none(data):
+    try:
+        return json.loads(data)
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
+def boot_info(k, b, n):
+    info = {"boot": n, "seconds": round(b.seconds, 2), "status": "ok", "error": b.failure(),
+            "steps": dict(b.exits), "missing": dict(b.missing)}
+    if info["error"]:
+        info["status"] = "timeout" if b.timed_out else "failed"
+    probe = json_or_none(b.files["probe.stdout"]) if "probe.stdout" in b.files else None
+    env = json_or_none(b.files["env.stdout"]) if "env.stdout" in b.files else None
+    sealed, source = find_sealed(probe), "probe"
+    if sealed is None and env is not None:
+        sealed, source = env.get("kernel_sealed_system_mappings"), "env"
+    info["kernel_sealed_system_mappings"] = sealed
+    info["kernel_sealed_source"] = source if sealed is not None else None
+    info["probe"] = probe
+    info["probe_exit"] = b.exits.get("probe")
+    if "version" in b.files:
+        info["proc_version"] = b.files["version"].decode("utf-8", "replace").strip()
+    run = json_or_none(b.files["run.json"]) if "run.json" in b.files else None
+    if run is not None and run.get("schema") != "msealbench-results":
+        info["error"] = (info["error"] + "; " if info["error"] else "") + "run.json is not a results file"
+        run = None
+    if run is not None:
+        info["seed"] = run.get("context", {}).get("seed")
+        info["clocksource"] = run.get("context", {}).get("clocksource")
+        info["partial"] = bool(run.get("partial"))
+        k.runs.append((n, run))
+    elif "run.json" not in b.files and not info["error"]:
+        info["error"] = f"no results from the run (step exit: {b.exits.get('run')}, " \
+                        f"{b.missing.get('run.json', 'file not sent')})"
+        info["status"] = "failed"
+    return info, run, env
+
+
+def merged_results(k, qemu_version, args, notes):
+    first = k.runs[0][1]
+    ctx = json.loads(json.dumps(first.get("context", {})))
+    ctx["label"] = k.label
+    config_text = k.config.decode("utf-8", "replace") if k.config else None
+    sealed_seen = [i["kernel_sealed_system_mappings"] for _, i in k.boots
+                   if i["kernel_sealed_system_mappings"] is not None]
+    ctx["vm"] = {
+        "kernel_label": k.label,
+        "image": k.path,
+        "image_sha256": k.sha256,
+        "arch": k.arch,
+        "release": ctx.get("kernel", {}).get("release"),
+        "accel": k.accel,
+        "accel_reason": k.accel_reason,
+        "qemu": qemu_version,
+        "qemu_command": k.cmd,
+        "initramfs_sha256": k.initrd_sha256,
+        "config": None if config_text is None else {
+            "source": "/proc/config.gz",
+            "sha256": hashlib.sha256(config_text.encode()).hexdigest(),
+            "file": f"{k.label}.config",
+            "options": config_options(config_text, ["CONFIG_MSEAL_SYSTEM_MAPPINGS",
+                                                    "CONFIG_CHECKPOINT_RESTORE", "CONFIG_64BIT"]),
+        },
+        "kernel_sealed_system_mappings": sealed_seen[0] if sealed_seen else None,
+        "kernel_sealed_source": next((i["kernel_sealed_source"] for _, i in k.boots
+                                      if i["kernel_sealed_source"]), None),
+        "probe": next((i["probe"] for _, i in k.boots if i["probe"] is not None), None),
+        "boots": [{key: v for key, v in i.items() if key != "probe"} for _, i in k.boots],
+        "boots_merged": [n for n, _ in k.runs],
+        "notes": notes,
+    }
+    partial = any(r.get("partial") for _, r in k.runs) or len(k.runs) < args.boots
+    return results.document(ctx, merge_cells(k.runs), partial)

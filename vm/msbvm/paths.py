@@ -1,0 +1,22 @@
+"""Where msealbench vm finds the rest of msealbench, in the source tree or installed.
+(Imports nothing of msealbench: the command needs it to find plots/msb first.)"""
+import os
+
+HERE = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))   # vm/, or PREFIX/libexec/msealbench
+
+
+def source_top():
+    """The source tree vm/ lives in, or None when installed."""
+    top = os.path.dirname(HERE)
+    if os.path.isfile(os.path.join(top, "Makefile")) and os.path.isdir(os.path.join(top, "plots")):
+        return top
+    return None
+
+
+def plots_dir():
+    """plots/ of the source tree, or of the installation (PREFIX/share/msealbench/plots)."""
+    top = source_top()
+    if top:
+        return os.path.join(top, "plots")
+    prefix = os.path.dirname(os.path.dirname(HERE))   # HERE is PREFIX/libexec/msealbench
+    return os.path.join(prefix, "share", "msealbench", "plots")
