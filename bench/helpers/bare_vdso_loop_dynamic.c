@@ -1,5 +1,5 @@
 /* A bare loop of clock_gettime(CLOCK_MONOTONIC) outside the harness: the reference that
- * bench/targets.py checks the harness's vDSO figure against. It calls the vDSO entry point the
+ * tools/targets.py checks the harness's vDSO figure against. It calls the vDSO entry point the
  * dynamic loader resolves (dlsym on linux-vdso.so.1), the same code the harness calls through
  * its own lookup, and libc's clock_gettime for information (libc adds its wrapper's cost).
  * Built dynamically (its name says so) because dlopen of the vDSO needs the loader.

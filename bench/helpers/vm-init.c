@@ -1,5 +1,5 @@
 /*
- * vm-init: the /init of the initramfs that `msealbench vm` boots (src/msealbench-vm).
+ * vm-init: the /init of the initramfs that `msealbench vm` boots (vm/msealbench-vm).
  *
  * It mounts proc, sysfs, devtmpfs and a tmpfs on /tmp, follows the plan the host wrote into
  * /msb/plan, sends files back framed and checksummed on the console, and powers off. The
