@@ -113,6 +113,24 @@ def test_schema(c_paths):
            str(errors))
 
 
+def test_seal_order_from_the_file(c_path):
+    """The Python side takes the order of seal modes from the file's context.seal_modes (the
+    C seal table), so a new mode needs no Python edit; files without it keep the v1 order."""
+    run = results.load_run(c_path)
+    ok([m["name"] for m in run.context["seal_modes"]][:1] == ["none"] and
+       run.seal_modes() == [m["name"] for m in run.context["seal_modes"]],
+       "the C runner lists its seal table in context.seal_modes, and the reader keeps its order",
+       str(run.seal_modes()))
+    run.context["seal_modes"] = [{"name": "none"}, {"name": "zz-new"}, {"name": "sysmap"}, {"name": "all"}]
+    for cell in run.cells[:1]:
+        cell.seal = "zz-new"
+    ok(run.seal_modes()[:2] == ["none", "zz-new"], "a seal mode only the file's table names sorts by it",
+       str(run.seal_modes()))
+    del run.context["seal_modes"]
+    ok(results.seal_order(run)("sysmap") < results.seal_order(run)("all") < results.seal_order(run)("zz"),
+       "a file without context.seal_modes keeps the version 1 order")
+
+
 def main():
     try:
         c_file = c_runner_file("c-runner.json", "--filter", "harness.empty")
@@ -121,6 +139,7 @@ def main():
         test_synth_names_the_real_suite()
         test_synth_writes_what_the_c_runner_writes(c_file)
         test_vm_merge_summary(c_file)
+        test_seal_order_from_the_file(os.path.join(tmp, "c-runner-modes.json"))
         test_schema([os.path.join(tmp, n) for n in ("c-runner.json", "c-runner-modes.json")])
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

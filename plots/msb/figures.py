@@ -258,7 +258,7 @@ def history_figure(out_dir, group, cells, verdicts, analysis):
     verdicts[(seal, run.path)] -> verdict against the baseline."""
     benchmark, params = group
     runs, baseline, settings = analysis.runs, analysis.baseline, analysis.settings
-    seals = sorted({seal for seal, _ in cells}, key=results.seal_order)
+    seals = sorted({seal for seal, _ in cells}, key=results.seal_order(*runs))
     blocks = []
     for seal in seals:
         rows = []

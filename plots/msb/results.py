@@ -73,12 +73,24 @@ class Run:
         return [c for c in self.cells if c.status == "ok" and c.samples]
 
     def seal_modes(self):
-        return sorted({c.seal for c in self.cells}, key=seal_order)
+        return sorted({c.seal for c in self.cells}, key=seal_order(self))
 
 
-def seal_order(seal):
-    order = {"none": 0, "sysmap": 1, "all": 2}
-    return (order.get(seal, 3), seal)
+# The order of files that predate context.seal_modes (the table of the C side, src/seal.c).
+V1_SEAL_ORDER = ("none", "sysmap", "all")
+
+
+def seal_order(*runs):
+    """A sort key for seal-mode names: the order of the table the runs' context.seal_modes
+    carries (the C side's seal table: none first, the baseline), then unknown names by name."""
+    order = []
+    for run in runs:
+        table = run.context.get("seal_modes") if isinstance(run.context, dict) else None
+        names = [m.get("name") for m in table if isinstance(m, dict)] if isinstance(table, list) else []
+        order += [n for n in names if isinstance(n, str) and n not in order]
+    order += [n for n in V1_SEAL_ORDER if n not in order]
+    rank = {name: i for i, name in enumerate(order)}
+    return lambda seal: (rank.get(seal, len(rank)), seal)
 
 
 def params_key(params):
