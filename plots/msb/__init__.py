@@ -4,7 +4,7 @@ vm/msealbench-vm are built on.
   cli         how every entry point ends, its children, files written whole, option types
   results     the results file (schema v1): reader and writer
   stats       summaries, outliers, bootstrap intervals, Mann-Whitney U
-  comparison  pairing cells, comparisons and verdicts, family geomeans, history
+  comparison  pairing cells, comparisons and verdicts, group geomeans, history
   tables      the table model and one renderer per output format (text, markdown, json)
   report      compare's tables and report built from comparisons
   gnuplot     gnuplot scripts and data files written safely, gnuplot run with a timeout

@@ -4,6 +4,7 @@ Lower is better for every metric here (ns per operation, counter events per oper
 A ratio is median(candidate) / median(baseline): above 1 means the candidate is slower.
 """
 import dataclasses
+import fnmatch
 import math
 import os
 import zlib
@@ -22,6 +23,24 @@ DRAW_BUDGET = 20_000_000  # rounds drawn by all bootstrap resamples of one input
 MIN_ITERATIONS = 100
 MAX_UNITS = 500_000       # rounds of cells and counters: 100 resamples of them take about 30 s
 LOCATION_ITERATIONS = 1000  # resamples behind a cell's own CI (bars, scaling, history plots)
+
+
+# What a cell measures, first matching pattern of benchmark name wins: a denied path (a call on
+# sealed memory that fails with EPERM) and a successful one answer different questions and never
+# share a geomean or a group verdict. Unmatched cells form a group of their family.
+CELL_GROUPS = (
+    ("*.sealed", "{family} denied"),
+    ("mremap.*", "mremap success"),
+    ("harness.*", "harness/control"),
+)
+
+
+def cell_group(benchmark, family):
+    """The group a cell's geomean and group verdict belong to (CELL_GROUPS)."""
+    for pattern, group in CELL_GROUPS:
+        if fnmatch.fnmatchcase(benchmark, pattern):
+            return group.format(family=family)
+    return family
 
 
 @dataclasses.dataclass
@@ -63,6 +82,10 @@ class Comparison:
     replicates: list = dataclasses.field(default=None, repr=False)
     base_cell: object = dataclasses.field(default=None, repr=False)   # the cells compared (none
     cand_cell: object = dataclasses.field(default=None, repr=False)   # for a geomean row)
+    group: str = ""             # what the cell measures (cell_group): geomeans are per group
+
+    def __post_init__(self):
+        self.group = self.group or cell_group(self.benchmark, self.family)
 
     INTERNAL = ("replicates", "base_cell", "cand_cell")
 
@@ -353,21 +376,20 @@ def compare_history(runs, baseline, settings):
 
 # ------------------------------------------------------------------ geomeans
 
-def family_geomeans(comparisons, settings):
-    """One row per (family, baseline, candidate): the geometric mean of the time ratios,
-    its CI from the per-cell bootstrap replicates combined replicate by replicate
-    (the cells were resampled independently, so that is a valid joint resample)."""
+def group_geomeans(comparisons, settings):
+    """One row per (group, baseline, candidate): the geometric mean of the time ratios of
+    the cells that measure one thing (cell_group), its CI from the per-cell bootstrap
+    replicates combined replicate by replicate (the cells were resampled independently,
+    so that is a valid joint resample)."""
     groups = {}
     for c in comparisons:
         if c.metric == TIME and c.replicates:
-            groups.setdefault((c.family, c.base_name, c.cand_name), []).append(c)
-    rows = []
-    for (family, base_name, cand_name), members in groups.items():
-        rows.append(_geomean_row(family, base_name, cand_name, members, settings))
-    return rows
+            groups.setdefault((c.group, c.base_name, c.cand_name), []).append(c)
+    return [_geomean_row(group, base_name, cand_name, members, settings)
+            for (group, base_name, cand_name), members in groups.items()]
 
 
-def _geomean_row(family, base_name, cand_name, members, settings):
+def _geomean_row(group, base_name, cand_name, members, settings):
     ratio = stats.geometric_mean([c.ratio for c in members])
     joint = []
     for replicate in zip(*(c.replicates for c in members)):
@@ -376,14 +398,15 @@ def _geomean_row(family, base_name, cand_name, members, settings):
             joint.append(stats.geometric_mean(usable))
     low, high = stats.percentile_interval(joint, settings.confidence)
     verdict = decide_verdict(ratio, low, high, None, settings)
+    families = sorted({c.family for c in members})
     return Comparison(
-        benchmark=f"geomean {family}", family=family, params={}, metric=TIME,
+        benchmark=f"geomean {group}", family=families[0], params={}, metric=TIME,
         unit="ratio", base_name=base_name, cand_name=cand_name,
         paired=all(c.paired for c in members),
         n_base=len(members), n_cand=len(members), rounds=min(c.rounds for c in members),
         base_median=float("nan"), cand_median=float("nan"), ratio=ratio,
         ci_low=low, ci_high=high, p_value=None, verdict=verdict,
-        note=f"{len(members)} cell" + ("s" if len(members) > 1 else ""), replicates=joint)
+        note=f"{len(members)} cell" + ("s" if len(members) > 1 else ""), replicates=joint, group=group)
 
 
 def sections(comparisons):
@@ -497,7 +520,7 @@ class Analysis:
 
 def analyse(mode, runs, settings, base_seal="none", cand_seals=None, allow_unmatched=False,
             baseline=None, locations=False):
-    """The comparisons of runs (as results.select_runs gave them), with family geomeans or,
+    """The comparisons of runs (as results.select_runs gave them), with group geomeans or,
     for a history, each run against the baseline; locations: also every measured cell's
     median with its CI (what the plots draw). A run of one seal mode has locations only."""
     analysis = Analysis(mode, runs, settings)
@@ -513,7 +536,7 @@ def analyse(mode, runs, settings, base_seal="none", cand_seals=None, allow_unmat
         found = None
     if found:
         analysis.comparisons, analysis.not_compared = found
-        analysis.geomeans = family_geomeans(analysis.comparisons, settings)
+        analysis.geomeans = group_geomeans(analysis.comparisons, settings)
     if locations:
         analysis.locations = {id(cell): cell_location(cell, settings, run.path, cell.describe())
                               for run in runs for cell in run.ok_cells()}

@@ -107,7 +107,7 @@ def forest_elements(name, with_geomeans):
                         "lc rgb variable notitle")
     elements += [keyentry(v) for v in (REGRESSION, IMPROVEMENT, EQUIVALENT, INCONCLUSIVE)]
     if with_geomeans:
-        elements.append("keyentry with points pt 13 ps 1.5 lc rgb 'black' title 'family geomean'")
+        elements.append("keyentry with points pt 13 ps 1.5 lc rgb 'black' title 'group geomean'")
     return elements
 
 
@@ -115,9 +115,9 @@ def forest_figure(out_dir, section, comparisons, geomeans, settings):
     """Every cell's change with its CI against the +-margin band; geomeans as diamonds."""
     base_name, cand_name = section
     ordered = []
-    for family in dict.fromkeys(c.family for c in comparisons):
-        ordered += [("cell", c) for c in comparisons if c.family == family]
-        ordered += [("geomean", g) for g in geomeans if g.family == family]
+    for group in dict.fromkeys(c.group for c in comparisons):
+        ordered += [("cell", c) for c in comparisons if c.group == group]
+        ordered += [("geomean", g) for g in geomeans if g.group == group]
     total = len(ordered)
     blocks = {"cell": [], "geomean": []}
     for position, (kind, c) in enumerate(ordered):

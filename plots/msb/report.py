@@ -56,26 +56,27 @@ def row_label(c):
 
 
 def table_rows(comparisons, geomeans, settings):
-    """Rows of cells in family order, each family closed by its geomean row."""
+    """Rows of cells in group order (comparison.cell_group), each group closed by its geomean row."""
     header = ["benchmark", "params", "n (rounds)", "baseline", "candidate (change)", "ratio [CI]", "p", "verdict"]
     rows = []
-    geomean_by_family = {g.family: g for g in geomeans}
-    families = []
-    for c in comparisons:
-        if c.family not in families:
-            families.append(c.family)
-    for family in families:
-        for c in (c for c in comparisons if c.family == family):
+    geomean_by_group = {g.group: g for g in geomeans}
+    for group in groups_in_order(comparisons):
+        for c in (c for c in comparisons if c.group == group):
             rows.append([row_label(c), results.params_text(c.params) if c.metric == TIME else "",
                          f"{c.n_base}/{c.n_cand} ({c.rounds})", format_value(c.base_median),
                          f"{format_value(c.cand_median)} {format_change(c.change)}{significance_mark(c, settings)}",
                          format_ci(c), format_p(c), verdict_text(c)])
-        if family in geomean_by_family:
-            g = geomean_by_family[family]
+        if group in geomean_by_group:
+            g = geomean_by_group[group]
             rows.append([g.benchmark, f"{g.note}", "", "",
                          f"{format_change(g.change)}{significance_mark(g, settings)}",
                          format_ci(g), "-", verdict_text(g)])
     return header, rows
+
+
+def groups_in_order(comparisons):
+    """The cell groups of comparisons, first seen first."""
+    return list(dict.fromkeys(c.group for c in comparisons))
 
 
 def settings_line(settings):
@@ -95,7 +96,7 @@ def not_compared_parts(n):
 
 
 def gating_regressions(analysis):
-    """What sets exit status 1: time regressions of cells and of family geomeans.
+    """What sets exit status 1: time regressions of cells and of group geomeans.
     Counter verdicts are shown but do not gate."""
     return [c for c in analysis.comparisons + analysis.geomeans if c.metric == TIME and c.verdict == REGRESSION]
 
@@ -103,9 +104,9 @@ def gating_regressions(analysis):
 def verdict_parts(analysis):
     counts = comparison.count_verdicts(analysis.time_comparisons())
     parts = [", ".join(f"{n} {v}" for v, n in counts.items())]
-    family_regressions = [g.family for g in analysis.geomeans if g.verdict == REGRESSION]
-    for number, family in enumerate(family_regressions):
-        parts += ["; family geomean regression: " if number == 0 else ", ", Literal(family)]
+    group_regressions = [g.group for g in analysis.geomeans if g.verdict == REGRESSION]
+    for number, group in enumerate(group_regressions):
+        parts += ["; group geomean regression: " if number == 0 else ", ", Literal(group)]
     return parts
 
 
