@@ -75,7 +75,49 @@ def test_groups_from_the_table():
        "cell_group: denied, success, harness/control, else the family")
 
 
+def member(ratio, replicates, verdict):
+    return comparison.Comparison(
+        benchmark="vdso.x", family="vdso", params={}, metric="time", unit="ns/op", base_name="A",
+        cand_name="B", paired=False, n_base=10, n_cand=10, rounds=5, base_median=1.0,
+        cand_median=ratio, ratio=ratio, ci_low=min(replicates), ci_high=max(replicates), p_value=0.5,
+        verdict=verdict, replicates=replicates)
+
+
+def test_geomean_interval_holds_its_estimate():
+    """Medians of resampled rounds can sit on one side of the full data's estimate (arm64
+    TCG: "geomean mremap: regression 1.9137 [1.2029, 1.7896]"): the interval must hold it."""
+    settings = comparison.Settings(iterations=200)
+    skewed = [member(1.9, [1.2 + 0.6 * i / 199 for i in range(200)], "inconclusive") for _ in range(3)]
+    row = comparison._geomean_row("mremap success", "A", "B", skewed, settings)
+    ok(row.ci_low <= row.ratio <= row.ci_high, "a geomean's CI holds its estimate when the replicates sit below it",
+       f"{row.ratio:.4f} [{row.ci_low:.4f}, {row.ci_high:.4f}]")
+    outside = 0
+    for seed in range(6):
+        base = [spec(f"mremap.m{i}", 1000.0, cv=0.2) for i in range(4)]
+        cand = [spec(f"mremap.m{i}", 1000.0, 0.3 * i, cv=0.2) for i in range(4)]
+        a = results.load_run(write("gm-a.json", synth.synthetic_run(base, seed=seed, rounds=3, per_round=2)))
+        b = results.load_run(write("gm-b.json", synth.synthetic_run(cand, seed=seed + 50, rounds=3, per_round=2)))
+        analysis = comparison.analyse("files", [a, b], settings)
+        outside += sum(not (g.ci_low <= g.ratio <= g.ci_high) for g in analysis.geomeans)
+    ok(outside == 0, "no geomean of noisy 3-round A/Bs has its estimate outside its CI", f"{outside} outside")
+
+
+def test_group_verdict_no_firmer_than_its_cells():
+    settings = comparison.Settings(iterations=400)
+    members = [member(1.08, [1.08 * (0.97 + 0.06 * i / 399) for i in range(400)], "inconclusive")
+               for _ in range(4)]
+    row = comparison._geomean_row("vdso", "A", "B", members, settings)
+    ok(row.ci_low > 1.0 and row.verdict == "inconclusive" and "no cell" in getattr(row, "why", ""),
+       "a pooled CI clear of 1 over inconclusive cells is no group regression",
+       f"{row.verdict} [{row.ci_low:.4f}, {row.ci_high:.4f}] {getattr(row, 'why', '')}")
+    members[0].verdict = "regression"
+    row = comparison._geomean_row("vdso", "A", "B", members, settings)
+    ok(row.verdict == "regression", "with one cell a regression on its own, the group is one too", row.verdict)
+
+
 if __name__ == "__main__":
     test_groups_from_the_table()
     test_denied_and_successful_paths_never_pooled()
+    test_geomean_interval_holds_its_estimate()
+    test_group_verdict_no_firmer_than_its_cells()
     done()

@@ -75,6 +75,7 @@ class Comparison:
     verdict: str
     more_rounds: int = None     # inconclusive: about how many more rounds would settle it
     note: str = ""
+    why: str = ""               # what made the verdict weaker than the interval alone would be
     base_outliers: int = 0
     cand_outliers: int = 0
     base_cv: float = 0.0
@@ -380,7 +381,7 @@ def group_geomeans(comparisons, settings):
     """One row per (group, baseline, candidate): the geometric mean of the time ratios of
     the cells that measure one thing (cell_group), its CI from the per-cell bootstrap
     replicates combined replicate by replicate (the cells were resampled independently,
-    so that is a valid joint resample)."""
+    so that is a valid joint resample) and centred on the estimate (stats.centred_interval)."""
     groups = {}
     for c in comparisons:
         if c.metric == TIME and c.replicates:
@@ -396,8 +397,8 @@ def _geomean_row(group, base_name, cand_name, members, settings):
         usable = [r for r in replicate if r > 0 and math.isfinite(r)]
         if len(usable) == len(replicate):
             joint.append(stats.geometric_mean(usable))
-    low, high = stats.percentile_interval(joint, settings.confidence)
-    verdict = decide_verdict(ratio, low, high, None, settings)
+    low, high = stats.centred_interval(joint, ratio, settings.confidence)
+    verdict, why = cap_group_verdict(decide_verdict(ratio, low, high, None, settings), members)
     families = sorted({c.family for c in members})
     return Comparison(
         benchmark=f"geomean {group}", family=families[0], params={}, metric=TIME,
@@ -406,7 +407,16 @@ def _geomean_row(group, base_name, cand_name, members, settings):
         n_base=len(members), n_cand=len(members), rounds=min(c.rounds for c in members),
         base_median=float("nan"), cand_median=float("nan"), ratio=ratio,
         ci_low=low, ci_high=high, p_value=None, verdict=verdict,
-        note=f"{len(members)} cell" + ("s" if len(members) > 1 else ""), replicates=joint, group=group)
+        note=f"{len(members)} cell" + ("s" if len(members) > 1 else ""), why=why, replicates=joint, group=group)
+
+
+def cap_group_verdict(verdict, members):
+    """A group's verdict is never firmer than its cells': a regression (improvement) needs at
+    least one cell that is one on its own evidence; pooled cells that each could not tell
+    are inconclusive together. Returns (verdict, why)."""
+    if verdict in (REGRESSION, IMPROVEMENT) and not any(c.verdict == verdict for c in members):
+        return INCONCLUSIVE, f"pooled {verdict}, but no cell is one on its own"
+    return verdict, ""
 
 
 def sections(comparisons):

@@ -40,6 +40,8 @@ def format_p(c):
 
 
 def verdict_text(c):
+    if c.why:
+        return f"{c.verdict} ({c.why})"
     if c.verdict != INCONCLUSIVE or c.note:  # a geomean row (note: "N cells") has no rounds of its own
         return c.verdict
     if c.rounds < 2:

@@ -117,6 +117,19 @@ def percentile_interval(replicates, confidence):
     return (percentile(finite, tail), percentile(finite, 100.0 - tail))
 
 
+def centred_interval(replicates, estimate, confidence):
+    """The percentile interval of positive ratio replicates moved, on a log scale, so that
+    the replicates' median falls on the estimate: the spread is the bootstrap's, the centre
+    the full data's. A statistic whose replicates sit off its estimate (a geometric mean of
+    medians of resampled rounds) thus never gets an interval that excludes its own estimate."""
+    usable = [r for r in replicates if r > 0 and math.isfinite(r)]
+    if not usable:
+        return (float("nan"), float("nan"))
+    centre = median(usable)
+    low, high = percentile_interval(usable, confidence)
+    return (estimate * low / centre, estimate * high / centre)
+
+
 def _ratio(numerator, denominator):
     return numerator / denominator if denominator else float("inf")
 
