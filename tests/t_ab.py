@@ -13,6 +13,9 @@ from taplib import TOP, ok, done  # noqa: E402
 sys.path.insert(0, os.path.join(TOP, "plots"))
 from msb import comparison, results, synth  # noqa: E402
 
+sys.path.insert(0, os.path.join(TOP, "vm"))
+from msbvm import merge  # noqa: E402
+
 COMPARE = os.path.join(TOP, "plots", "compare.py")
 WORK = tempfile.mkdtemp(prefix="msealbench-t_ab.")
 
@@ -115,9 +118,70 @@ def test_group_verdict_no_firmer_than_its_cells():
     ok(row.verdict == "regression", "with one cell a regression on its own, the group is one too", row.verdict)
 
 
+
+AB_SUITE = [("harness.syscall.getppid", 200.0), ("vdso.clock_gettime.monotonic", 25.0),
+            ("fork.vfork", 40000.0), ("mremap.move", 40000.0), ("mremap.munmap", 42000.0),
+            ("mremap.mprotect", 30000.0), ("exec.fork_execve.static", 600000.0)]
+
+
+def kernel_boots(label, seed, shifts, suite=AB_SUITE, rounds=4):
+    """The results file msealbench vm writes for a kernel booted len(shifts) times, merged by
+    vm/msbvm/merge.py; shifts[i] slows every cell of boot i+1 by that fraction (a slow period
+    of the host); a suite entry (name, median, effect) is a true change of the kernel."""
+    runs = []
+    for boot, shift in enumerate(shifts, 1):
+        specs = [spec(name, median, (1 + shift) * (1 + (more[0] if more else 0.0)) - 1, cv=0.02)
+                 for name, median, *more in suite]
+        runs.append((boot, synth.synthetic_run(specs, seed=seed * 100 + boot, rounds=rounds, per_round=3, drift_sd=0.005,
+                                               label=label)))
+    document = json.loads(json.dumps(runs[0][1]))
+    document["cells"] = merge.merge_cells(runs)
+    return write(f"{label}-{seed}.json", document)
+
+
+def regressions(doc):
+    return [c["benchmark"] for c in (doc or {}).get("comparisons", []) + (doc or {}).get("geomeans", [])
+            if c["metric"] == "time" and c["verdict"] == "regression"]
+
+
+def test_a_slow_boot_is_no_regression():
+    """arm64 under TCG: boots 2-4 of A B A B A B ran at half speed; every cell looked slower on the
+    second kernel and the family geomeans said regression. Boots are the units, paired A/B."""
+    a = kernel_boots("A", 1, [0.0, 0.0, 0.0])
+    b = kernel_boots("B", 2, [0.0, 0.5, 0.0])
+    doc = json.load(open(a))
+    ok(all(c.get("boots") == sorted(c.get("boots", [])) and set(c.get("boots", [])) == {1, 2, 3} and len(c.get("boots", [])) == len(c["samples"])
+           for c in doc["cells"]), "the vm merge keeps each sample's boot")
+    status, doc, err = compare_json(a, b)
+    ok(doc is not None and not regressions(doc) and status == 0,
+       "one boot of B 50% slower is no regression (cells, groups), exit 0",
+       f"status {status}: {regressions(doc)} {err}")
+    cells = [c for c in (doc or {}).get("comparisons", []) if c["metric"] == "time"]
+    ok(cells and all(c.get("boots") == 3 and c["paired"] for c in cells),
+       "boot n of A is paired with boot n of B: 3 boots are the units")
+    ok(cells and all(c.get("boot_spread") and c["boot_spread"] > 0.3 for c in cells),
+       "the between-boot spread is reported (the slow boot: about 50%)",
+       str([round(c.get("boot_spread") or 0, 3) for c in cells]))
+    status, out, err = run_text(a, b)
+    ok("boots" in out and ("more boots" in out or "undecidable" in out or "not attributable" in out),
+       "the text says boots, and what would settle an open cell", out[-600:])
+    real = kernel_boots("R", 3, [0.0, 0.0, 0.0], suite=[(n, m, 0.10 if n.startswith("mremap") else 0.0)
+                                                         for n, m in AB_SUITE])
+    status, doc, err = compare_json(a, real)
+    ok(status == 1 and "geomean mremap success" in regressions(doc),
+       "a real 10% mremap regression over 3 boots is still found", f"status {status}: {regressions(doc)} {err}")
+
+
+def run_text(*paths):
+    r = subprocess.run([sys.executable, COMPARE, "--bootstrap", "500", *paths],
+                       capture_output=True, text=True, timeout=120)
+    return r.returncode, r.stdout, r.stderr
+
+
 if __name__ == "__main__":
     test_groups_from_the_table()
     test_denied_and_successful_paths_never_pooled()
     test_geomean_interval_holds_its_estimate()
     test_group_verdict_no_firmer_than_its_cells()
+    test_a_slow_boot_is_no_regression()
     done()

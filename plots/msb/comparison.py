@@ -73,7 +73,9 @@ class Comparison:
     ci_high: float
     p_value: float              # None for geomean rows
     verdict: str
-    more_rounds: int = None     # inconclusive: about how many more rounds would settle it
+    more_rounds: int = None     # inconclusive: about how many more rounds (boots) would settle it
+    boots: int = None           # the units are boots (files merged by msealbench vm): how many
+    boot_spread: float = None   # how far boots disagree (stats.boot_spread)
     note: str = ""
     why: str = ""               # what made the verdict weaker than the interval alone would be
     base_outliers: int = 0
@@ -215,12 +217,47 @@ def compare_series(base, cand, settings, seed, base_rounds, cand_rounds, paired)
              / stats.median_of_round_medians(base_by_round))
     raw = stats.bootstrap_rounds_ratio_replicates(base_by_round, cand_by_round, seed,
                                                      settings.iterations, paired)
-    replicates = stats.widen_replicates(
-        raw, ratio, stats.few_units_widening(units, settings.confidence))
-    ci_low, ci_high = stats.percentile_interval(replicates, settings.confidence)
     p_value = stats.mann_whitney(stats.round_medians(cand_by_round),
                                     stats.round_medians(base_by_round)).p
-    return ratio, ci_low, ci_high, p_value, replicates, units, paired
+    return Series(ratio, raw, units, paired, p_value)
+
+
+@dataclasses.dataclass
+class Series:
+    """What compare_series or compare_boots found, before the interval."""
+    ratio: float
+    raw: list                   # bootstrap replicates of the ratio
+    units: int                  # independent units: rounds, or boots
+    paired: bool
+    p_value: float
+    boots: int = None           # set when the units are boots
+    boot_spread: float = None
+
+
+def compare_boots(base, cand, settings, seed, base_cell, cand_cell):
+    """As compare_series, with boots as the units (files merged by `msealbench vm`): the
+    bootstrap resamples boots, then rounds within boots; boot n of one kernel is paired with
+    boot n of the other (msealbench vm boots the kernels alternately: A B A B), so a slow
+    period of the host that spans both cancels in their ratio. The p compares boot locations."""
+    base_by_boot = stats.group_by_boot(base, base_cell.rounds, base_cell.boots)
+    cand_by_boot = stats.group_by_boot(cand, cand_cell.rounds, cand_cell.boots)
+    shared = set(base_by_boot) & set(cand_by_boot)
+    paired = len(shared) >= 2
+    if paired:
+        base_by_boot = {b: base_by_boot[b] for b in shared}
+        cand_by_boot = {b: cand_by_boot[b] for b in shared}
+    base_loc, cand_loc = stats.boot_locations(base_by_boot), stats.boot_locations(cand_by_boot)
+    units = len(shared) if paired else min(len(base_loc), len(cand_loc))
+    raw = stats.bootstrap_boots_ratio_replicates(base_by_boot, cand_by_boot, seed,
+                                                    settings.iterations, paired)
+    p_value = stats.mann_whitney(list(cand_loc.values()), list(base_loc.values())).p
+    return Series(stats.boots_ratio(base_loc, cand_loc, paired), raw, units, paired, p_value,
+                  boots=units, boot_spread=stats.boot_spread(base_loc, cand_loc, paired))
+
+
+def multi_boot(cell):
+    """Whether a cell's samples come from two boots or more (a file merged by msealbench vm)."""
+    return len(set(cell.boots)) >= 2
 
 
 def compare_metric(base_cell, cand_cell, metric, settings, names, paired):
@@ -236,8 +273,14 @@ def compare_metric(base_cell, cand_cell, metric, settings, names, paired):
             return f"{side} median is {location:g}: no ratio"
     seed = cell_seed(settings, base_cell.benchmark, base_cell.params_text, metric,
                      names[0], names[1])
-    ratio, low, high, p_value, replicates, units, paired = compare_series(
-        base, cand, settings, seed, base_cell.rounds, cand_cell.rounds, paired)
+    if multi_boot(base_cell) and multi_boot(cand_cell):
+        series = compare_boots(base, cand, settings, seed, base_cell, cand_cell)
+    else:
+        series = compare_series(base, cand, settings, seed, base_cell.rounds, cand_cell.rounds, paired)
+    ratio, units, paired, p_value = series.ratio, series.units, series.paired, series.p_value
+    replicates = stats.widen_replicates(
+        series.raw, ratio, stats.few_units_widening(units, settings.confidence))
+    low, high = stats.percentile_interval(replicates, settings.confidence)
     verdict = decide_verdict(ratio, low, high, None if paired else p_value, settings)
     more = None
     if verdict == INCONCLUSIVE:
@@ -249,7 +292,7 @@ def compare_metric(base_cell, cand_cell, metric, settings, names, paired):
         n_base=len(base), n_cand=len(cand), rounds=units,
         base_median=stats.median(base), cand_median=stats.median(cand),
         ratio=ratio, ci_low=low, ci_high=high, p_value=p_value, verdict=verdict,
-        more_rounds=more,
+        more_rounds=more, boots=series.boots, boot_spread=series.boot_spread,
         base_outliers=stats.outlier_count(base), cand_outliers=stats.outlier_count(cand),
         base_cv=stats.coefficient_of_variation(base),
         cand_cv=stats.coefficient_of_variation(cand), replicates=replicates,

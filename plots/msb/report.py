@@ -46,9 +46,17 @@ def verdict_text(c):
         return c.verdict
     if c.rounds < 2:
         return f"{c.verdict} (one round: no spread between processes; run --repetitions 2 or more)"
+    units = "boots" if c.boots else "rounds"
     if c.more_rounds is None:
-        return f"{c.verdict} (more rounds would not settle it soon)"
-    return f"{c.verdict} (~{c.more_rounds} more rounds)"
+        return f"{c.verdict} (more {units} would not settle it soon)"
+    return f"{c.verdict} (~{c.more_rounds} more {units})"
+
+
+def units_text(c):
+    """The independent units behind a cell's CI: rounds, or boots with how far they disagree."""
+    if c.boots:
+        return f"{c.boots} boots, {c.boot_spread * 100:.0f}% apart"
+    return f"{c.rounds}"
 
 
 def row_label(c):
@@ -65,7 +73,7 @@ def table_rows(comparisons, geomeans, settings):
     for group in groups_in_order(comparisons):
         for c in (c for c in comparisons if c.group == group):
             rows.append([row_label(c), results.params_text(c.params) if c.metric == TIME else "",
-                         f"{c.n_base}/{c.n_cand} ({c.rounds})", format_value(c.base_median),
+                         f"{c.n_base}/{c.n_cand} ({units_text(c)})", format_value(c.base_median),
                          f"{format_value(c.cand_median)} {format_change(c.change)}{significance_mark(c, settings)}",
                          format_ci(c), format_p(c), verdict_text(c)])
         if group in geomean_by_group:
@@ -120,7 +128,8 @@ def pairwise(analysis, warnings, status):
              (Literal(runs[0].path), " (baseline) -> ", Literal(runs[1].path), " (candidate)"))
     blocks = [Heading(1, title), line(settings_line(settings)), blank()]
     for (base_name, cand_name), members in comparison.sections(comparisons).items():
-        paired = " (paired by round)" if all(c.paired for c in members) else ""
+        paired = "" if not all(c.paired for c in members) else (
+            " (paired by boot)" if all(c.boots for c in members) else " (paired by round)")
         blocks.append(Heading(2, (Literal(base_name), " -> ", Literal(cand_name), paired)))
         section_geomeans = [g for g in geomeans if (g.base_name, g.cand_name) == (base_name, cand_name)]
         blocks += [Table(*table_rows(members, section_geomeans, settings)), blank()]

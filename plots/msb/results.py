@@ -41,6 +41,7 @@ class Cell:
     rounds: list
     counters: dict          # counted event name -> per-sample values
     notes: list
+    boots: list = dataclasses.field(default_factory=list)  # per sample, the boot it ran in (msealbench vm)
 
     @property
     def key(self):
@@ -181,7 +182,9 @@ def _parse_cell(path, index, raw):
     if status not in CELL_STATUSES:
         raise BadInput(f"{where}: unknown status {status!r} (expected ok, skipped or failed)")
     samples = _numbers(where, "samples", _optional(where, raw, "samples", list, []), TIME_RANGE)
-    rounds = _rounds(where, raw.get("rounds"), len(samples)) if samples else []
+    rounds = _per_sample_numbers(where, "rounds", raw.get("rounds"), len(samples)) if samples else []
+    boots = raw.get("boots")  # files merged by msealbench vm: the boot of each sample
+    boots = _per_sample_numbers(where, "boots", boots, len(samples)) if samples and boots is not None else []
     notes = _optional(where, raw, "notes", list, [])
     if not all(isinstance(n, str) for n in notes):
         raise BadInput(f"{where}: \"notes\" must be a list of strings")
@@ -189,7 +192,8 @@ def _parse_cell(path, index, raw):
                 params=params, seal=seal, unit=_optional(where, raw, "unit", str, "ns/op"),
                 status=status, reason=_optional(where, raw, "reason", str, ""),
                 samples=samples, rounds=rounds,
-                counters=_counted_values(where, raw.get("counters"), len(samples)), notes=notes)
+                counters=_counted_values(where, raw.get("counters"), len(samples)), notes=notes,
+                boots=boots)
 
 
 def _require(where, raw, key, kind):
@@ -228,12 +232,14 @@ def _numbers(where, key, values, bounds, nulls=False):
     return [v if v is None else float(v) for v in values]
 
 
-def _rounds(where, rounds, count):
-    if not isinstance(rounds, list) or len(rounds) != count:
-        raise BadInput(f"{where}: \"rounds\" must list one round per sample ({count} samples)")
-    if not all(isinstance(r, int) and _in_range(r, 0, ROUND_LIMIT) for r in rounds):
-        raise BadInput(f"{where}: \"rounds\" must be integers in [0, {ROUND_LIMIT}]")
-    return rounds
+def _per_sample_numbers(where, key, values, count):
+    """rounds or boots: one integer in [0, ROUND_LIMIT] per sample."""
+    noun = key[:-1]
+    if not isinstance(values, list) or len(values) != count:
+        raise BadInput(f"{where}: \"{key}\" must list one {noun} per sample ({count} samples)")
+    if not all(isinstance(v, int) and _in_range(v, 0, ROUND_LIMIT) for v in values):
+        raise BadInput(f"{where}: \"{key}\" must be integers in [0, {ROUND_LIMIT}]")
+    return values
 
 
 def _counted_values(where, counters, count):

@@ -165,6 +165,61 @@ def bootstrap_rounds_ratio_replicates(base_by_round, cand_by_round, seed, iterat
     return replicates
 
 
+def group_by_boot(samples, rounds, boots):
+    """{boot: {round: samples}}: the samples of each round of each boot."""
+    nested = {}
+    for value, rnd, boot in zip(samples, rounds, boots):
+        nested.setdefault(boot, {}).setdefault(rnd, []).append(value)
+    return nested
+
+
+def boot_locations(by_boot):
+    """{boot: median of its round medians}: one value per boot."""
+    return {boot: median_of_round_medians(by_round) for boot, by_round in by_boot.items()}
+
+
+def boots_ratio(base_locations, cand_locations, paired):
+    """cand over base from boot locations: paired, the median of the ratios of boots with the same
+    number (they ran one after the other); unpaired, the ratio of the medians."""
+    if paired:
+        return median([cand_locations[b] / base_locations[b] for b in base_locations])
+    return _ratio(median(list(cand_locations.values())), median(list(base_locations.values())))
+
+
+def bootstrap_boots_ratio_replicates(base_by_boot, cand_by_boot, seed, iterations, paired):
+    """Replicates of boots_ratio for samples taken in rounds within boots: a boot's kernel
+    layout, KASLR and memory placement are shared by all its rounds, so boots are the
+    independent units. Each replicate resamples boots (paired: the same boot numbers on both
+    sides), then the rounds within each drawn boot, both with replacement."""
+    rng = random.Random(seed)
+
+    def drawn_locations(by_boot, boots):
+        meds = {b: round_medians(by_boot[b]) for b in set(boots)}
+        return {i: median(rng.choices(meds[b], k=len(meds[b]))) for i, b in enumerate(boots)}
+
+    if paired:
+        shared = sorted(set(base_by_boot) & set(cand_by_boot))
+    replicates = []
+    for _ in range(iterations):
+        if paired:
+            base_boots = cand_boots = rng.choices(shared, k=len(shared))
+        else:
+            base_boots = rng.choices(sorted(base_by_boot), k=len(base_by_boot))
+            cand_boots = rng.choices(sorted(cand_by_boot), k=len(cand_by_boot))
+        replicates.append(boots_ratio(drawn_locations(base_by_boot, base_boots),
+                                      drawn_locations(cand_by_boot, cand_boots), paired))
+    return replicates
+
+
+def boot_spread(base_locations, cand_locations, paired):
+    """How far boots of one kernel disagree: paired, the range of the per-boot ratios
+    (max / min - 1); unpaired, the larger range of the two sides' boot locations."""
+    if paired:
+        ratios = [cand_locations[b] / base_locations[b] for b in base_locations]
+        return max(ratios) / min(ratios) - 1.0
+    return max(max(side.values()) / min(side.values()) - 1.0 for side in (base_locations, cand_locations))
+
+
 def median_of_round_medians(by_round):
     """The location estimate that treats each round (process) as one unit."""
     return median(round_medians(by_round))

@@ -14,7 +14,8 @@ def cell_key(c):
 
 def merge_cells(runs):
     """Concatenate each cell's samples over the boots; rounds continue where the last boot's
-    stopped, so pairing by round stays within one boot."""
+    stopped, so pairing by round stays within one boot; boots says which boot each sample
+    ran in (compare resamples boots, then rounds within boots)."""
     merged, order = {}, []
     offset = 0
     for boot_no, run in runs:
@@ -25,7 +26,7 @@ def merge_cells(runs):
             key = cell_key(c)
             if key not in merged:
                 m = json.loads(json.dumps(c))
-                m["samples"], m["rounds"] = [], []
+                m["samples"], m["rounds"], m["boots"] = [], [], []
                 m["cycles"] = [] if c.get("cycles") is not None else None
                 if isinstance(m.get("counters"), dict):
                     m["counters"]["values"] = {k: [] for k in (c["counters"].get("values") or {})}
@@ -41,6 +42,7 @@ def merge_cells(runs):
                 m["status"], m["reason"] = "ok", None
             m["samples"] += c.get("samples") or []
             m["rounds"] += rounds
+            m["boots"] += [boot_no] * len(c.get("samples") or [])
             if m["cycles"] is not None:
                 m["cycles"] = m["cycles"] + c["cycles"] if c.get("cycles") is not None else None
             counters = c.get("counters")
