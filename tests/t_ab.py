@@ -178,10 +178,47 @@ def run_text(*paths):
     return r.returncode, r.stdout, r.stderr
 
 
+
+def test_changes_within_the_control_floor_are_not_attributable():
+    """Two kernel builds of one source: getppid and the vDSO clock (controls) 8% slower from code
+    layout; mremap.move 5% slower is within that, mremap.munmap 20% slower is beyond it."""
+    moved = {"harness.syscall.getppid": 0.08, "vdso.clock_gettime.monotonic": 0.08, "fork.vfork": 0.02,
+             "mremap.move": 0.05, "mremap.munmap": 0.20}
+    names = [(n, m) for n, m in AB_SUITE if n in moved]
+    a = write("floor-a.json", synth.synthetic_run([spec(n, m, cv=0.01) for n, m in names],
+                                                   seed=7, rounds=15, drift_sd=0.002, label="A"))
+    b = write("floor-b.json", synth.synthetic_run([spec(n, m, moved[n], cv=0.01) for n, m in names],
+                                                   seed=8, rounds=15, drift_sd=0.002, label="B"))
+    status, doc, err = compare_json(a, b)
+    cells = {c["benchmark"]: c for c in (doc or {}).get("comparisons", []) if c["metric"] == "time"}
+    move, munmap = cells.get("mremap.move", {}), cells.get("mremap.munmap", {})
+    floors = (doc or {}).get("control_floors") or [{}]
+    ok(7.0 < (floors[0].get("moved_pct") or 0) < 9.0 and floors[0].get("controls") == 3,
+       "compare reports how far the 3 controls moved (about 8%)", str(floors))
+    ok(move.get("verdict") == "not attributable" and 1.03 < move.get("ratio", 0) < 1.07,
+       "a 5% slowdown within the controls' 8% is not attributable", str(move.get("verdict")))
+    ok(munmap.get("verdict") == "regression", "a 20% slowdown beyond the floor stays a regression",
+       str(munmap.get("verdict")))
+    ok(cells.get("vdso.clock_gettime.monotonic", {}).get("verdict") == "not attributable",
+       "a control that moved is not attributable either")
+    ok(status == 1 and regressions(doc) == ["mremap.munmap", "geomean mremap success"],
+       "only the regression beyond the floor (and its group) gates",
+       f"status {status}: {regressions(doc)}")
+    a2 = write("floor-a2.json", synth.synthetic_run([spec(n, m, cv=0.01) for n, m in names if n != "mremap.munmap"],
+                                                     seed=7, rounds=15, drift_sd=0.002, label="A"))
+    b2 = write("floor-b2.json", synth.synthetic_run(
+        [spec(n, m, moved[n], cv=0.01) for n, m in names if n != "mremap.munmap"], seed=8, rounds=15,
+        drift_sd=0.002, label="B"))
+    status, out, err = run_text(a2, b2)
+    ok(status == 0 and "controls moved up to 8." in out and "not attributable" in out,
+       "the text says how far the controls moved, and exit 0 (no regression)", f"status {status}: {out[-500:]}")
+
+
 if __name__ == "__main__":
     test_groups_from_the_table()
     test_denied_and_successful_paths_never_pooled()
     test_geomean_interval_holds_its_estimate()
     test_group_verdict_no_firmer_than_its_cells()
     test_a_slow_boot_is_no_regression()
+    test_changes_within_the_control_floor_are_not_attributable()
     done()

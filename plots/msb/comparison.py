@@ -16,6 +16,8 @@ REGRESSION = "regression"
 IMPROVEMENT = "improvement"
 EQUIVALENT = "equivalent"
 INCONCLUSIVE = "inconclusive"
+NOT_ATTRIBUTABLE = "not attributable"   # two runs: no larger than the controls moved
+VERDICTS = (REGRESSION, IMPROVEMENT, EQUIVALENT, INCONCLUSIVE, NOT_ATTRIBUTABLE)
 TIME = "time"
 MIN_SAMPLES = 3
 SETTLE_LIMIT = 100  # beyond this many times the current samples, "settling" is not practical
@@ -33,6 +35,16 @@ CELL_GROUPS = (
     ("mremap.*", "mremap success"),
     ("harness.*", "harness/control"),
 )
+
+
+# Control cells: paths a kernel change to memory sealing or the mm calls is unlikely to touch. Between
+# two kernels (or two boots) they still move, from code layout and placement alone: how far they
+# move is the noise floor of that comparison.
+CONTROLS = ("harness.syscall.getppid", "vdso.clock_*", "fork.vfork")
+
+
+def is_control(benchmark):
+    return any(fnmatch.fnmatchcase(benchmark, pattern) for pattern in CONTROLS)
 
 
 def cell_group(benchmark, family):
@@ -470,8 +482,29 @@ def sections(comparisons):
     return grouped
 
 
+def control_floors(comparisons):
+    """{(baseline name, candidate name): (largest change of a control cell's time, how many
+    control cells)}: how far paths the change cannot explain moved between two runs."""
+    floors = {}
+    for c in comparisons:
+        if c.metric == TIME and is_control(c.benchmark) and math.isfinite(c.ratio):
+            floor, count = floors.get((c.base_name, c.cand_name), (0.0, 0))
+            floors[(c.base_name, c.cand_name)] = (max(floor, abs(c.change)), count + 1)
+    return floors
+
+
+def below_control_floor(comparisons, floors):
+    """A regression or improvement of time no larger than its section's control floor becomes
+    not attributable: the controls moved as much without the change."""
+    for c in comparisons:
+        floor = floors.get((c.base_name, c.cand_name))
+        if c.metric == TIME and c.significant and floor and abs(c.change) <= floor[0]:
+            c.why = f"{c.verdict} of {c.change * 100:+.1f}%, but controls moved up to {floor[0] * 100:.1f}%"
+            c.verdict = NOT_ATTRIBUTABLE
+
+
 def count_verdicts(comparisons):
-    counts = {v: 0 for v in (REGRESSION, IMPROVEMENT, EQUIVALENT, INCONCLUSIVE)}
+    counts = {v: 0 for v in VERDICTS}
     for c in comparisons:
         counts[c.verdict] += 1
     return counts
@@ -562,6 +595,7 @@ class Analysis:
     baseline: object = None     # history: the run the others are compared with
     columns: list = dataclasses.field(default_factory=list)  # history: [(run, comparisons, not_compared)]
     locations: dict = dataclasses.field(default_factory=dict, repr=False)
+    control_floors: dict = dataclasses.field(default_factory=dict)  # two runs: control_floors()
 
     def location(self, cell):
         """The cell's Location (analyse(..., locations=True))."""
@@ -589,7 +623,11 @@ def analyse(mode, runs, settings, base_seal="none", cand_seals=None, allow_unmat
         found = None
     if found:
         analysis.comparisons, analysis.not_compared = found
+        if mode == "files":
+            analysis.control_floors = control_floors(analysis.comparisons)
+            below_control_floor(analysis.comparisons, analysis.control_floors)
         analysis.geomeans = group_geomeans(analysis.comparisons, settings)
+        below_control_floor(analysis.geomeans, analysis.control_floors)
     if locations:
         analysis.locations = {id(cell): cell_location(cell, settings, run.path, cell.describe())
                               for run in runs for cell in run.ok_cells()}

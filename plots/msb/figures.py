@@ -5,10 +5,11 @@ no statistic of their own."""
 import os
 
 from . import comparison, gnuplot, results
-from .comparison import REGRESSION, IMPROVEMENT, EQUIVALENT, INCONCLUSIVE
+from .comparison import REGRESSION, IMPROVEMENT, EQUIVALENT, INCONCLUSIVE, NOT_ATTRIBUTABLE
 from .gnuplot import Figure, script_string, slug
 
-VERDICT_COLOURS = {REGRESSION: 0xd62728, IMPROVEMENT: 0x2ca02c, EQUIVALENT: 0x1f77b4, INCONCLUSIVE: 0x7f7f7f}
+VERDICT_COLOURS = {REGRESSION: 0xd62728, IMPROVEMENT: 0x2ca02c, EQUIVALENT: 0x1f77b4, INCONCLUSIVE: 0x7f7f7f,
+                   NOT_ATTRIBUTABLE: 0xff7f0e}
 SERIES_COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2"]
 CDF_POINTS = 2000  # beyond this a CDF looks the same and only makes the files bigger
 
@@ -105,7 +106,7 @@ def forest_elements(name, with_geomeans):
     if with_geomeans:
         elements.append(f"'{name}.dat' index 1 using 3:1:4:5:6:ytic(2) with xerrorbars pt 13 ps 1.8 "
                         "lc rgb variable notitle")
-    elements += [keyentry(v) for v in (REGRESSION, IMPROVEMENT, EQUIVALENT, INCONCLUSIVE)]
+    elements += [keyentry(v) for v in VERDICT_COLOURS]
     if with_geomeans:
         elements.append("keyentry with points pt 13 ps 1.5 lc rgb 'black' title 'group geomean'")
     return elements

@@ -4,10 +4,10 @@ table), with the data behind it for --format json. The renderers of msb/tables.p
 import math
 
 from . import comparison, results
-from .comparison import REGRESSION, IMPROVEMENT, EQUIVALENT, INCONCLUSIVE, TIME
+from .comparison import REGRESSION, IMPROVEMENT, EQUIVALENT, INCONCLUSIVE, NOT_ATTRIBUTABLE, TIME
 from .tables import Heading, Items, Literal, Report, Table, blank, line
 
-VERDICT_MARKS = {REGRESSION: "R", IMPROVEMENT: "I", EQUIVALENT: "=", INCONCLUSIVE: "?"}
+VERDICT_MARKS = {REGRESSION: "R", IMPROVEMENT: "I", EQUIVALENT: "=", INCONCLUSIVE: "?", NOT_ATTRIBUTABLE: "~"}
 
 def format_value(value):
     """About four significant digits without exponents: 25.31, 2001234, 0.5000."""
@@ -133,6 +133,11 @@ def pairwise(analysis, warnings, status):
         blocks.append(Heading(2, (Literal(base_name), " -> ", Literal(cand_name), paired)))
         section_geomeans = [g for g in geomeans if (g.base_name, g.cand_name) == (base_name, cand_name)]
         blocks += [Table(*table_rows(members, section_geomeans, settings)), blank()]
+        floor = analysis.control_floors.get((base_name, cand_name))
+        if floor:
+            blocks += [line(f"controls moved up to {floor[0] * 100:.1f}% between these runs ({floor[1]} control "
+                            f"cells: {', '.join(comparison.CONTROLS)}): a smaller change is not attributable"),
+                       blank()]
     blocks.append(line(LEGEND))
     if not_compared:
         blocks += [blank(), line("not compared (never part of a verdict):"),
@@ -143,6 +148,8 @@ def pairwise(analysis, warnings, status):
             "comparisons": [c.as_dict() for c in comparisons],
             "geomeans": [g.as_dict() for g in geomeans],
             "not_compared": [n.as_dict() for n in not_compared],
+            "control_floors": [{"baseline": b, "candidate": c, "moved_pct": round(f * 100, 4), "controls": n}
+                               for (b, c), (f, n) in analysis.control_floors.items()],
             "warnings": warnings, "verdicts": comparison.count_verdicts(analysis.time_comparisons()),
             "regressions": len(gating_regressions(analysis)), "exit_status": status}
     return Report(blocks, data)
