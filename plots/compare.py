@@ -66,6 +66,7 @@ def print_report(args, analysis):
         document = report.history(analysis, warnings, status)
     else:
         warnings += comparison.outlier_warnings(analysis.comparisons)
+        warnings += comparison.undecidable_warnings(analysis.comparisons)
         status = 1 if report.gating_regressions(analysis) else 0
         document = report.pairwise(analysis, warnings, status)
     print(tables.render(document, args.format))

@@ -214,6 +214,38 @@ def test_changes_within_the_control_floor_are_not_attributable():
        "the text says how far the controls moved, and exit 0 (no regression)", f"status {status}: {out[-500:]}")
 
 
+
+def test_quick_runs_cannot_decide():
+    """msealbench run --quick: 3 rounds. A round bootstrap of 3 rounds puts estimates on an end of
+    their own CI (1.0416 [0.8839, 1.0416]); compare says the run cannot decide instead."""
+    suite = [spec(n, m, 0.10 if n.startswith("mremap") else 0.0, cv=0.03) for n, m in AB_SUITE]
+    a = write("quick-a.json", synth.synthetic_run([dict(x, effect=0.0) for x in suite], seed=5, rounds=3, label="A"))
+    b = write("quick-b.json", synth.synthetic_run(suite, seed=6, rounds=3, label="B"))
+    status, doc, err = compare_json(a, b)
+    rows = [c for c in (doc or {}).get("comparisons", []) + (doc or {}).get("geomeans", []) if c["metric"] == "time"]
+    ok(rows and all(c["verdict"] == "undecidable" for c in rows),
+       "every cell and group of a 3-round A/B is undecidable", str([c["verdict"] for c in rows]))
+    cells = [c for c in rows if not c["benchmark"].startswith("geomean")]
+    ok(cells and all(c["why"] == "3 rounds, at least 4 needed" and c["more_rounds"] == 1 for c in cells),
+       "each says why: 3 rounds, at least 4 needed", str(cells and cells[0]["why"]))
+    status, out, err = run_text(a, b)
+    warnings = [w for w in err.splitlines() if "undecidable" in w]
+    ok(status == 0 and "[no CI]" in out and "undecidable (3 rounds, at least 4 needed)" in out
+       and not any(c["benchmark"] in line and ", " in line.split("[", 1)[-1].split("]")[0]
+                   for c in cells for line in out.splitlines() if line.startswith(c["benchmark"] + " ")),
+       "the text prints no interval for them, exit 0", f"status {status}: {out[:900]}")
+    ok(len(warnings) == 1 and "at least 4 rounds could decide" in warnings[0],
+       "one warning line names the rounds that could decide", err)
+    ok(comparison.undecidable_why(9, None, 1.0416, 0.8839, 1.0416) and comparison.undecidable_why(3, 3, 1.2, 1.2, 1.5)
+       and not comparison.undecidable_why(9, None, 1.0, 0.99, 1.01) and not comparison.undecidable_why(9, None, 1.0, 1.0, 1.0),
+       "an estimate on an end of its CI cannot decide either; an exact CI of no width can")
+    a4 = write("four-a.json", synth.synthetic_run([dict(x, effect=0.0) for x in suite], seed=5, rounds=4, label="A"))
+    b4 = write("four-b.json", synth.synthetic_run(suite, seed=6, rounds=4, label="B"))
+    status, doc, err = compare_json(a4, b4)
+    verdicts = {c["verdict"] for c in (doc or {}).get("comparisons", []) if c["metric"] == "time"}
+    ok("undecidable" not in verdicts, "4 rounds give intervals again", str(verdicts))
+
+
 if __name__ == "__main__":
     test_groups_from_the_table()
     test_denied_and_successful_paths_never_pooled()
@@ -221,4 +253,5 @@ if __name__ == "__main__":
     test_group_verdict_no_firmer_than_its_cells()
     test_a_slow_boot_is_no_regression()
     test_changes_within_the_control_floor_are_not_attributable()
+    test_quick_runs_cannot_decide()
     done()

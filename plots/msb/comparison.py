@@ -17,7 +17,12 @@ IMPROVEMENT = "improvement"
 EQUIVALENT = "equivalent"
 INCONCLUSIVE = "inconclusive"
 NOT_ATTRIBUTABLE = "not attributable"   # two runs: no larger than the controls moved
-VERDICTS = (REGRESSION, IMPROVEMENT, EQUIVALENT, INCONCLUSIVE, NOT_ATTRIBUTABLE)
+UNDECIDABLE = "undecidable"             # too few rounds for a round bootstrap to mean anything
+VERDICTS = (REGRESSION, IMPROVEMENT, EQUIVALENT, INCONCLUSIVE, NOT_ATTRIBUTABLE, UNDECIDABLE)
+# With 3 rounds or fewer a resample of rounds is one of at most 10 sets, and its median one of the
+# rounds' own values in most of them: the interval is set by one or two rounds, and the estimate
+# can sit on an end of it (a quick run: 1.0416 [0.8839, 1.0416]). Such a comparison cannot decide.
+MIN_DECIDING_ROUNDS = 4
 TIME = "time"
 MIN_SAMPLES = 3
 SETTLE_LIMIT = 100  # beyond this many times the current samples, "settling" is not practical
@@ -267,6 +272,28 @@ def compare_boots(base, cand, settings, seed, base_cell, cand_cell):
                   boots=units, boot_spread=stats.boot_spread(base_loc, cand_loc, paired))
 
 
+def undecidable_why(units, boots, ratio, low, high):
+    """Why a comparison cannot decide ("" when it can): too few rounds for the round bootstrap
+    (boots resample their rounds too, so they are spared the count), or an estimate on an end
+    of its own interval (an interval of no width, every replicate equal, is exact instead)."""
+    if boots is None and units < MIN_DECIDING_ROUNDS:
+        return f"{units} round{'s' if units != 1 else ''}, at least {MIN_DECIDING_ROUNDS} needed"
+    if not (low < ratio < high) and low != high:
+        return f"estimate on an end of its own interval: {units} {'boots' if boots else 'rounds'} cannot decide"
+    return ""
+
+
+def undecidable_warnings(comparisons):
+    """One line for all cells a run was too short to decide, with what could decide them."""
+    stuck = [c for c in comparisons if c.metric == TIME and c.verdict == UNDECIDABLE]
+    if not stuck:
+        return []
+    fewest = min(c.rounds for c in stuck)
+    return [f"{len(stuck)} cells undecidable: {fewest} rounds cannot give a confidence interval; "
+            f"a run of at least {MIN_DECIDING_ROUNDS} rounds could decide (msealbench run --repetitions "
+            f"{MIN_DECIDING_ROUNDS} or more, not --quick; its open cells then say how many more)"]
+
+
 def multi_boot(cell):
     """Whether a cell's samples come from two boots or more (a file merged by msealbench vm)."""
     return len(set(cell.boots)) >= 2
@@ -294,8 +321,10 @@ def compare_metric(base_cell, cand_cell, metric, settings, names, paired):
         series.raw, ratio, stats.few_units_widening(units, settings.confidence))
     low, high = stats.percentile_interval(replicates, settings.confidence)
     verdict = decide_verdict(ratio, low, high, None if paired else p_value, settings)
-    more = None
-    if verdict == INCONCLUSIVE:
+    more, why = None, undecidable_why(units, series.boots, ratio, low, high)
+    if why:
+        verdict, more = UNDECIDABLE, max(0, MIN_DECIDING_ROUNDS - units) if series.boots is None else None
+    elif verdict == INCONCLUSIVE:
         more = more_rounds_to_settle(units, ratio, low, high, settings)
     return Comparison(
         benchmark=base_cell.benchmark, family=base_cell.family, params=base_cell.params,
@@ -304,7 +333,7 @@ def compare_metric(base_cell, cand_cell, metric, settings, names, paired):
         n_base=len(base), n_cand=len(cand), rounds=units,
         base_median=stats.median(base), cand_median=stats.median(cand),
         ratio=ratio, ci_low=low, ci_high=high, p_value=p_value, verdict=verdict,
-        more_rounds=more, boots=series.boots, boot_spread=series.boot_spread,
+        more_rounds=more, why=why, boots=series.boots, boot_spread=series.boot_spread,
         base_outliers=stats.outlier_count(base), cand_outliers=stats.outlier_count(cand),
         base_cv=stats.coefficient_of_variation(base),
         cand_cv=stats.coefficient_of_variation(cand), replicates=replicates,
@@ -468,7 +497,11 @@ def _geomean_row(group, base_name, cand_name, members, settings):
 def cap_group_verdict(verdict, members):
     """A group's verdict is never firmer than its cells': a regression (improvement) needs at
     least one cell that is one on its own evidence; pooled cells that each could not tell
-    are inconclusive together. Returns (verdict, why)."""
+    are inconclusive together, and a cell that cannot decide makes its group undecidable.
+    Returns (verdict, why)."""
+    stuck = sum(c.verdict == UNDECIDABLE for c in members)
+    if stuck:
+        return UNDECIDABLE, f"{stuck} of its cells undecidable"
     if verdict in (REGRESSION, IMPROVEMENT) and not any(c.verdict == verdict for c in members):
         return INCONCLUSIVE, f"pooled {verdict}, but no cell is one on its own"
     return verdict, ""

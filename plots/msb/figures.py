@@ -5,11 +5,11 @@ no statistic of their own."""
 import os
 
 from . import comparison, gnuplot, results
-from .comparison import REGRESSION, IMPROVEMENT, EQUIVALENT, INCONCLUSIVE, NOT_ATTRIBUTABLE
+from .comparison import REGRESSION, IMPROVEMENT, EQUIVALENT, INCONCLUSIVE, NOT_ATTRIBUTABLE, UNDECIDABLE
 from .gnuplot import Figure, script_string, slug
 
 VERDICT_COLOURS = {REGRESSION: 0xd62728, IMPROVEMENT: 0x2ca02c, EQUIVALENT: 0x1f77b4, INCONCLUSIVE: 0x7f7f7f,
-                   NOT_ATTRIBUTABLE: 0xff7f0e}
+                   NOT_ATTRIBUTABLE: 0xff7f0e, UNDECIDABLE: 0xc7c7c7}
 SERIES_COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2"]
 CDF_POINTS = 2000  # beyond this a CDF looks the same and only makes the files bigger
 

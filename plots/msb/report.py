@@ -4,10 +4,11 @@ table), with the data behind it for --format json. The renderers of msb/tables.p
 import math
 
 from . import comparison, results
-from .comparison import REGRESSION, IMPROVEMENT, EQUIVALENT, INCONCLUSIVE, NOT_ATTRIBUTABLE, TIME
+from .comparison import REGRESSION, IMPROVEMENT, EQUIVALENT, INCONCLUSIVE, NOT_ATTRIBUTABLE, UNDECIDABLE, TIME
 from .tables import Heading, Items, Literal, Report, Table, blank, line
 
-VERDICT_MARKS = {REGRESSION: "R", IMPROVEMENT: "I", EQUIVALENT: "=", INCONCLUSIVE: "?", NOT_ATTRIBUTABLE: "~"}
+VERDICT_MARKS = {REGRESSION: "R", IMPROVEMENT: "I", EQUIVALENT: "=", INCONCLUSIVE: "?", NOT_ATTRIBUTABLE: "~",
+                 UNDECIDABLE: "u"}
 
 def format_value(value):
     """About four significant digits without exponents: 25.31, 2001234, 0.5000."""
@@ -30,6 +31,9 @@ def significance_mark(c, settings):
 
 
 def format_ci(c):
+    """An undecidable comparison's interval means nothing: it is not shown."""
+    if c.verdict == UNDECIDABLE:
+        return f"{c.ratio:.4f} [no CI]"
     return f"{c.ratio:.4f} [{c.ci_low:.4f}, {c.ci_high:.4f}]"
 
 
@@ -44,8 +48,6 @@ def verdict_text(c):
         return f"{c.verdict} ({c.why})"
     if c.verdict != INCONCLUSIVE or c.note:  # a geomean row (note: "N cells") has no rounds of its own
         return c.verdict
-    if c.rounds < 2:
-        return f"{c.verdict} (one round: no spread between processes; run --repetitions 2 or more)"
     units = "boots" if c.boots else "rounds"
     if c.more_rounds is None:
         return f"{c.verdict} (more {units} would not settle it soon)"
@@ -194,7 +196,8 @@ def history(analysis, warnings, status):
     regressions = latest_regressions(analysis)
     blocks = [Heading(1, (f"history of {len(columns)} runs against ", Literal(baseline.label))),
               line(settings_line(settings)), blank(), Table(*history_table(columns, baseline, settings)), blank(),
-              line(LEGEND + "; verdict R regression, I improvement, = equivalent, ? inconclusive")]
+              line(LEGEND + "; verdict R regression, I improvement, = equivalent, ? inconclusive, "
+                   "u undecidable (too few rounds)")]
     blocks += [line("  ", Literal(run.label), ": not compared: ", *not_compared_parts(n))
                for run, _, not_compared in columns for n in not_compared]
     blocks += [blank(), line("latest run ", Literal(latest_run.label), f": {len(regressions)} regressions against ",
