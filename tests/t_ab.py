@@ -91,7 +91,7 @@ def test_geomean_interval_holds_its_estimate():
     TCG: "geomean mremap: regression 1.9137 [1.2029, 1.7896]"): the interval must hold it."""
     settings = comparison.Settings(iterations=200)
     skewed = [member(1.9, [1.2 + 0.6 * i / 199 for i in range(200)], "inconclusive") for _ in range(3)]
-    row = comparison._geomean_row("mremap success", "A", "B", skewed, settings)
+    row, = comparison.group_geomeans(skewed, settings)
     ok(row.ci_low <= row.ratio <= row.ci_high, "a geomean's CI holds its estimate when the replicates sit below it",
        f"{row.ratio:.4f} [{row.ci_low:.4f}, {row.ci_high:.4f}]")
     outside = 0
@@ -109,12 +109,12 @@ def test_group_verdict_no_firmer_than_its_cells():
     settings = comparison.Settings(iterations=400)
     members = [member(1.08, [1.08 * (0.97 + 0.06 * i / 399) for i in range(400)], "inconclusive")
                for _ in range(4)]
-    row = comparison._geomean_row("vdso", "A", "B", members, settings)
+    row, = comparison.group_geomeans(members, settings)
     ok(row.ci_low > 1.0 and row.verdict == "inconclusive" and "no cell" in getattr(row, "why", ""),
        "a pooled CI clear of 1 over inconclusive cells is no group regression",
        f"{row.verdict} [{row.ci_low:.4f}, {row.ci_high:.4f}] {getattr(row, 'why', '')}")
     members[0].verdict = "regression"
-    row = comparison._geomean_row("vdso", "A", "B", members, settings)
+    row, = comparison.group_geomeans(members, settings)
     ok(row.verdict == "regression", "with one cell a regression on its own, the group is one too", row.verdict)
 
 
@@ -201,6 +201,9 @@ def test_changes_within_the_control_floor_are_not_attributable():
        str(munmap.get("verdict")))
     ok(cells.get("vdso.clock_gettime.monotonic", {}).get("verdict") == "not attributable",
        "a control that moved is not attributable either")
+    vdso = geomeans_by_group(doc).get("vdso", {})
+    ok(vdso.get("verdict") == "not attributable", "so is the geomean of a group that moved with the controls",
+       str(vdso.get("verdict")))
     ok(status == 1 and regressions(doc) == ["mremap.munmap", "geomean mremap success"],
        "only the regression beyond the floor (and its group) gates",
        f"status {status}: {regressions(doc)}")

@@ -461,17 +461,24 @@ def compare_history(runs, baseline, settings):
 
 # ------------------------------------------------------------------ geomeans
 
-def group_geomeans(comparisons, settings):
+def group_geomeans(comparisons, settings, floors=None):
     """One row per (group, baseline, candidate): the geometric mean of the time ratios of
     the cells that measure one thing (cell_group), its CI from the per-cell bootstrap
     replicates combined replicate by replicate (the cells were resampled independently,
-    so that is a valid joint resample) and centred on the estimate (stats.centred_interval)."""
+    so that is a valid joint resample) and centred on the estimate (stats.centred_interval).
+    Its verdict: by that CI, then no firmer than the controls (floors: control_floors) and
+    than its cells allow (cap_group_verdict)."""
     groups = {}
     for c in comparisons:
         if c.metric == TIME and c.replicates:
             groups.setdefault((c.group, c.base_name, c.cand_name), []).append(c)
-    return [_geomean_row(group, base_name, cand_name, members, settings)
-            for (group, base_name, cand_name), members in groups.items()]
+    rows = []
+    for (group, base_name, cand_name), members in groups.items():
+        row = _geomean_row(group, base_name, cand_name, members, settings)
+        below_control_floor([row], floors or {})
+        row.verdict, row.why = cap_group_verdict(row.verdict, members, row.why)
+        rows.append(row)
+    return rows
 
 
 def _geomean_row(group, base_name, cand_name, members, settings):
@@ -482,7 +489,7 @@ def _geomean_row(group, base_name, cand_name, members, settings):
         if len(usable) == len(replicate):
             joint.append(stats.geometric_mean(usable))
     low, high = stats.centred_interval(joint, ratio, settings.confidence)
-    verdict, why = cap_group_verdict(decide_verdict(ratio, low, high, None, settings), members)
+    verdict = decide_verdict(ratio, low, high, None, settings)
     families = sorted({c.family for c in members})
     return Comparison(
         benchmark=f"geomean {group}", family=families[0], params={}, metric=TIME,
@@ -491,10 +498,10 @@ def _geomean_row(group, base_name, cand_name, members, settings):
         n_base=len(members), n_cand=len(members), rounds=min(c.rounds for c in members),
         base_median=float("nan"), cand_median=float("nan"), ratio=ratio,
         ci_low=low, ci_high=high, p_value=None, verdict=verdict,
-        note=f"{len(members)} cell" + ("s" if len(members) > 1 else ""), why=why, replicates=joint, group=group)
+        note=f"{len(members)} cell" + ("s" if len(members) > 1 else ""), replicates=joint, group=group)
 
 
-def cap_group_verdict(verdict, members):
+def cap_group_verdict(verdict, members, why=""):
     """A group's verdict is never firmer than its cells': a regression (improvement) needs at
     least one cell that is one on its own evidence; pooled cells that each could not tell
     are inconclusive together, and a cell that cannot decide makes its group undecidable.
@@ -504,7 +511,7 @@ def cap_group_verdict(verdict, members):
         return UNDECIDABLE, f"{stuck} of its cells undecidable"
     if verdict in (REGRESSION, IMPROVEMENT) and not any(c.verdict == verdict for c in members):
         return INCONCLUSIVE, f"pooled {verdict}, but no cell is one on its own"
-    return verdict, ""
+    return verdict, why
 
 
 def sections(comparisons):
@@ -659,8 +666,7 @@ def analyse(mode, runs, settings, base_seal="none", cand_seals=None, allow_unmat
         if mode == "files":
             analysis.control_floors = control_floors(analysis.comparisons)
             below_control_floor(analysis.comparisons, analysis.control_floors)
-        analysis.geomeans = group_geomeans(analysis.comparisons, settings)
-        below_control_floor(analysis.geomeans, analysis.control_floors)
+        analysis.geomeans = group_geomeans(analysis.comparisons, settings, analysis.control_floors)
     if locations:
         analysis.locations = {id(cell): cell_location(cell, settings, run.path, cell.describe())
                               for run in runs for cell in run.ok_cells()}
