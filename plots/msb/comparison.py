@@ -217,6 +217,18 @@ def cell_seed(settings, *parts):
     return zlib.crc32(text.encode("utf-8"))
 
 
+@dataclasses.dataclass
+class Series:
+    """What compare_series or compare_boots found, before the interval."""
+    ratio: float
+    raw: list                   # bootstrap replicates of the ratio
+    units: int                  # independent units: rounds, or boots
+    paired: bool
+    p_value: float
+    boots: int = None           # set when the units are boots
+    boot_spread: float = None
+
+
 def compare_series(base, cand, settings, seed, base_rounds, cand_rounds, paired):
     """Ratio of medians, its CI, the Mann-Whitney p and the number of independent units
     (rounds) behind them, for two sample lists taken in rounds.
@@ -237,18 +249,6 @@ def compare_series(base, cand, settings, seed, base_rounds, cand_rounds, paired)
     p_value = stats.mann_whitney(stats.round_medians(cand_by_round),
                                     stats.round_medians(base_by_round)).p
     return Series(ratio, raw, units, paired, p_value)
-
-
-@dataclasses.dataclass
-class Series:
-    """What compare_series or compare_boots found, before the interval."""
-    ratio: float
-    raw: list                   # bootstrap replicates of the ratio
-    units: int                  # independent units: rounds, or boots
-    paired: bool
-    p_value: float
-    boots: int = None           # set when the units are boots
-    boot_spread: float = None
 
 
 def compare_boots(base, cand, settings, seed, base_cell, cand_cell):
@@ -284,8 +284,10 @@ def undecidable_why(units, boots, ratio, low, high):
 
 
 def undecidable_warnings(comparisons):
-    """One line for all cells a run was too short to decide, with what could decide them."""
-    stuck = [c for c in comparisons if c.metric == TIME and c.verdict == UNDECIDABLE]
+    """One line for all cells a run had too few rounds to decide, with what could decide them
+    (a cell undecidable for another reason says why in its row)."""
+    stuck = [c for c in comparisons if c.metric == TIME and c.verdict == UNDECIDABLE
+             and c.boots is None and c.rounds < MIN_DECIDING_ROUNDS]
     if not stuck:
         return []
     fewest = min(c.rounds for c in stuck)
