@@ -22,11 +22,11 @@
 #define SAMPLE_FAILED (-1.0)
 #define SAMPLE_NO_ROOM (-2.0)	/* prepare() said BENCH_NO_ROOM: this sample was not taken */
 
-/* Time one sample of n operations; untimed preparation first, counters read outside the
- * timed region. Returns the sample's length in ns, SAMPLE_FAILED when an operation failed or
- * SAMPLE_NO_ROOM. */
+/* Time one block of n operations; untimed preparation first, g (when it has events open) read
+ * outside the timed region. Returns the block's length in ns, SAMPLE_FAILED when an operation
+ * failed or SAMPLE_NO_ROOM; fills s (may be NULL) per operation. */
 static double one_sample(struct bench_ctx *ctx, const struct cell_config *c, struct counter_group *g,
-			 uint64_t n, struct cell_results *d)
+			 uint64_t n, struct cell_sample *s)
 {
 	const struct bench *b = ctx->bench;
 	struct counter_reading before, after;
@@ -56,15 +56,38 @@ static double one_sample(struct bench_ctx *ctx, const struct cell_config *c, str
 	took = ctx->own_ns ? (double)ctx->own_ns : (double)(t1 - t0);
 	/* A self-timed op gets the cycles of its share of the wall time. */
 	cycles = (double)(c1 - c0) * (t1 > t0 ? took / (double)(t1 - t0) : 1.0);
-	if (d) {
-		struct cell_sample s = { .ns = took / (double)n, .cycles = cycles / (double)n,
-					 .running_ratio = counters_running_ratio(&before, &after) };
-
+	if (s) {
+		s->ns = took / (double)n;
+		s->cycles = cycles / (double)n;
+		s->running_ratio = counters_running_ratio(&before, &after);
 		for (int i = 0; i < g->n; i++)
-			s.values[i] = counters_delta_per_op(g, i, &before, &after, n);
-		cell_results_add_sample(d, &s, 0);
+			s->values[i] = counters_delta_per_op(g, i, &before, &after, n);
 	}
 	return took;
+}
+
+/* One sample of the results: a timed block with no perf event open (an open event, inherited
+ * by every child, changes what fork and exec cost), then, when events count here, a counted
+ * block of the same batch with the group open only around it. */
+static double timed_and_counted(struct bench_ctx *ctx, const struct cell_config *c,
+				struct counter_group *g, uint64_t n, struct cell_sample *s)
+{
+	struct cell_sample counted;
+	double t = one_sample(ctx, c, g, n, s), tc;
+
+	s->running_ratio = s->counted_ns = NAN;
+	if (t < 0 || !counters_any_counted(g))
+		return t;
+	counters_attach(g);
+	tc = one_sample(ctx, c, g, n, &counted);
+	counters_close(g);
+	if (tc < 0)
+		return tc;
+	counted.cycles = s->cycles;
+	counted.counted_ns = counted.ns;
+	counted.ns = s->ns;
+	*s = counted;
+	return t;
 }
 
 static int no_room_at_all(struct bench_ctx *ctx, uint64_t n)
@@ -128,7 +151,8 @@ static int measure(struct bench_ctx *ctx, const struct cell_config *c, struct co
 	} while (now_ns() < warm_end);
 	start = now_ns();
 	while (samples < c->max_samples) {
-		double t = one_sample(ctx, c, g, d->batch, d);
+		struct cell_sample s;
+		double t = timed_and_counted(ctx, c, g, d->batch, &s);
 
 		if (t == SAMPLE_NO_ROOM && samples > 0)
 			break;	/* the benchmark says why in its note */
@@ -136,7 +160,8 @@ static int measure(struct bench_ctx *ctx, const struct cell_config *c, struct co
 			return no_room_at_all(ctx, d->batch);
 		if (t < 0)
 			return -1;
-		measured += (uint64_t)t;
+		cell_results_add_sample(d, &s, 0);
+		measured += (uint64_t)t;	/* the timed blocks: counting adds its own time */
 		samples++;
 		if (samples >= c->min_samples &&
 		    (measured >= budget || now_ns() - start >= 4 * budget + 1000000000ull))
@@ -178,6 +203,7 @@ static int run_cell(const struct cell_config *c, struct bench_ctx *ctx, FILE *ou
 		return cell_report_end(out, "failed", err);
 	d.sealed = r;
 	counters_open(&g, c->events ? c->events : "", b->flags & BENCH_F_CHILDREN);
+	counters_close(&g);	/* open only around the counted blocks */
 	d.nevents = g.n;
 	cell_report_events(out, &g);
 	if (b->setup && b->setup(ctx) < 0)
@@ -185,14 +211,12 @@ static int run_cell(const struct cell_config *c, struct bench_ctx *ctx, FILE *ou
 	if (b->verify && b->verify(ctx) < 0)
 		return cell_report_end(out, "failed", ctx->error);
 	d.vmas = count_vmas_self();
-	counters_enable(&g);
 	if (measure(ctx, c, &g, &d) < 0)
 		return cell_report_end(out, "failed", ctx->error);
 	if (b->verify && b->verify(ctx) < 0)
 		return cell_report_end(out, "failed", ctx->error);
 	if (b->teardown)
 		b->teardown(ctx);
-	counters_close(&g);
 	str_copy(d.notes, sizeof(d.notes), ctx->note);
 	cell_report_measurements(out, &d);
 	return cell_report_end(out, "ok", NULL);

@@ -122,6 +122,7 @@ void cell_results_add_sample(struct cell_results *r, const struct cell_sample *s
 	dvec_push(&r->ns, s->ns);
 	dvec_push(&r->cycles, s->cycles);
 	dvec_push(&r->running_ratio, s->running_ratio);
+	dvec_push(&r->counted_ns, s->counted_ns);
 	dvec_push(&r->round, round);
 	for (int i = 0; i < r->nevents; i++)
 		dvec_push(&r->values[i], s->values[i]);
@@ -133,7 +134,7 @@ void cell_results_drop_rounds(struct cell_results *r, int round, bool all)
 
 	while (!all && n < r->round.n && r->round.v[n] < round)
 		n++;
-	r->ns.n = r->cycles.n = r->running_ratio.n = r->round.n = n;
+	r->ns.n = r->cycles.n = r->running_ratio.n = r->counted_ns.n = r->round.n = n;
 	for (int e = 0; e < COUNTERS_MAX; e++)
 		r->values[e].n = r->values[e].n < n ? r->values[e].n : n;
 	if (all) {
@@ -169,7 +170,8 @@ void cell_report_measurements(FILE *out, const struct cell_results *r)
 {
 	fprintf(out, "batch %llu\nvmas %ld\nsealed %d\n", (unsigned long long)r->batch, r->vmas, r->sealed);
 	for (size_t s = 0; s < r->ns.n; s++) {
-		fprintf(out, "sample %.9g %.9g %.9g", r->ns.v[s], r->cycles.v[s], r->running_ratio.v[s]);
+		fprintf(out, "sample %.9g %.9g %.9g %.9g", r->ns.v[s], r->cycles.v[s], r->running_ratio.v[s],
+			r->counted_ns.v[s]);
 		for (int i = 0; i < r->nevents; i++)
 			fprintf(out, " %.9g", r->values[i].v[s]);
 		fputc('\n', out);
@@ -208,19 +210,20 @@ static void parse_event(struct cell_results *r, char *rest)
 static void parse_sample(struct cell_results *r, char *rest, int round)
 {
 	char *save = NULL, *tok = strtok_r(rest, " ", &save);
-	double v[3 + COUNTERS_MAX];
+	double v[4 + COUNTERS_MAX];
 	struct cell_sample s;
 	int n = 0;
 
-	for (; tok && n < 3 + COUNTERS_MAX; tok = strtok_r(NULL, " ", &save))
+	for (; tok && n < 4 + COUNTERS_MAX; tok = strtok_r(NULL, " ", &save))
 		v[n++] = strtod(tok, NULL);
-	if (n < 3)
+	if (n < 4)
 		return;
 	s.ns = v[0];
 	s.cycles = v[1];
 	s.running_ratio = v[2];
+	s.counted_ns = v[3];
 	for (int i = 0; i < COUNTERS_MAX; i++)
-		s.values[i] = 3 + i < n ? v[3 + i] : NAN;
+		s.values[i] = 4 + i < n ? v[4 + i] : NAN;
 	cell_results_add_sample(r, &s, round);
 }
 

@@ -5,7 +5,10 @@
  * Report lines, one key each, newlines in values turned into spaces:
  *   event NAME\tSTATUS\tREASON     one per perf event, in the order of the sample values
  *   batch N / vmas N / sealed N    operations per sample, VMAs at the start, mappings sealed
- *   sample NS CYCLES RATIO V...    per operation; RATIO: counters' running time share
+ *   sample NS CYCLES RATIO CNS V...  per operation: NS and CYCLES of a timed sample (no perf
+ *                                  event open), then of the counted sample taken right after it
+ *                                  (the event group open): RATIO its counters' running time
+ *                                  share, CNS its time, V... its counts ("nan" when not counted)
  *   note TEXT / reason TEXT        what a reader should know; why a cell skipped or failed
  *   status ok|skipped|failed       last line */
 #ifndef MSB_CELL_PROTOCOL_H
@@ -47,9 +50,11 @@ void cell_argv_free(char **argv);
 /* The cell's side: argv (argv[0] "__cell") into c; a bad argument exits 2 naming it. */
 void cell_config_parse(int argc, char **argv, struct cell_config *c);
 
-/* One sample: one timed block of `batch` operations, per operation. */
+/* One sample: one timed block of `batch` operations with no perf event open, and the counted
+ * block after it (same batch, events open), both per operation. */
 struct cell_sample {
-	double ns, cycles, running_ratio;
+	double ns, cycles;		/* the timed block */
+	double running_ratio, counted_ns;	/* the counted block; NaN when nothing counts */
 	double values[COUNTERS_MAX];	/* per event, in the order of the event lines */
 };
 
@@ -67,7 +72,7 @@ struct cell_results {
 	int nevents;
 	struct cell_event event[COUNTERS_MAX];
 	/* One entry a sample: */
-	struct dvec ns, cycles, running_ratio, round, values[COUNTERS_MAX];
+	struct dvec ns, cycles, running_ratio, counted_ns, round, values[COUNTERS_MAX];
 };
 
 void cell_results_add_sample(struct cell_results *r, const struct cell_sample *s, int round);
