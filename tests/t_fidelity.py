@@ -16,9 +16,9 @@ from taplib import MSEALBENCH, ok, skip, done  # noqa: E402
 TMP = tempfile.mkdtemp(prefix="msealbench-fidelity.")
 
 
-def cell(bench, batch, samples, events, report, wrap=(), params="0,0,0"):
+def cell(bench, batch, samples, events, report, wrap=(), seal="none"):
     """Run one cell directly (the protocol of src/cell_protocol.h), its report into file report."""
-    argv = list(wrap) + [MSEALBENCH, "__cell", f"bench={bench}", f"params={params}", "seal=none",
+    argv = list(wrap) + [MSEALBENCH, "__cell", f"bench={bench}", "params=0,0,0", f"seal={seal}",
                          f"batch={batch}", "time=0", f"samples={samples},{samples}", "target=1e6",
                          f"events={events}", "inject=0", "cpu=-1",
                          f"helpers={os.path.join(os.path.dirname(MSEALBENCH), 'helpers')}"]
@@ -65,6 +65,56 @@ def test_timed_samples_have_no_event_open():
        f"the timed blocks run with no perf event open ({without} getppid calls, want >= {per_sample})")
 
 
+def helper_traces(bench, seal):
+    """The syscalls of each timed spawn of bench's helper (strace -ff): a list of lists of lines
+    from its execve on, the verify spawns left out; None when the cell skipped."""
+    directory = os.path.join(TMP, f"st-{bench}-{seal}")
+    os.makedirs(directory)
+    report = os.path.join(directory, "report")
+    p = cell(bench, 2, 2, "", report, wrap=("strace", "-qq", "-ff", "-o", os.path.join(directory, "t")),
+             seal=seal)
+    status = open(report).read()
+    if "status skipped" in status:
+        return None
+    if not ok(p.returncode == 0 and "status ok" in status, f"the traced {bench} cell runs ({seal})",
+              p.stderr + status):
+        return []
+    spawns = []
+    for name in sorted(os.listdir(directory)):
+        lines = open(os.path.join(directory, name), errors="replace").read().splitlines()
+        start = next((i for i, l in enumerate(lines) if l.startswith("execve(") and "/helpers/" in l), None)
+        if start is not None and '"verify"' not in lines[start]:
+            spawns.append(lines[start:])
+    return spawns
+
+
+def is_mseal(line):
+    return line.startswith(("mseal(", "syscall_0x1ce("))	# strace 6.1 does not know mseal by name
+
+
+def test_exec_helper_reads_no_proc():
+    if not shutil.which("strace"):
+        skip("the exec helper finds its system mappings without /proc", "strace is not installed")
+        return
+    for seal in ("none", "sysmap"):
+        spawns = helper_traces("exec.fork_execve.static", seal)
+        if spawns is None:
+            skip(f"the exec helper in {seal} mode", "the cell skipped (no mseal here)")
+            continue
+        proc = [l for s in spawns for l in s if l.startswith("open") and "/proc/" in l]
+        mseals = [[l for l in s if is_mseal(l)] for s in spawns]
+        ok(spawns and not proc, f"{seal}: the helper opens nothing under /proc ({len(spawns)} spawns)",
+           "\n".join(proc[:3]))
+        if seal == "none":
+            ok(spawns and not any(mseals), "none: the helper makes no mseal call")
+        else:
+            ok(spawns and all(m and all(l.endswith("= 0") for l in m) for m in mseals),
+               f"sysmap: every spawn seals its system mappings by mseal alone ({[len(m) for m in mseals]} calls)")
+    spawns = helper_traces("exec.fork_execve.static.bare", "none")
+    ok(spawns and all(not any(l.startswith(("open", "write(")) or is_mseal(l) for l in s) for s in spawns),
+       f"the bare twin opens, writes and seals nothing ({len(spawns or [])} spawns)")
+
+
 def test_results_keep_counted_times_apart():
     out = os.path.join(TMP, "run.json")
     p = subprocess.run([MSEALBENCH, "run", "--quiet", "--filter", "harness.syscall.getppid", "--seal", "none",
@@ -88,6 +138,7 @@ def main():
     try:
         test_timed_samples_have_no_event_open()
         test_results_keep_counted_times_apart()
+        test_exec_helper_reads_no_proc()
     finally:
         shutil.rmtree(TMP, ignore_errors=True)
     done()
