@@ -134,11 +134,41 @@ def test_results_keep_counted_times_apart():
         skip("counters.values keeps one per-operation value per sample", "task-clock does not count here")
 
 
+def test_noise_drivers_recorded():
+    p = subprocess.run([MSEALBENCH, "env"], capture_output=True, text=True, timeout=120)
+    env = json.loads(p.stdout)
+    vdir = "/sys/devices/system/cpu/vulnerabilities"
+    want = {n: open(os.path.join(vdir, n)).read().strip() for n in os.listdir(vdir)} if os.path.isdir(vdir) else {}
+    ok(env.get("cpu_vulnerabilities") == want, f"env records the {len(want)} CPU vulnerabilities by name",
+       str(env.get("cpu_vulnerabilities"))[:200])
+    thp = "/sys/kernel/mm/transparent_hugepage/enabled"
+    mode = re.search(r"\[(\w+)\]", open(thp).read()).group(1) if os.path.exists(thp) else None
+    ok(env.get("transparent_hugepage") == mode, f"env records the THP mode ({mode})", str(env.get("transparent_hugepage")))
+    ok(env.get("max_map_count") == int(open("/proc/sys/vm/max_map_count").read()), "env records vm.max_map_count")
+    load = env.get("loadavg")
+    ok(isinstance(load, list) and len(load) == 3 and all(x >= 0 for x in load), "env records the load averages",
+       str(load))
+    # run warns when busy: the load is read again around the run, and only a clear case is judged.
+    before = os.getloadavg()[0]
+    p = subprocess.run([MSEALBENCH, "run", "--filter", "harness.empty", "--seal", "none", "--repetitions", "1",
+                        "--min-time", "0.01", "--events", "none", "--out", os.path.join(TMP, "busy.json")],
+                       capture_output=True, text=True, timeout=120)
+    after, limit = os.getloadavg()[0], 0.5 * os.cpu_count()
+    warned = [l for l in p.stderr.splitlines() if "machine is busy" in l]
+    if min(before, after) > limit + 0.1:
+        ok(len(warned) == 1, f"run warns in one line when the load ({before:.2f}) is above {limit}", p.stderr)
+    elif max(before, after) < limit - 0.1:
+        ok(not warned, f"run does not warn when the load ({before:.2f}) is below {limit}", p.stderr)
+    else:
+        skip("run's busy warning", f"the load ({before:.2f}) is too near {limit} to judge")
+
+
 def main():
     try:
         test_timed_samples_have_no_event_open()
         test_results_keep_counted_times_apart()
         test_exec_helper_reads_no_proc()
+        test_noise_drivers_recorded()
     finally:
         shutil.rmtree(TMP, ignore_errors=True)
     done()

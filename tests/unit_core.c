@@ -9,6 +9,7 @@
 
 #include "bench.h"
 #include "cell_protocol.h"
+#include "env.h"
 #include "json.h"
 #include "runner.h"
 #include "stats.h"
@@ -157,8 +158,22 @@ static void test_cell_protocol(void)
 	free(text);
 }
 
+/* run's warning: busy above ENV_BUSY_LOAD_PER_CPU per CPU, never when the load is unknown. */
+static void test_env_busy(void)
+{
+	struct env_info e = { .cpu_count = 2, .loadavg_known = true, .loadavg = { 1.1, 0, 0 } };
+
+	tap_ok(env_busy(&e), "load 1.1 on 2 CPUs is busy");
+	e.loadavg[0] = 0.9;
+	tap_ok(!env_busy(&e), "load 0.9 on 2 CPUs is not");
+	e.loadavg[0] = 5;
+	e.loadavg_known = false;
+	tap_ok(!env_busy(&e), "an unknown load is not called busy");
+}
+
 int main(void)
 {
+	test_env_busy();
 	test_cell_protocol();
 	test_summary();
 	test_sweeps();
