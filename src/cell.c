@@ -19,6 +19,27 @@
 #include "timing.h"
 #include "util.h"
 
+static uint64_t window_ns;	/* time with perf sampling switched on (profile) */
+
+/* Under `profile`, perf samples only while op() runs: perf record starts with its events
+ * disabled (-D -1) and the cell switches them through perf's control descriptor, waiting for
+ * each ack so that no sample of the set-up around op() gets in. */
+static void perf_sampling(const struct cell_config *c, bool on)
+{
+	static uint64_t since;
+	const char *cmd = on ? "enable\n" : "disable\n";
+	char ack[16];
+
+	if (c->control_fd < 0)
+		return;
+	if (write((int)c->control_fd, cmd, strlen(cmd)) < 0 || read((int)c->ack_fd, ack, sizeof(ack)) <= 0)
+		die(1, "perf record's control descriptors: %s", errno_text(errno));
+	if (on)
+		since = now_ns();
+	else
+		window_ns += now_ns() - since;
+}
+
 #define SAMPLE_FAILED (-1.0)
 #define SAMPLE_NO_ROOM (-2.0)	/* prepare() said BENCH_NO_ROOM: this sample was not taken */
 
@@ -40,10 +61,11 @@ static double one_sample(struct bench_ctx *ctx, const struct cell_config *c, str
 		return SAMPLE_NO_ROOM;
 	ctx->own_ns = 0;
 	counters_read(g, &before);
+	perf_sampling(c, true);
 	c0 = arch_cycles_begin();
 	t0 = now_ns();
 	if (b->op(ctx, n) < 0)
-		return SAMPLE_FAILED;
+		return perf_sampling(c, false), SAMPLE_FAILED;
 	t1 = now_ns();
 	if (c->inject > 0) {
 		spin_until_ns(t1 + (uint64_t)((double)(ctx->own_ns ? ctx->own_ns : t1 - t0) * c->inject));
@@ -52,6 +74,7 @@ static double one_sample(struct bench_ctx *ctx, const struct cell_config *c, str
 		t1 = now_ns();
 	}
 	c1 = arch_cycles_end();
+	perf_sampling(c, false);
 	counters_read(g, &after);
 	took = ctx->own_ns ? (double)ctx->own_ns : (double)(t1 - t0);
 	/* A self-timed op gets the cycles of its share of the wall time. */
@@ -189,6 +212,7 @@ static int run_cell(const struct cell_config *c, struct bench_ctx *ctx, FILE *ou
 	struct cell_results d = { .batch = c->batch };
 	char why[512] = "", err[256];
 	const char *reason;
+	uint64_t start = now_ns();
 	int r;
 
 	if (b->supported && (reason = b->supported(b, why, sizeof(why))))
@@ -213,6 +237,7 @@ static int run_cell(const struct cell_config *c, struct bench_ctx *ctx, FILE *ou
 	d.vmas = count_vmas_self();
 	if (measure(ctx, c, &g, &d) < 0)
 		return cell_report_end(out, "failed", ctx->error);
+	d.window_share = (double)window_ns / (double)(now_ns() - start);
 	if (b->verify && b->verify(ctx) < 0)
 		return cell_report_end(out, "failed", ctx->error);
 	if (b->teardown)

@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include "cell_protocol.h"
 
+#include <limits.h>
 #include <math.h>
 #include <sched.h>
 #include <stdarg.h>
@@ -17,6 +18,7 @@ void cell_config_init(struct cell_config *c, const struct bench *b)
 	c->sample_target_ns = CELL_SAMPLE_TARGET_NS;
 	c->events = "";
 	c->cpu = -1;
+	c->control_fd = c->ack_fd = -1;
 }
 
 static char *kv(const char *key, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -54,6 +56,7 @@ char **cell_argv_build(const char *self_exe, const struct cell_config *c)
 	argv[i++] = kv("inject", "%.9g", c->inject);
 	argv[i++] = kv("cpu", "%ld", c->cpu);
 	argv[i++] = kv("helpers", "%s", c->helper_dir ? c->helper_dir : "");
+	argv[i++] = kv("control", "%ld,%ld", c->control_fd, c->ack_fd);
 	argv[i] = NULL;
 	return argv;
 }
@@ -71,7 +74,7 @@ void cell_argv_free(char **argv)
 
 void cell_config_parse(int argc, char **argv, struct cell_config *c)
 {
-	long batch = 0, samples[2] = { CELL_MIN_SAMPLES, CELL_MAX_SAMPLES };
+	long batch = 0, samples[2] = { CELL_MIN_SAMPLES, CELL_MAX_SAMPLES }, control[2] = { -1, -1 };
 	char why[300] = "";
 
 	cell_config_init(c, NULL);
@@ -105,6 +108,8 @@ void cell_config_parse(int argc, char **argv, struct cell_config *c)
 			good = parse_long(v, -1, CPU_SETSIZE - 1, &c->cpu);
 		else if (strcmp(argv[i], "helpers") == 0)
 			c->helper_dir = v;
+		else if (strcmp(argv[i], "control") == 0)
+			good = parse_long_list(v, 2, -1, INT_MAX, control) && (control[0] < 0) == (control[1] < 0);
 		else
 			die(2, "__cell: unknown key '%s'", argv[i]);
 		if (!good)
@@ -115,6 +120,8 @@ void cell_config_parse(int argc, char **argv, struct cell_config *c)
 	c->batch = (uint64_t)batch;
 	c->min_samples = samples[0];
 	c->max_samples = samples[1];
+	c->control_fd = control[0];
+	c->ack_fd = control[1];
 }
 
 void cell_results_add_sample(struct cell_results *r, const struct cell_sample *s, int round)
@@ -176,6 +183,8 @@ void cell_report_measurements(FILE *out, const struct cell_results *r)
 			fprintf(out, " %.9g", r->values[i].v[s]);
 		fputc('\n', out);
 	}
+	if (r->window_share > 0)
+		fprintf(out, "window %.9g\n", r->window_share);
 	if (r->notes[0])
 		report_line(out, "note", r->notes);
 }
@@ -263,6 +272,8 @@ bool cell_report_parse(char *report, int round, struct cell_results *r, char *st
 			r->vmas = strtol(rest, NULL, 10);
 		else if (strncmp(line, "sealed ", 7) == 0)
 			r->sealed = (int)strtol(rest, NULL, 10);
+		else if (strncmp(line, "window ", 7) == 0)
+			r->window_share = strtod(rest, NULL);
 		else if (strncmp(line, "note ", 5) == 0)
 			add_note(r, rest);
 	}

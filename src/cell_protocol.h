@@ -9,6 +9,8 @@
  *                                  event open), then of the counted sample taken right after it
  *                                  (the event group open): RATIO its counters' running time
  *                                  share, CNS its time, V... its counts ("nan" when not counted)
+ *   window SHARE                   under `profile`: the share of the cell's run time spent in
+ *                                  op(), the only time perf samples
  *   note TEXT / reason TEXT        what a reader should know; why a cell skipped or failed
  *   status ok|skipped|failed       last line */
 #ifndef MSB_CELL_PROTOCOL_H
@@ -39,6 +41,9 @@ struct cell_config {
 	double inject;			/* extra busy time per sample, fraction of the measured time */
 	long cpu;			/* pin to this CPU, -1: do not pin */
 	const char *helper_dir;
+	/* `perf record --control=fd:CTL,ACK` (profile): the cell enables sampling around each op()
+	 * and waits for perf's ack; -1: not profiled. */
+	long control_fd, ack_fd;
 };
 
 /* The defaults every cell starts from: calibrate, CELL_* sample bounds, no events, no pinning. */
@@ -68,6 +73,7 @@ struct cell_results {
 	uint64_t batch;
 	long vmas;
 	int sealed;
+	double window_share;		/* profiled cells: the share of their run spent in op() */
 	char notes[512];		/* distinct notes, one a line */
 	int nevents;
 	struct cell_event event[COUNTERS_MAX];

@@ -163,12 +163,32 @@ def test_noise_drivers_recorded():
         skip("run's busy warning", f"the load ({before:.2f}) is too near {limit} to judge")
 
 
+def test_profile_samples_op_only():
+    """munmap's prepare() builds fresh VMAs and faults their pages in: none of that is op()."""
+    if not shutil.which("perf"):
+        skip("profile samples op() only", "perf is not installed")
+        return
+    p = subprocess.run([MSEALBENCH, "profile", "mremap.munmap", "--params", "pages=1,vmas=64", "--time", "0.3",
+                        "--top", "5", "--out", TMP], capture_output=True, text=True, timeout=120)
+    if p.returncode != 0 and "cannot sample the kernel" in p.stderr:
+        skip("profile samples op() only", p.stderr.strip())
+        return
+    top = [l for l in p.stdout.splitlines() if "[k]" in l]
+    share = re.search(r"sampled only inside op\(\), the timed region: ([\d.]+)% of the cell's run", p.stdout)
+    ok(p.returncode == 0 and top and share and 0 < float(share.group(1)) <= 100,
+       "profile says which share of the cell's run it sampled (op() only)", p.stdout + p.stderr)
+    ok(top and not any("page_fault" in l or "clear_page" in l for l in top),
+       "the top kernel symbols are munmap's, not the page faults of prepare()", "\n".join(top))
+    ok("Events enabled" not in p.stderr, "perf's per-window messages are not relayed", p.stderr[:200])
+
+
 def main():
     try:
         test_timed_samples_have_no_event_open()
         test_results_keep_counted_times_apart()
         test_exec_helper_reads_no_proc()
         test_noise_drivers_recorded()
+        test_profile_samples_op_only()
     finally:
         shutil.rmtree(TMP, ignore_errors=True)
     done()
