@@ -30,8 +30,6 @@
 #include "maps.h"
 #include "util.h"
 
-extern char **environ;
-
 enum spawn_how { SPAWN_FORK_EXECVE, SPAWN_VFORK_EXECVE, SPAWN_POSIX_SPAWN };
 
 struct exec_kind {
@@ -155,7 +153,7 @@ static __attribute__((noinline)) pid_t vfork_execve(const char *path, char **arg
 	pid_t pid = vfork();
 
 	if (pid == 0) {
-		execve(path, argv, environ);
+		execve(path, argv, helper_env);
 		_exit(127);
 	}
 	return pid;
@@ -174,7 +172,7 @@ static int spawn_once(struct bench_ctx *ctx, char **argv, uint64_t *spawned, uin
 	case SPAWN_FORK_EXECVE:
 		pid = fork();
 		if (pid == 0) {
-			execve(s->helper, argv, environ);
+			execve(s->helper, argv, helper_env);
 			_exit(127);
 		}
 		break;
@@ -182,7 +180,7 @@ static int spawn_once(struct bench_ctx *ctx, char **argv, uint64_t *spawned, uin
 		pid = vfork_execve(s->helper, argv);
 		break;
 	case SPAWN_POSIX_SPAWN:
-		err = posix_spawn(&pid, s->helper, NULL, NULL, argv, environ);
+		err = posix_spawn(&pid, s->helper, NULL, NULL, argv, helper_env);
 		break;
 	}
 	if (pid < 0 || err)

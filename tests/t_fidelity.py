@@ -113,6 +113,9 @@ def test_exec_helper_reads_no_proc():
     spawns = helper_traces("exec.fork_execve.static.bare", "none")
     ok(spawns and all(not any(l.startswith(("open", "write(")) or is_mseal(l) for l in s) for s in spawns),
        f"the bare twin opens, writes and seals nothing ({len(spawns or [])} spawns)")
+    ok(spawns and all("/* 0 vars */" in s[0] for s in spawns),
+       "helpers are exec'd with an empty environment, whatever the user's (as lmbench's lat_proc)",
+       spawns[0][0] if spawns else "no spawn")
 
 
 def test_results_keep_counted_times_apart():
