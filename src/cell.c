@@ -1,10 +1,13 @@
 /* One cell run, `msealbench __cell KEY=VALUE...`: a fresh exec'd child that seals (per its
  * mode), sets up, calibrates, measures and writes its report (cell_protocol.h) to REPORT_FD.
- * Nothing else is shared with the process that started it. */
+ * Nothing else is shared with the process that started it. When events are asked for, a
+ * counting twin forked after sealing takes the counted samples (below). */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +16,7 @@
 
 #include "arch.h"
 #include "cell_protocol.h"
+#include "child.h"
 #include "counters.h"
 #include "main.h"
 #include "maps.h"
@@ -83,33 +87,138 @@ static double one_sample(struct bench_ctx *ctx, const struct cell_config *c, str
 		s->ns = took / (double)n;
 		s->cycles = cycles / (double)n;
 		s->running_ratio = counters_running_ratio(&before, &after);
-		for (int i = 0; i < g->n; i++)
-			s->values[i] = counters_delta_per_op(g, i, &before, &after, n);
+		for (int i = 0; i < COUNTERS_MAX; i++)
+			s->values[i] = i < g->n ? counters_delta_per_op(g, i, &before, &after, n) : NAN;
 	}
 	return took;
 }
 
-/* One sample of the results: a timed block with no perf event open (an open event, inherited
- * by every child, changes what fork and exec cost), then, when events count here, a counted
- * block of the same batch with the group open only around it. */
-static double timed_and_counted(struct bench_ctx *ctx, const struct cell_config *c,
-				struct counter_group *g, uint64_t n, struct cell_sample *s)
+/* The counting twin: a child forked right after sealing, before setup, that sets the benchmark
+ * up again in its own copy of the cell and takes the counted samples, with the event group open
+ * on it alone. The measured process never opens a perf event: an open event (inherit: copied
+ * into every child at fork), and even the empty perf context a closed one leaves on the task,
+ * change what fork and exec cost. */
+struct twin {
+	pid_t pid;
+	int to, from;		/* requests (batch sizes) down, replies up */
+};
+
+struct twin_reply {
+	double took;		/* one_sample()'s answer */
+	struct cell_sample s;
+	char error[256];
+};
+
+/* Read (or write, when out) all len bytes; false at EOF or on an error. */
+static bool move_whole(int fd, void *buf, size_t len, bool out)
 {
-	struct cell_sample counted;
-	double t = one_sample(ctx, c, g, n, s), tc;
+	for (size_t done = 0; done < len;) {
+		char *at = (char *)buf + done;
+		ssize_t r = out ? write(fd, at, len - done) : read(fd, at, len - done);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return false;
+		done += (size_t)r;
+	}
+	return true;
+}
+
+static __attribute__((noreturn)) void twin_main(struct bench_ctx *ctx, const struct cell_config *c,
+						 int in, int out)
+{
+	struct counter_group g;
+	struct twin_reply reply = { 0 };
+	bool warm = false;
+	uint64_t n;
+
+	counters_open(&g, c->events, ctx->bench->flags & BENCH_F_CHILDREN);
+	counters_enable(&g);
+	if (!move_whole(out, &g, sizeof(g), true))
+		_exit(1);
+	if (ctx->bench->setup && ctx->bench->setup(ctx) < 0)
+		str_copy(reply.error, sizeof(reply.error), ctx->error);
+	while (move_whole(in, &n, sizeof(n), false)) {
+		/* The first block warms this process up as the warm-up did the measured one. */
+		reply.took = reply.error[0] ? SAMPLE_FAILED : warm ? 0 : one_sample(ctx, c, &g, n, NULL);
+		warm = true;
+		if (reply.took >= 0)
+			reply.took = one_sample(ctx, c, &g, n, &reply.s);
+		if (reply.took < 0 && !reply.error[0])
+			str_copy(reply.error, sizeof(reply.error), ctx->error);
+		if (!move_whole(out, &reply, sizeof(reply), true))
+			_exit(1);
+	}
+	if (ctx->bench->teardown)
+		ctx->bench->teardown(ctx);
+	_exit(0);
+}
+
+/* Start the twin when events are asked for; g gets the statuses of its events (n 0: none). */
+static int twin_start(struct bench_ctx *ctx, const struct cell_config *c, struct twin *t,
+		      struct counter_group *g)
+{
+	int down[2], up[2];
+
+	memset(g, 0, sizeof(*g));
+	g->leader_fd = -1;
+	t->pid = -1;
+	if (!c->events || !*c->events)
+		return 0;
+	if (pipe2(down, O_CLOEXEC) < 0 || pipe2(up, O_CLOEXEC) < 0)
+		return bench_fail(ctx, errno, "pipe for the counting process");
+	fflush(NULL);	/* nothing buffered is written twice */
+	t->pid = fork_child(SIGKILL);
+	if (t->pid < 0)
+		return bench_fail(ctx, errno, "fork of the counting process");
+	if (t->pid == 0) {
+		close(down[1]);
+		close(up[0]);
+		twin_main(ctx, c, down[0], up[1]);
+	}
+	close(down[0]);
+	close(up[1]);
+	t->to = down[1];
+	t->from = up[0];
+	if (!move_whole(t->from, g, sizeof(*g), false))
+		return bench_fail(ctx, 0, "the counting process died before it opened its events");
+	return 0;
+}
+
+static void twin_stop(struct twin *t)
+{
+	int status;
+
+	if (t->pid <= 0)
+		return;
+	close(t->to);
+	close(t->from);
+	child_reap(t->pid, &status);
+	t->pid = -1;
+}
+
+/* One sample of the results: a timed block here, with no perf event open, then, when events
+ * count, a counted block of the same batch in the twin. */
+static double timed_and_counted(struct bench_ctx *ctx, const struct cell_config *c, struct twin *tw,
+				struct counter_group *none, uint64_t n, struct cell_sample *s)
+{
+	struct twin_reply reply;
+	double t = one_sample(ctx, c, none, n, s);
 
 	s->running_ratio = s->counted_ns = NAN;
-	if (t < 0 || !counters_any_counted(g))
+	if (t < 0 || tw->pid <= 0)
 		return t;
-	counters_attach(g);
-	tc = one_sample(ctx, c, g, n, &counted);
-	counters_close(g);
-	if (tc < 0)
-		return tc;
-	counted.cycles = s->cycles;
-	counted.counted_ns = counted.ns;
-	counted.ns = s->ns;
-	*s = counted;
+	if (!move_whole(tw->to, &n, sizeof(n), true) || !move_whole(tw->from, &reply, sizeof(reply), false))
+		return bench_fail(ctx, 0, "the counting process died"), SAMPLE_FAILED;
+	if (reply.took == SAMPLE_NO_ROOM)
+		return SAMPLE_NO_ROOM;
+	if (reply.took < 0)
+		return bench_fail(ctx, 0, "counted sample: %s", reply.error), SAMPLE_FAILED;
+	reply.s.cycles = s->cycles;
+	reply.s.counted_ns = reply.s.ns;
+	reply.s.ns = s->ns;
+	*s = reply.s;
 	return t;
 }
 
@@ -153,8 +262,8 @@ static int calibrate(struct bench_ctx *ctx, const struct cell_config *c, struct 
 	return 0;
 }
 
-static int measure(struct bench_ctx *ctx, const struct cell_config *c, struct counter_group *g,
-		   struct cell_results *d)
+static int measure(struct bench_ctx *ctx, const struct cell_config *c, struct twin *tw,
+		   struct counter_group *g, struct cell_results *d)
 {
 	uint64_t budget = (uint64_t)(c->time_s * 1e9), measured = 0, start, warm_end;
 	long samples = 0;
@@ -175,7 +284,7 @@ static int measure(struct bench_ctx *ctx, const struct cell_config *c, struct co
 	start = now_ns();
 	while (samples < c->max_samples) {
 		struct cell_sample s;
-		double t = timed_and_counted(ctx, c, g, d->batch, &s);
+		double t = timed_and_counted(ctx, c, tw, g, d->batch, &s);
 
 		if (t == SAMPLE_NO_ROOM && samples > 0)
 			break;	/* the benchmark says why in its note */
@@ -208,7 +317,8 @@ static void pin_cpu(long cpu)
 static int run_cell(const struct cell_config *c, struct bench_ctx *ctx, FILE *out)
 {
 	const struct bench *b = c->bench;
-	struct counter_group g;
+	struct counter_group g, none = { .leader_fd = -1 };
+	struct twin tw;
 	struct cell_results d = { .batch = c->batch };
 	char why[512] = "", err[256];
 	const char *reason;
@@ -226,8 +336,10 @@ static int run_cell(const struct cell_config *c, struct bench_ctx *ctx, FILE *ou
 	if (r < 0)
 		return cell_report_end(out, "failed", err);
 	d.sealed = r;
-	counters_open(&g, c->events ? c->events : "", b->flags & BENCH_F_CHILDREN);
-	counters_close(&g);	/* open only around the counted blocks */
+	if (twin_start(ctx, c, &tw, &g) < 0)
+		return cell_report_end(out, "failed", ctx->error);
+	if (!counters_any_counted(&g))
+		twin_stop(&tw);
 	d.nevents = g.n;
 	cell_report_events(out, &g);
 	if (b->setup && b->setup(ctx) < 0)
@@ -235,7 +347,9 @@ static int run_cell(const struct cell_config *c, struct bench_ctx *ctx, FILE *ou
 	if (b->verify && b->verify(ctx) < 0)
 		return cell_report_end(out, "failed", ctx->error);
 	d.vmas = count_vmas_self();
-	if (measure(ctx, c, &g, &d) < 0)
+	r = measure(ctx, c, &tw, &none, &d);
+	twin_stop(&tw);
+	if (r < 0)
 		return cell_report_end(out, "failed", ctx->error);
 	d.window_share = (double)window_ns / (double)(now_ns() - start);
 	if (b->verify && b->verify(ctx) < 0)

@@ -6,9 +6,10 @@
  *   event NAME\tSTATUS\tREASON     one per perf event, in the order of the sample values
  *   batch N / vmas N / sealed N    operations per sample, VMAs at the start, mappings sealed
  *   sample NS CYCLES RATIO CNS V...  per operation: NS and CYCLES of a timed sample (no perf
- *                                  event open), then of the counted sample taken right after it
- *                                  (the event group open): RATIO its counters' running time
- *                                  share, CNS its time, V... its counts ("nan" when not counted)
+ *                                  event open), then of the counted sample the counting twin
+ *                                  took right after it (the event group open): RATIO its
+ *                                  counters' running time share, CNS its time, V... its counts
+ *                                  ("nan" when not counted)
  *   window SHARE                   under `profile`: the share of the cell's run time spent in
  *                                  op(), the only time perf samples
  *   note TEXT / reason TEXT        what a reader should know; why a cell skipped or failed
@@ -56,7 +57,7 @@ void cell_argv_free(char **argv);
 void cell_config_parse(int argc, char **argv, struct cell_config *c);
 
 /* One sample: one timed block of `batch` operations with no perf event open, and the counted
- * block after it (same batch, events open), both per operation. */
+ * block after it (same batch, in the counting twin with its events open), both per operation. */
 struct cell_sample {
 	double ns, cycles;		/* the timed block */
 	double running_ratio, counted_ns;	/* the counted block; NaN when nothing counts */

@@ -371,16 +371,6 @@ void counters_close(struct counter_group *g)
 	g->leader_fd = -1;
 }
 
-bool counters_attach(struct counter_group *g)
-{
-	counters_close(g);
-	for (int i = 0; i < g->n; i++)
-		if (g->ev[i].status == COUNTER_COUNTED)
-			open_event(g, &g->ev[i]);
-	counters_enable(g);
-	return g->leader_fd >= 0;
-}
-
 bool counters_any_counted(const struct counter_group *g)
 {
 	for (int i = 0; i < g->n; i++)

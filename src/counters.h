@@ -71,13 +71,8 @@ bool counters_check_list(const char *list, char *err, size_t errlen);
 void counters_open(struct counter_group *g, const char *list, bool inherit);
 void counters_enable(struct counter_group *g);
 bool counters_read(struct counter_group *g, struct counter_reading *r);
-/* Close every event; the names, statuses and attributes stay, so counters_attach() can open the
- * counted ones again. Even a disabled inherit event is copied into every child at fork, so the
- * only uncounted process is one with no event open on it. */
+/* Close every event; the names and statuses stay. */
 void counters_close(struct counter_group *g);
-/* Open the events that counted at counters_open() again and enable the group; false when none
- * opened (an event that fails now reads as not counted). */
-bool counters_attach(struct counter_group *g);
 /* Whether any event of the group counts here. */
 bool counters_any_counted(const struct counter_group *g);
 
