@@ -45,6 +45,9 @@ static void perf_sampling(const struct cell_config *c, bool on)
 }
 
 #define SAMPLE_FAILED (-1.0)
+/* Timed samples between two turns of the counting twin: the first after a turn finds the caches
+ * and TLB full of the twin's data, the rest do not, so the median is of warm samples. */
+#define COUNT_BLOCK 8
 #define SAMPLE_NO_ROOM (-2.0)	/* prepare() said BENCH_NO_ROOM: this sample was not taken */
 
 /* Time one block of n operations; untimed preparation first, g (when it has events open) read
@@ -198,28 +201,27 @@ static void twin_stop(struct twin *t)
 	t->pid = -1;
 }
 
-/* One sample of the results: a timed block here, with no perf event open, then, when events
- * count, a counted block of the same batch in the twin. */
-static double timed_and_counted(struct bench_ctx *ctx, const struct cell_config *c, struct twin *tw,
-				struct counter_group *none, uint64_t n, struct cell_sample *s)
+/* The counted samples of a block of k timed ones, taken by the twin after them: into each
+ * sample's counter fields. Returns how many were counted (fewer when the twin ran out of
+ * room), or -1 after bench_fail(). */
+static int count_block(struct bench_ctx *ctx, struct twin *tw, uint64_t n, struct cell_sample *block, int k)
 {
-	struct twin_reply reply;
-	double t = one_sample(ctx, c, none, n, s);
+	for (int i = 0; i < k; i++) {
+		struct twin_reply reply;
 
-	s->running_ratio = s->counted_ns = NAN;
-	if (t < 0 || tw->pid <= 0)
-		return t;
-	if (!move_whole(tw->to, &n, sizeof(n), true) || !move_whole(tw->from, &reply, sizeof(reply), false))
-		return bench_fail(ctx, 0, "the counting process died"), SAMPLE_FAILED;
-	if (reply.took == SAMPLE_NO_ROOM)
-		return SAMPLE_NO_ROOM;
-	if (reply.took < 0)
-		return bench_fail(ctx, 0, "counted sample: %s", reply.error), SAMPLE_FAILED;
-	reply.s.cycles = s->cycles;
-	reply.s.counted_ns = reply.s.ns;
-	reply.s.ns = s->ns;
-	*s = reply.s;
-	return t;
+		if (tw->pid <= 0)
+			continue;
+		if (!move_whole(tw->to, &n, sizeof(n), true) || !move_whole(tw->from, &reply, sizeof(reply), false))
+			return bench_fail(ctx, 0, "the counting process died");
+		if (reply.took == SAMPLE_NO_ROOM)
+			return i;
+		if (reply.took < 0)
+			return bench_fail(ctx, 0, "counted sample: %s", reply.error);
+		block[i].running_ratio = reply.s.running_ratio;
+		block[i].counted_ns = reply.s.ns;
+		memcpy(block[i].values, reply.s.values, sizeof(block[i].values));
+	}
+	return k;
 }
 
 static int no_room_at_all(struct bench_ctx *ctx, uint64_t n)
@@ -283,20 +285,33 @@ static int measure(struct bench_ctx *ctx, const struct cell_config *c, struct tw
 	} while (now_ns() < warm_end);
 	start = now_ns();
 	while (samples < c->max_samples) {
-		struct cell_sample s;
-		double t = timed_and_counted(ctx, c, tw, g, d->batch, &s);
+		struct cell_sample block[COUNT_BLOCK];
+		double t = 0;
+		bool enough = false;
+		int k = 0, timed;
 
-		if (t == SAMPLE_NO_ROOM && samples > 0)
-			break;	/* the benchmark says why in its note */
-		if (t == SAMPLE_NO_ROOM)
-			return no_room_at_all(ctx, d->batch);
-		if (t < 0)
+		while (k < COUNT_BLOCK && samples + k < c->max_samples && !enough) {
+			t = one_sample(ctx, c, g, d->batch, &block[k]);
+			if (t < 0)
+				break;
+			block[k++].counted_ns = NAN;
+			measured += (uint64_t)t;	/* the timed blocks: counting adds its own time */
+			enough = samples + k >= c->min_samples &&
+				 (measured >= budget || now_ns() - start >= 4 * budget + 1000000000ull);
+		}
+		if (t < 0 && t != SAMPLE_NO_ROOM)
 			return -1;
-		cell_results_add_sample(d, &s, 0);
-		measured += (uint64_t)t;	/* the timed blocks: counting adds its own time */
-		samples++;
-		if (samples >= c->min_samples &&
-		    (measured >= budget || now_ns() - start >= 4 * budget + 1000000000ull))
+		timed = k;
+		if ((k = count_block(ctx, tw, d->batch, block, k)) < 0)
+			return -1;
+		for (int i = 0; i < k; i++)
+			cell_results_add_sample(d, &block[i], 0);
+		samples += k;
+		if ((t == SAMPLE_NO_ROOM || k < timed) && samples > 0)
+			break;	/* the benchmark says why in its note */
+		if (t == SAMPLE_NO_ROOM || k < timed)
+			return no_room_at_all(ctx, d->batch);
+		if (enough)
 			break;
 	}
 	return 0;
