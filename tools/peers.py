@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """msealbench side by side with its peers on this machine, in one run (a benchmark script, not a
 test): lmbench's lat_syscall and lat_proc, `perf bench syscall basic`, stress-ng's fork, vfork,
-exec and vdso stressors, and msealbench's matching cells (seal mode none). Prints a Markdown
-table, per-operation times; a peer that is not installed is named as missing.
+exec and vdso stressors, and msealbench's matching cells (seal mode none), in alternating rounds.
+Prints a Markdown table, per-operation times; a peer that is not installed is named as missing.
 
 lmbench is found on PATH, in $LMBENCH_BIN or in /usr/lib/lmbench/bin/*/ (Debian packages it in
 non-free only after bookworm); its `lat_proc exec` execs the `hello` it was built with.
@@ -56,18 +56,6 @@ def lmbench_dir():
     return os.path.dirname(found) if found else None
 
 
-def run_peer_median(kind, args, runs):
-    """The median of runs runs of the peer (a busy machine moves single runs by tens of
-    percent), or (None, why not)."""
-    times = []
-    for _ in range(runs):
-        ns, why = run_peer(kind, args)
-        if ns is None:
-            return None, why
-        times.append(ns)
-    return stats.median(times), ""
-
-
 def run_peer(kind, args):
     """The peer's per-operation time in ns, or (None, why not)."""
     if kind == "lmbench":
@@ -102,11 +90,20 @@ def run_peer(kind, args):
     return None, f"failed (exit {p.returncode}): {last[:120]}"
 
 
-def ours(run, bench, params):
-    for c in run.ok_cells():
-        if c.benchmark == bench and c.seal == "none" and all(c.params.get(k) == v for k, v in params.items()):
-            return c
-    return None
+def cell_medians(doc, bench, params):
+    """Median time of the cell's timed samples and of its counted samples (counters.samples;
+    None when none counted), or (None, None) when the cell did not run."""
+    for c in doc.get("cells", []):
+        if c.get("benchmark") == bench and c.get("seal") == "none" and c.get("status") == "ok" and \
+                all((c.get("params") or {}).get(k) == v for k, v in params.items()):
+            counted = [x for x in ((c.get("counters") or {}).get("samples") or []) if x is not None]
+            return stats.median(c["samples"]), stats.median(counted) if counted else None
+    return None, None
+
+
+def median_or_none(values):
+    values = [v for v in values if v is not None]
+    return stats.median(values) if values else None
 
 
 def fmt(ns):
@@ -116,48 +113,49 @@ def fmt(ns):
 def parse_args(argv):
     ap = cli.Parser(prog=PROG, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--repetitions", type=cli.number_in(int, 3, 100), default=5,
-                    help="rounds of msealbench's run, and runs of each peer (default 5; medians)")
+                    help="rounds: one msealbench run and one run of each peer each (default 5; medians)")
     return ap.parse_args(argv)
 
 
 def peers(opts):
+    """Rounds: one round of msealbench's cells, then one run of each peer, so that a slow period
+    of the machine hits both sides alike; medians over the rounds."""
     if not os.access(MSEALBENCH, os.X_OK):
         raise cli.Failure(f"{MSEALBENCH} is not built (run make)")
+    peer_ns = [[] for _ in ROWS]
+    peer_why = ["" for _ in ROWS]
+    mine, counted = [[] for _ in ROWS], [[] for _ in ROWS]
     with tempfile.TemporaryDirectory(prefix="msealbench-peers-") as tmp:
-        out = os.path.join(tmp, "run.json")
-        p = cli.run_child([MSEALBENCH, "run", "--quiet", "--quick", "--seal", "none", "--min-time", "1",
-                           "--repetitions", str(opts.repetitions), "--filter", FILTER, "--out", out],
-                          capture_output=True, text=True)
-        if p.returncode != 0:
-            raise cli.Failure(f"msealbench run failed (exit {p.returncode}): {p.stderr.strip()[-200:]}")
-        run = results.load_run(out)
-        with open(out) as f:
-            raw = json.load(f)  # counters.samples: the counted samples' times
-        print("| operation | peer | peer per op | msealbench cell | msealbench | ours/peer | counted samples |")
-        print("|---|---|---|---|---|---|---|")
-        for op, label, (kind, args), (bench, params) in ROWS:
-            peer_ns, why = run_peer_median(kind, args, opts.repetitions)
-            cell = ours(run, bench, params)
-            mine = stats.median(cell.samples) if cell else None
-            counted = counted_median(raw, bench, params)
-            ratio = f"{mine / peer_ns:.3f}" if mine and peer_ns else "-"
-            name = bench + "".join(f" {k}={v}" for k, v in params.items())
-            print(f"| {op} | {label} | {fmt(peer_ns) if peer_ns else why} | {name} | {fmt(mine)} | {ratio} "
-                  f"| {fmt(counted)} |")
-    print(f"\npeers: median of {opts.repetitions} runs each; msealbench: run --quick --seal none --min-time 1 "
-          f"--repetitions {opts.repetitions}, median of the timed samples (no perf event open); counted samples: "
-          "the same cells' samples with the default events open (what counting costs)")
+        for r in range(opts.repetitions):
+            out = os.path.join(tmp, f"run{r}.json")
+            p = cli.run_child([MSEALBENCH, "run", "--quiet", "--quick", "--seal", "none", "--min-time", "0.2",
+                               "--repetitions", "1", "--seed", str(r + 1), "--filter", FILTER, "--out", out],
+                              capture_output=True, text=True)
+            if p.returncode != 0:
+                raise cli.Failure(f"msealbench run failed (exit {p.returncode}): {p.stderr.strip()[-200:]}")
+            results.load_run(out)  # refuses a malformed file
+            with open(out) as f:
+                doc = json.load(f)
+            for i, (_, _, (kind, args), (bench, params)) in enumerate(ROWS):
+                timed, count = cell_medians(doc, bench, params)
+                mine[i].append(timed)
+                counted[i].append(count)
+                if peer_why[i]:
+                    continue
+                ns, peer_why[i] = run_peer(kind, args)
+                peer_ns[i].append(ns)
+    print("| operation | peer | peer per op | msealbench cell | msealbench | ours/peer | counted samples |")
+    print("|---|---|---|---|---|---|---|")
+    for i, (op, label, _, (bench, params)) in enumerate(ROWS):
+        peer, ours_ns, count = median_or_none(peer_ns[i]), median_or_none(mine[i]), median_or_none(counted[i])
+        ratio = f"{ours_ns / peer:.3f}" if ours_ns and peer and not peer_why[i] else "-"
+        name = bench + "".join(f" {k}={v}" for k, v in params.items())
+        print(f"| {op} | {label} | {peer_why[i] or fmt(peer)} | {name} | {fmt(ours_ns)} | {ratio} | {fmt(count)} |")
+    print(f"\n{opts.repetitions} rounds, each one msealbench run (--quick --seal none --min-time 0.2 "
+          "--repetitions 1) and one run of each peer; medians over the rounds. msealbench: the timed "
+          "samples (no perf event open); counted samples: the same cells' samples with the default "
+          "events open in the counting twin (what counting costs)")
     return 0
-
-
-def counted_median(doc, bench, params):
-    """Median time of the cell's counted samples (counters.samples), None when none counted."""
-    for c in (doc or {}).get("cells", []):
-        if c.get("benchmark") == bench and c.get("seal") == "none" and \
-                all((c.get("params") or {}).get(k) == v for k, v in params.items()):
-            times = [x for x in ((c.get("counters") or {}).get("samples") or []) if x is not None]
-            return stats.median(times) if times else None
-    return None
 
 
 if __name__ == "__main__":
