@@ -58,7 +58,7 @@ HELPERS := $(HELPER_SRC:bench/helpers/%.c=$(BUILD)/helpers/%)
 UNIT_SRC := $(wildcard tests/unit_*.c)
 UNIT_TESTS := $(UNIT_SRC:tests/unit_%.c=$(BUILD)/tests/t_unit_%)
 
-.PHONY: all build deps deps-check bench check test install uninstall clean compare plots validate targets static help
+.PHONY: all build deps deps-check bench check test install uninstall clean compare plots validate targets peers static help
 all: $(BUILD)/msealbench $(HELPERS)
 
 help:
@@ -69,6 +69,7 @@ help:
 	@echo "make plots [RESULTS=FILE]      draw the plots of a run into plots/out/"
 	@echo "make validate   A/A and injected-slowdown runs: how well compare detects changes"
 	@echo "make targets    the harness's own targets: empty-loop cost, vDSO vs a bare loop, run-to-run CV"
+	@echo "make peers      msealbench beside lmbench, perf bench and stress-ng on this machine (a table)"
 	@echo "make ARCH=arm64 cross-build for arm64 into build-arm64/ (static)"
 	@echo "make static     static build into build-static/ (what msealbench vm boots on x86-64)"
 	@echo "make install [PREFIX=/usr/local] [DESTDIR=]"
@@ -131,6 +132,9 @@ validate: all
 
 targets: all
 	$(PYTHON) tools/targets.py
+
+peers: all
+	$(PYTHON) tools/peers.py $(PEERS_ARGS)
 
 # The suite that `msealbench vm` puts into an initramfs: no libc there, so static.
 static:

@@ -98,6 +98,8 @@ long vma_room(void)
 	return max - now - HARNESS_VMA_RESERVE;
 }
 
+char *const helper_env[] = { NULL };
+
 int helper_path(struct bench_ctx *ctx, const char *name, char *buf, size_t len)
 {
 	if (!ctx->helper_dir || !*ctx->helper_dir)

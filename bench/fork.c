@@ -17,8 +17,6 @@
 #include "family_util.h"
 #include "maps.h"
 
-extern char **environ;
-
 struct fork_state {
 	struct vma_run extra;		/* the `vmas` extra VMAs, one touched page each */
 	char *touched;			/* `touched_kb` of written anonymous memory */
@@ -111,7 +109,7 @@ static int op_posix_spawn(struct bench_ctx *ctx, uint64_t n)
 
 	for (uint64_t i = 0; i < n; i++) {
 		pid_t pid;
-		int err = posix_spawn(&pid, s->helper, NULL, NULL, argv, environ);
+		int err = posix_spawn(&pid, s->helper, NULL, NULL, argv, helper_env);
 
 		if (err)
 			return bench_fail(ctx, err, "posix_spawn %s", s->helper);

@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include "cell_protocol.h"
 
+#include <limits.h>
 #include <math.h>
 #include <sched.h>
 #include <stdarg.h>
@@ -17,6 +18,7 @@ void cell_config_init(struct cell_config *c, const struct bench *b)
 	c->sample_target_ns = CELL_SAMPLE_TARGET_NS;
 	c->events = "";
 	c->cpu = -1;
+	c->control_fd = c->ack_fd = -1;
 }
 
 static char *kv(const char *key, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -54,6 +56,7 @@ char **cell_argv_build(const char *self_exe, const struct cell_config *c)
 	argv[i++] = kv("inject", "%.9g", c->inject);
 	argv[i++] = kv("cpu", "%ld", c->cpu);
 	argv[i++] = kv("helpers", "%s", c->helper_dir ? c->helper_dir : "");
+	argv[i++] = kv("control", "%ld,%ld", c->control_fd, c->ack_fd);
 	argv[i] = NULL;
 	return argv;
 }
@@ -71,7 +74,7 @@ void cell_argv_free(char **argv)
 
 void cell_config_parse(int argc, char **argv, struct cell_config *c)
 {
-	long batch = 0, samples[2] = { CELL_MIN_SAMPLES, CELL_MAX_SAMPLES };
+	long batch = 0, samples[2] = { CELL_MIN_SAMPLES, CELL_MAX_SAMPLES }, control[2] = { -1, -1 };
 	char why[300] = "";
 
 	cell_config_init(c, NULL);
@@ -105,6 +108,8 @@ void cell_config_parse(int argc, char **argv, struct cell_config *c)
 			good = parse_long(v, -1, CPU_SETSIZE - 1, &c->cpu);
 		else if (strcmp(argv[i], "helpers") == 0)
 			c->helper_dir = v;
+		else if (strcmp(argv[i], "control") == 0)
+			good = parse_long_list(v, 2, -1, INT_MAX, control) && (control[0] < 0) == (control[1] < 0);
 		else
 			die(2, "__cell: unknown key '%s'", argv[i]);
 		if (!good)
@@ -115,6 +120,8 @@ void cell_config_parse(int argc, char **argv, struct cell_config *c)
 	c->batch = (uint64_t)batch;
 	c->min_samples = samples[0];
 	c->max_samples = samples[1];
+	c->control_fd = control[0];
+	c->ack_fd = control[1];
 }
 
 void cell_results_add_sample(struct cell_results *r, const struct cell_sample *s, int round)
@@ -122,6 +129,7 @@ void cell_results_add_sample(struct cell_results *r, const struct cell_sample *s
 	dvec_push(&r->ns, s->ns);
 	dvec_push(&r->cycles, s->cycles);
 	dvec_push(&r->running_ratio, s->running_ratio);
+	dvec_push(&r->counted_ns, s->counted_ns);
 	dvec_push(&r->round, round);
 	for (int i = 0; i < r->nevents; i++)
 		dvec_push(&r->values[i], s->values[i]);
@@ -133,7 +141,7 @@ void cell_results_drop_rounds(struct cell_results *r, int round, bool all)
 
 	while (!all && n < r->round.n && r->round.v[n] < round)
 		n++;
-	r->ns.n = r->cycles.n = r->running_ratio.n = r->round.n = n;
+	r->ns.n = r->cycles.n = r->running_ratio.n = r->counted_ns.n = r->round.n = n;
 	for (int e = 0; e < COUNTERS_MAX; e++)
 		r->values[e].n = r->values[e].n < n ? r->values[e].n : n;
 	if (all) {
@@ -169,11 +177,14 @@ void cell_report_measurements(FILE *out, const struct cell_results *r)
 {
 	fprintf(out, "batch %llu\nvmas %ld\nsealed %d\n", (unsigned long long)r->batch, r->vmas, r->sealed);
 	for (size_t s = 0; s < r->ns.n; s++) {
-		fprintf(out, "sample %.9g %.9g %.9g", r->ns.v[s], r->cycles.v[s], r->running_ratio.v[s]);
+		fprintf(out, "sample %.9g %.9g %.9g %.9g", r->ns.v[s], r->cycles.v[s], r->running_ratio.v[s],
+			r->counted_ns.v[s]);
 		for (int i = 0; i < r->nevents; i++)
 			fprintf(out, " %.9g", r->values[i].v[s]);
 		fputc('\n', out);
 	}
+	if (r->window_share > 0)
+		fprintf(out, "window %.9g\n", r->window_share);
 	if (r->notes[0])
 		report_line(out, "note", r->notes);
 }
@@ -208,19 +219,20 @@ static void parse_event(struct cell_results *r, char *rest)
 static void parse_sample(struct cell_results *r, char *rest, int round)
 {
 	char *save = NULL, *tok = strtok_r(rest, " ", &save);
-	double v[3 + COUNTERS_MAX];
+	double v[4 + COUNTERS_MAX];
 	struct cell_sample s;
 	int n = 0;
 
-	for (; tok && n < 3 + COUNTERS_MAX; tok = strtok_r(NULL, " ", &save))
+	for (; tok && n < 4 + COUNTERS_MAX; tok = strtok_r(NULL, " ", &save))
 		v[n++] = strtod(tok, NULL);
-	if (n < 3)
+	if (n < 4)
 		return;
 	s.ns = v[0];
 	s.cycles = v[1];
 	s.running_ratio = v[2];
+	s.counted_ns = v[3];
 	for (int i = 0; i < COUNTERS_MAX; i++)
-		s.values[i] = 3 + i < n ? v[3 + i] : NAN;
+		s.values[i] = 4 + i < n ? v[4 + i] : NAN;
 	cell_results_add_sample(r, &s, round);
 }
 
@@ -260,6 +272,8 @@ bool cell_report_parse(char *report, int round, struct cell_results *r, char *st
 			r->vmas = strtol(rest, NULL, 10);
 		else if (strncmp(line, "sealed ", 7) == 0)
 			r->sealed = (int)strtol(rest, NULL, 10);
+		else if (strncmp(line, "window ", 7) == 0)
+			r->window_share = strtod(rest, NULL);
 		else if (strncmp(line, "note ", 5) == 0)
 			add_note(r, rest);
 	}

@@ -5,7 +5,13 @@
  * Report lines, one key each, newlines in values turned into spaces:
  *   event NAME\tSTATUS\tREASON     one per perf event, in the order of the sample values
  *   batch N / vmas N / sealed N    operations per sample, VMAs at the start, mappings sealed
- *   sample NS CYCLES RATIO V...    per operation; RATIO: counters' running time share
+ *   sample NS CYCLES RATIO CNS V...  per operation: NS and CYCLES of a timed sample (no perf
+ *                                  event open), then of the counted sample the counting twin
+ *                                  took right after it (the event group open): RATIO its
+ *                                  counters' running time share, CNS its time, V... its counts
+ *                                  ("nan" when not counted)
+ *   window SHARE                   under `profile`: the share of the cell's run time spent in
+ *                                  op(), the only time perf samples
  *   note TEXT / reason TEXT        what a reader should know; why a cell skipped or failed
  *   status ok|skipped|failed       last line */
 #ifndef MSB_CELL_PROTOCOL_H
@@ -36,6 +42,9 @@ struct cell_config {
 	double inject;			/* extra busy time per sample, fraction of the measured time */
 	long cpu;			/* pin to this CPU, -1: do not pin */
 	const char *helper_dir;
+	/* `perf record --control=fd:CTL,ACK` (profile): the cell enables sampling around each op()
+	 * and waits for perf's ack; -1: not profiled. */
+	long control_fd, ack_fd;
 };
 
 /* The defaults every cell starts from: calibrate, CELL_* sample bounds, no events, no pinning. */
@@ -47,9 +56,11 @@ void cell_argv_free(char **argv);
 /* The cell's side: argv (argv[0] "__cell") into c; a bad argument exits 2 naming it. */
 void cell_config_parse(int argc, char **argv, struct cell_config *c);
 
-/* One sample: one timed block of `batch` operations, per operation. */
+/* One sample: one timed block of `batch` operations with no perf event open, and the counted
+ * block after it (same batch, in the counting twin with its events open), both per operation. */
 struct cell_sample {
-	double ns, cycles, running_ratio;
+	double ns, cycles;		/* the timed block */
+	double running_ratio, counted_ns;	/* the counted block; NaN when nothing counts */
 	double values[COUNTERS_MAX];	/* per event, in the order of the event lines */
 };
 
@@ -63,11 +74,12 @@ struct cell_results {
 	uint64_t batch;
 	long vmas;
 	int sealed;
+	double window_share;		/* profiled cells: the share of their run spent in op() */
 	char notes[512];		/* distinct notes, one a line */
 	int nevents;
 	struct cell_event event[COUNTERS_MAX];
 	/* One entry a sample: */
-	struct dvec ns, cycles, running_ratio, round, values[COUNTERS_MAX];
+	struct dvec ns, cycles, running_ratio, counted_ns, round, values[COUNTERS_MAX];
 };
 
 void cell_results_add_sample(struct cell_results *r, const struct cell_sample *s, int round);

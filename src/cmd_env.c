@@ -12,8 +12,10 @@ extern const struct command cmd_env;
 static void env_help(FILE *f)
 {
 	fputs("usage: msealbench env\nPrints the environment block of a results file (JSON): kernel,\n"
-	      "CPU, clocksource, virtualisation, perf_event_paranoid, mseal availability, which\n"
-	      "system mappings the kernel sealed at exec and the kernel config that governs it.\n", f);
+	      "CPU, clocksource, virtualisation, perf_event_paranoid, what drives noise (CPU\n"
+	      "vulnerability mitigations, THP mode, vm.max_map_count, load average), mseal\n"
+	      "availability, which system mappings the kernel sealed at exec and the kernel config\n"
+	      "that governs it.\n", f);
 }
 
 static int env_main(int argc, char **argv, const char *self_exe)

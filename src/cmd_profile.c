@@ -1,5 +1,7 @@
 /* `msealbench profile BENCH`: one cell under `perf record -g`, then the kernel symbols where
- * its time goes. The perf.data stays beside the results for `perf report -i`. */
+ * its time goes. perf samples only inside op(): it starts disabled and the cell switches it on
+ * and off around each op() through perf's control descriptors. The perf.data stays beside the
+ * results for `perf report -i`. */
 #define _GNU_SOURCE
 #include "main.h"
 
@@ -26,7 +28,8 @@ static const char profile_usage_format[] =
 	"usage: msealbench profile BENCH [--seal MODE] [--params k=v,...] [--time SECONDS]\n"
 	"                          [--out DIR] [--top N]\n"
 	"Runs one cell of BENCH (a full name from 'msealbench list') under `perf record -g` and\n"
-	"prints the top kernel symbols by self time (perf report --sort sym, [k] only).\n"
+	"prints the top kernel symbols by self time (perf report --sort sym, [k] only). perf samples\n"
+	"only while op() runs (the timed region), not the set-up and prepare() around it.\n"
 	"  --seal MODE      %s (default none)\n"
 	"  --params k=v,..  parameter values (default: the first of each parameter's sweep)\n"
 	"  --time SECONDS   measured time of the cell (default 2)\n"
@@ -266,6 +269,7 @@ static int wait_for(pid_t pid, const char *what)
 struct perf_record {
 	char *argv[64];
 	FILE *report, *log;
+	char control[64];
 };
 
 /* The cell's report goes to a file, perf's messages (and the cell's) to log. */
@@ -281,16 +285,20 @@ static int exec_perf_record(int out, const void *arg)
 	return 127;
 }
 
-/* perf record -g -e EVENT -o DATA -- msealbench __cell ... */
+/* perf record -g -D -1 --control=fd:CTL,ACK -e EVENT -o DATA -- msealbench __cell ... */
 static int record_cell(const char *perf, const char *event, const char *data, char **cell_argv,
-		       FILE *report, FILE *log)
+		       const int control[2], FILE *report, FILE *log)
 {
 	struct perf_record p = { .report = report, .log = log };
 	int n = 0;
 
+	snprintf(p.control, sizeof(p.control), "--control=fd:%d,%d", control[0], control[1]);
 	p.argv[n++] = (char *)perf;
 	p.argv[n++] = (char *)"record";
 	p.argv[n++] = (char *)"-g";
+	p.argv[n++] = (char *)"-D";
+	p.argv[n++] = (char *)"-1";
+	p.argv[n++] = p.control;
 	p.argv[n++] = (char *)"-e";
 	p.argv[n++] = (char *)event;
 	p.argv[n++] = (char *)"-o";
@@ -302,8 +310,9 @@ static int record_cell(const char *perf, const char *event, const char *data, ch
 	return wait_for(start_perf(exec_perf_record, &p, NULL), "perf record");
 }
 
-/* Pass perf's messages on (not its "[ perf record: ...]" progress lines) and keep the first that
- * says something ("Error:" alone does not) for the one-line error. */
+/* Pass perf's messages on (not its "[ perf record: ...]" progress lines, nor the "Events
+ * enabled/disabled" of every op() window) and keep the first that says something ("Error:"
+ * alone does not) for the one-line error. */
 static void relay_perf_messages(FILE *log, char *first, size_t len, bool *permission)
 {
 	char line[1024];
@@ -314,7 +323,8 @@ static void relay_perf_messages(FILE *log, char *first, size_t len, bool *permis
 	while (fgets(line, sizeof(line), log)) {
 		size_t n = strcspn(line, "\n");
 
-		if (strncmp(line, "[ perf record:", 14) == 0)
+		if (strncmp(line, "[ perf record:", 14) == 0 || strncmp(line, "Events enabled", 14) == 0 ||
+		    strncmp(line, "Events disabled", 15) == 0)
 			continue;
 		fputs(line, stderr);
 		line[n] = '\0';
@@ -323,16 +333,21 @@ static void relay_perf_messages(FILE *log, char *first, size_t len, bool *permis
 			str_copy(first, len, line);
 	}
 }
-/* The status and reason of the cell's report; false when it wrote no status. */
-static bool cell_outcome(FILE *report, char *status, size_t slen, char *reason, size_t rlen)
+/* The status and reason of the cell's report, and the share of its run spent in op(); false
+ * when it wrote no status. */
+static bool cell_outcome(FILE *report, char *status, size_t slen, char *reason, size_t rlen,
+			 double *window)
 {
+	struct cell_results r = { 0 };
 	char *text;
 	bool reported;
 
+	*window = 0;
 	if (lseek(fileno(report), 0, SEEK_SET) < 0)
 		return false;
 	text = read_fd_all(fileno(report), NULL, 0, NULL, NULL);
-	reported = cell_report_parse(text, 0, NULL, status, slen, reason, rlen);
+	reported = cell_report_parse(text, 0, &r, status, slen, reason, rlen);
+	*window = r.window_share;
 	free(text);
 	return reported;
 }
@@ -392,7 +407,8 @@ static int profile_main(int argc, char **argv, const char *self_exe)
 	char **cell_argv;
 	FILE *report, *log;
 	bool permission, reported;
-	int r;
+	int r, ctl[2], ack[2], perf_ends[2];
+	double window;
 
 	msb_prog = "msealbench profile";
 	catch_stop_signals();
@@ -412,14 +428,23 @@ static int profile_main(int argc, char **argv, const char *self_exe)
 		die(2, "--out: directory name too long");
 	if (!(report = tmpfile()) || !(log = tmpfile()))
 		die(1, "tmpfile: %s", errno_text(errno));
+	/* Commands go down ctl (the cell writes, perf reads), acks come up ack. */
+	if (pipe(ctl) < 0 || pipe(ack) < 0)
+		die(1, "pipe for perf's control: %s", errno_text(errno));
+	perf_ends[0] = ctl[0];
+	perf_ends[1] = ack[1];
+	cfg.control_fd = ctl[1];
+	cfg.ack_fd = ack[0];
 	cell_argv = cell_argv_build(self_exe, &cfg);
-	fprintf(stderr, "profiling %s (seal %s) for %.3g s: perf record -g -e %s -o %s\n", name,
+	fprintf(stderr, "profiling %s (seal %s) for %.3g s: perf record -g -D -1 --control (sampling op() only) -e %s -o %s\n", name,
 		seal_mode_name(o.seal), o.time_s, event, data);
-	r = record_cell(perf, event, data, cell_argv, report, log);
+	r = record_cell(perf, event, data, cell_argv, perf_ends, report, log);
 	cell_argv_free(cell_argv);
+	for (int i = 0; i < 2; i++)
+		close(ctl[i]), close(ack[i]);
 	relay_perf_messages(log, perf_said, sizeof(perf_said), &permission);
 	fclose(log);
-	reported = cell_outcome(report, status, sizeof(status), reason, sizeof(reason));
+	reported = cell_outcome(report, status, sizeof(status), reason, sizeof(reason), &window);
 	fclose(report);
 	if (reported && strcmp(status, "ok") != 0)
 		die(1, "the cell %s: %s", status, reason[0] ? reason : "no reason given");
@@ -429,6 +454,8 @@ static int profile_main(int argc, char **argv, const char *self_exe)
 		    permission ? " (sampling the kernel needs kernel.perf_event_paranoid <= 1 or "
 				 "CAP_PERFMON)" : "");
 	r = print_top_kernel_symbols(perf, data, o.top);
+	printf("sampled only inside op(), the timed region: %.1f%% of the cell's run time; its set-up, "
+	       "prepare() and teardown are not in these samples\n", 100 * window);
 	printf("perf.data: %s (perf report -i %s)\n", data, data);
 	return r;
 }

@@ -363,10 +363,20 @@ double counters_delta_per_op(const struct counter_group *g, int i, const struct 
 
 void counters_close(struct counter_group *g)
 {
-	for (int i = 0; i < g->n; i++)
+	for (int i = 0; i < g->n; i++) {
 		if (g->ev[i].fd >= 0)
 			close(g->ev[i].fd);
+		g->ev[i].fd = -1;
+	}
 	g->leader_fd = -1;
+}
+
+bool counters_any_counted(const struct counter_group *g)
+{
+	for (int i = 0; i < g->n; i++)
+		if (g->ev[i].status == COUNTER_COUNTED)
+			return true;
+	return false;
 }
 
 double counters_read_cost_ns(const char *list)

@@ -71,7 +71,10 @@ bool counters_check_list(const char *list, char *err, size_t errlen);
 void counters_open(struct counter_group *g, const char *list, bool inherit);
 void counters_enable(struct counter_group *g);
 bool counters_read(struct counter_group *g, struct counter_reading *r);
+/* Close every event; the names and statuses stay. */
 void counters_close(struct counter_group *g);
+/* Whether any event of the group counts here. */
+bool counters_any_counted(const struct counter_group *g);
 
 /* Parse a PERF_FORMAT_GROUP|ID|TOTAL_TIME_ENABLED|TOTAL_TIME_RUNNING read into r, matching
  * values to the group's events by id. False when the buffer is malformed. */

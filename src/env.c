@@ -1,6 +1,7 @@
 #define _GNU_SOURCE
 #include "env.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -105,6 +106,65 @@ static void boost_state(char *out, size_t len)
 		out[0] = '\0';
 }
 
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(((const struct env_vulnerability *)a)->name, ((const struct env_vulnerability *)b)->name);
+}
+
+static void vulnerabilities(struct env_info *e)
+{
+	const char *dir = "/sys/devices/system/cpu/vulnerabilities";
+	DIR *d = opendir(dir);
+	struct dirent *de;
+
+	if (!d)
+		return;
+	while ((de = readdir(d)) && e->nvulns < ENV_VULNS_MAX) {
+		struct env_vulnerability *v = &e->vuln[e->nvulns];
+		char path[512];
+
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		if (de->d_name[0] == '.' || !read_text_file(path, v->text, sizeof(v->text)))
+			continue;
+		str_copy(v->name, sizeof(v->name), de->d_name);
+		e->nvulns++;
+	}
+	closedir(d);
+	qsort(e->vuln, (size_t)e->nvulns, sizeof(e->vuln[0]), by_name);
+}
+
+/* "always [madvise] never": the bracketed choice. */
+static void thp_mode(char *out, size_t len)
+{
+	char text[128], *open_bracket, *close_bracket;
+
+	out[0] = '\0';
+	if (!read_text_file("/sys/kernel/mm/transparent_hugepage/enabled", text, sizeof(text)))
+		return;
+	open_bracket = strchr(text, '[');
+	close_bracket = open_bracket ? strchr(open_bracket, ']') : NULL;
+	if (close_bracket) {
+		*close_bracket = '\0';
+		str_copy(out, len, open_bracket + 1);
+	}
+}
+
+static void noise_drivers(struct env_info *e)
+{
+	char buf[128];
+
+	vulnerabilities(e);
+	thp_mode(e->thp, sizeof(e->thp));
+	if (read_text_file("/proc/sys/vm/max_map_count", buf, sizeof(buf)))
+		e->max_map_count_known = parse_long(buf, 0, 1L << 40, &e->max_map_count);
+	e->loadavg_known = getloadavg(e->loadavg, 3) == 3;
+}
+
+bool env_busy(const struct env_info *e)
+{
+	return e->loadavg_known && e->cpu_count > 0 && e->loadavg[0] > ENV_BUSY_LOAD_PER_CPU * (double)e->cpu_count;
+}
+
 void env_collect(struct env_info *e, const char *self_exe)
 {
 	struct utsname u;
@@ -129,6 +189,7 @@ void env_collect(struct env_info *e, const char *self_exe)
 	read_or_empty("/sys/devices/system/cpu/smt/active", e->smt, sizeof(e->smt));
 	if (read_text_file("/proc/sys/kernel/perf_event_paranoid", buf, sizeof(buf)))
 		e->paranoid_known = parse_long(buf, -10, 10, &e->perf_event_paranoid);
+	noise_drivers(e);
 	kernel_facts_collect(&e->kernel, self_exe);
 	snprintf(e->git_revision, sizeof(e->git_revision), "%s", MSB_GIT_REVISION);
 }
@@ -165,6 +226,23 @@ void env_write_json(struct json *j, const struct env_info *e)
 		json_integer(j, "perf_event_paranoid", e->perf_event_paranoid);
 	else
 		json_null(j, "perf_event_paranoid");
+	json_object_begin(j, "cpu_vulnerabilities");
+	for (int i = 0; i < e->nvulns; i++)
+		json_string(j, e->vuln[i].name, e->vuln[i].text);
+	json_object_end(j);
+	json_string_or_null(j, "transparent_hugepage", e->thp);
+	if (e->max_map_count_known)
+		json_integer(j, "max_map_count", e->max_map_count);
+	else
+		json_null(j, "max_map_count");
+	if (e->loadavg_known) {
+		json_array_begin(j, "loadavg");
+		for (int i = 0; i < 3; i++)
+			json_number(j, NULL, e->loadavg[i]);
+		json_array_end(j);
+	} else {
+		json_null(j, "loadavg");
+	}
 	kernel_facts_write_mseal(j, &e->kernel);
 	kernel_facts_write_sealed_names(j, &e->kernel);
 	kernel_facts_write_config(j, &e->kernel);

@@ -146,6 +146,9 @@ static void write_counters(struct json *j, const struct cell *c)
 			write_dvec(j, c->res.event[i].name, &c->res.values[i]);
 	json_object_end(j);
 	write_dvec(j, "running_ratio", &c->res.running_ratio);
+	/* The counts come from their own blocks, one after each timed sample (src/cell.c). */
+	json_string(j, "sampling", "separate");
+	write_dvec(j, "samples", &c->res.counted_ns);
 	json_object_end(j);
 }
 

@@ -326,6 +326,10 @@ int runner_run(const struct run_options *opt, const char *self_exe)
 	probe_collect(&run.probe, &run.env.kernel, self_exe);
 	default_out_path(&run);
 	check_out(&run);
+	if (env_busy(&run.env) && !run.opt.quiet)
+		warnx_msb("warning: the machine is busy (load average %.2f over 1 minute, %ld CPUs; above %.1f "
+			  "per CPU): other work will show as noise; measure when it is idle",
+			  run.env.loadavg[0], run.env.cpu_count, ENV_BUSY_LOAD_PER_CPU);
 	timer_measure(&run.timer);
 	run.counter_read_ns = counters_read_cost_ns(run.opt.events);
 	if (stop_signal) {

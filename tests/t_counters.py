@@ -66,10 +66,10 @@ def test_statuses_in_results():
 
 
 def median_ratio_unpreempted(cell, event):
-    """Median of event/sample over the samples no context switch interrupted (others' load on a
-    2-core machine preempts some samples: wall time runs on, task-clock does not)."""
+    """Median of event/time over the counted samples no context switch interrupted (others' load
+    on a 2-core machine preempts some samples: wall time runs on, task-clock does not)."""
     vals = cell["counters"]["values"]
-    ratios = [v / ns for v, ns, cs in zip(vals[event], cell["samples"], vals["context-switches"])
+    ratios = [v / ns for v, ns, cs in zip(vals[event], cell["counters"]["samples"], vals["context-switches"])
               if cs == 0 and ns > 0]
     return statistics.median(ratios) if ratios else None, len(ratios)
 
@@ -118,7 +118,7 @@ def our_faults_per_op(batch):
     with open(report) as f:
         for line in f:
             if line.startswith("sample "):
-                values.append(float(line.split()[4]))
+                values.append(float(line.split()[5]))  # sample NS CYCLES RATIO CNS V
     return statistics.median(values) if values else None
 
 

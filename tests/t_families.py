@@ -136,23 +136,45 @@ def test_without_mseal():
        "without mseal(2) the others still run in mode none")
     helper = os.path.join(HELPERS, "exec_report")
     r, w = os.pipe()
-    p = subprocess.run([MSEALBENCH, "__seccomp-nomseal", helper, "sysmap", str(w)], pass_fds=(w,), timeout=30)
+    p = subprocess.run([MSEALBENCH, "__seccomp-nomseal", helper, "sysmap", str(w), system_layout()], pass_fds=(w,),
+                       timeout=30)
     os.close(w)
     os.close(r)
     ok(p.returncode == 4, "exec_report in sysmap mode fails (exit 4) when it cannot seal",
        f"exit {p.returncode}")
 
 
+def system_layout():
+    """The system mappings as exec_report's LAYOUT takes them (bench/exec.c builds it in C):
+    OFFSET:LENGTH from the vDSO, read from this process's maps (the same for every process)."""
+    spans = {}
+    with open("/proc/self/maps") as f:
+        for line in f:
+            name = line.split()[-1]
+            if name in ("[vdso]", "[vvar]", "[vvar_vclock]", "[sigpage]", "[vectors]"):
+                start, end = (int(x, 16) for x in line.split()[0].split("-"))
+                spans[name] = (start, end - start)
+    if "[vdso]" not in spans:
+        return ""
+    return ",".join(f"{start - spans['[vdso]'][0]}:{length}" for start, length in spans.values())
+
+
 def test_helper_reports():
     helper = os.path.join(HELPERS, "exec_report")
     for mode in ("none", "sysmap"):
         r, w = os.pipe()
-        p = subprocess.run([helper, mode, str(w), "verify"], pass_fds=(w,), timeout=30)
+        p = subprocess.run([helper, mode, str(w), system_layout(), "verify"], pass_fds=(w,), timeout=30)
         os.close(w)
         data = os.read(r, 64)
         os.close(r)
         ok(p.returncode == 0 and len(data) == 8 and int.from_bytes(data, sys.byteorder) > 0,
            f"exec_report {mode} verify: exit 0 and one 8-byte time", f"exit {p.returncode}, {len(data)} bytes")
+    r, w = os.pipe()
+    p = subprocess.run([helper, "sysmap", str(w), "", "verify"], pass_fds=(w,), timeout=30)
+    os.close(w)
+    os.close(r)
+    ok(p.returncode == 3 or (p.returncode == 0 and not system_layout()),
+       "exec_report sysmap verify with an empty layout: exit 3, its system mappings unsealed", f"exit {p.returncode}")
 
 
 def test_under_qemu_user():

@@ -9,6 +9,7 @@
 
 #include "bench.h"
 #include "cell_protocol.h"
+#include "env.h"
 #include "json.h"
 #include "runner.h"
 #include "stats.h"
@@ -119,7 +120,8 @@ static void test_json(void)
 static void test_cell_protocol(void)
 {
 	struct cell_results out = { .batch = 64, .vmas = 7, .sealed = 2, .nevents = 2 }, in = { 0 };
-	struct cell_sample s = { .ns = 1.5, .cycles = 3, .running_ratio = 1, .values = { 10, 20 } };
+	struct cell_sample s = { .ns = 1.5, .cycles = 3, .running_ratio = 1, .counted_ns = 1.75,
+				 .values = { 10, 20 } };
 	struct counter_group g = { .n = 2 };
 	char status[16], reason[64], *text;
 	size_t len;
@@ -142,8 +144,10 @@ static void test_cell_protocol(void)
 	}
 	tap_ok(in.batch == 64 && in.vmas == 7 && in.sealed == 2 && in.nevents == 2 && in.ns.n == 2 &&
 	       in.round.v[1] == 1 && in.values[1].v[1] == 20 && in.cycles.v[0] == 3 &&
+	       in.counted_ns.v[1] == 1.75 && in.ns.v[1] == 1.5 &&
 	       strcmp(in.event[0].name, "instructions") == 0 && strcmp(in.notes, "a note split") == 0,
-	       "cell protocol: events once, every round's samples, one note (newline kept out of the framing)");
+	       "cell protocol: events once, every round's samples (timed and counted times apart), one note "
+	       "(newline kept out of the framing)");
 	cell_results_drop_rounds(&in, 1, false);
 	tap_ok(in.ns.n == 1 && in.values[1].n == 1 && in.batch == 64, "cell protocol: a dropped round takes its samples");
 	f = open_memstream(&text, &len);
@@ -154,8 +158,22 @@ static void test_cell_protocol(void)
 	free(text);
 }
 
+/* run's warning: busy above ENV_BUSY_LOAD_PER_CPU per CPU, never when the load is unknown. */
+static void test_env_busy(void)
+{
+	struct env_info e = { .cpu_count = 2, .loadavg_known = true, .loadavg = { 1.1, 0, 0 } };
+
+	tap_ok(env_busy(&e), "load 1.1 on 2 CPUs is busy");
+	e.loadavg[0] = 0.9;
+	tap_ok(!env_busy(&e), "load 0.9 on 2 CPUs is not");
+	e.loadavg[0] = 5;
+	e.loadavg_known = false;
+	tap_ok(!env_busy(&e), "an unknown load is not called busy");
+}
+
 int main(void)
 {
+	test_env_busy();
 	test_cell_protocol();
 	test_summary();
 	test_sweeps();

@@ -1,31 +1,34 @@
-/* exec_report MODE FD [verify]: what the exec family execs.
+/* exec_report MODE FD LAYOUT [verify]: what the exec family execs.
  *
- * First it finds its system mappings in /proc/self/maps, in every MODE; in MODE sysmap it also
- * seals them, as a kernel with CONFIG_MSEAL_SYSTEM_MAPPINGS would have done during exec, so the
- * two modes differ by the mseal calls alone, not by the reading of maps. Then it reads CLOCK_MONOTONIC_RAW
- * and writes that time (8 bytes, native order) to FD, so the parent can tell spawn-to-main from
- * spawn-to-reaped. With "verify" it also checks /proc/self/smaps: in sysmap mode every system
- * mapping must show VmFlags "sl".
+ * In MODE none it does nothing but read CLOCK_MONOTONIC_RAW and write that time (8 bytes, native
+ * order) to FD, so the parent can tell spawn-to-main from spawn-to-reaped. In MODE sysmap it
+ * first seals its system mappings, as a kernel with CONFIG_MSEAL_SYSTEM_MAPPINGS would have done
+ * during exec: the two modes differ by the mseal calls alone. The mappings are found without
+ * /proc: LAYOUT lists them as OFFSET:LENGTH,... in bytes from the vDSO, whose address the kernel
+ * passes in the auxiliary vector (AT_SYSINFO_EHDR); the parent read that layout from its own maps
+ * once, untimed (the kernel places them the same way in every process). LAYOUT is passed in both
+ * modes so both exec the same argument bytes. With "verify" it also checks /proc/self/smaps: in
+ * sysmap mode every system mapping must show VmFlags "sl".
  *
  * It is one self-contained file, linked statically (and once dynamically), so its own start-up
- * stays small: the list of system mapping names repeats src/seal.c's on purpose.
+ * stays small.
  *
  * Exit status: 0 done, 2 bad usage, 3 a system mapping is not sealed (verify), 4 mseal failed,
- * 5 writing the time failed, 6 /proc/self/maps unreadable. */
+ * 5 writing the time failed, 6 /proc/self/smaps unreadable (verify), 7 no vDSO in the auxiliary
+ * vector though LAYOUT names mappings. */
 #define _GNU_SOURCE
-#include <fcntl.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <sys/syscall.h>
 #include <time.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include "arch.h"
 
-static const char *const system_mappings[] = {
-	"[vdso]", "[vvar]", "[vvar_vclock]", "[uprobes]", "[sigpage]", "[vectors]",
-};
+static const char *const system_mappings[] = ARCH_SYSTEM_MAPPING_NAMES;
 
 static char text[1 << 16];
 
@@ -50,7 +53,7 @@ static int is_system_mapping(const char *line, const char *eol)
 
 	if (!name)
 		return 0;
-	for (unsigned i = 0; i < sizeof(system_mappings) / sizeof(system_mappings[0]); i++) {
+	for (unsigned i = 0; system_mappings[i]; i++) {
 		size_t n = strlen(system_mappings[i]);
 
 		if ((size_t)(eol - name) == n && memcmp(name, system_mappings[i], n) == 0)
@@ -59,28 +62,29 @@ static int is_system_mapping(const char *line, const char *eol)
 	return 0;
 }
 
-/* What the finding saw: written so the unsealed mode's parsing cannot be optimised away. */
-volatile unsigned long found_bytes;
-
-/* Finds the system mappings; seals them when seal is set. */
-static int find_system_mappings(int seal)
+/* Seals each OFFSET:LENGTH of layout, relative to the vDSO. */
+static int seal_system_mappings(const char *layout)
 {
-	const char *p = read_proc("/proc/self/maps");
+	uintptr_t vdso = (uintptr_t)getauxval(AT_SYSINFO_EHDR);
+	const char *p = layout;
 
-	if (!p)
-		return 6;
+	if (!*layout)
+		return 0;
+	if (!vdso)
+		return 7;
 	while (*p) {
-		const char *eol = strchrnul(p, '\n');
+		char *end;
+		long offset = strtol(p, &end, 10);
+		unsigned long len;
 
-		if (is_system_mapping(p, eol)) {
-			char *dash;
-			unsigned long start = strtoul(p, &dash, 16), end = strtoul(dash + 1, NULL, 16);
-
-			found_bytes += end - start;
-			if (seal && syscall(__NR_mseal, start, end - start, 0) != 0)
-				return 4;
-		}
-		p = *eol ? eol + 1 : eol;
+		if (*end != ':')
+			return 2;
+		len = strtoul(end + 1, &end, 10);
+		if (*end && *end != ',')
+			return 2;
+		if (syscall(__NR_mseal, vdso + (uintptr_t)offset, len, 0) != 0)
+			return 4;
+		p = *end ? end + 1 : end;
 	}
 	return 0;
 }
@@ -113,14 +117,14 @@ int main(int argc, char **argv)
 	uint64_t reached;
 	int sysmap, status;
 
-	if (argc < 3)
+	if (argc < 4)
 		return 2;
 	sysmap = strcmp(argv[1], "sysmap") == 0;
-	if ((status = find_system_mappings(sysmap)) != 0)
+	if (sysmap && (status = seal_system_mappings(argv[3])) != 0)
 		_exit(status);
 	clock_gettime(CLOCK_MONOTONIC_RAW, &ts);
 	reached = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-	if (argc > 3 && strcmp(argv[3], "verify") == 0 && sysmap && (status = check_sealed()) != 0)
+	if (argc > 4 && strcmp(argv[4], "verify") == 0 && sysmap && (status = check_sealed()) != 0)
 		_exit(status);
 	if (write(atoi(argv[2]), &reached, sizeof(reached)) != sizeof(reached))
 		_exit(5);
