@@ -45,8 +45,9 @@ static void perf_sampling(const struct cell_config *c, bool on)
 }
 
 #define SAMPLE_FAILED (-1.0)
-/* Timed samples between two turns of the counting twin: the first after a turn finds the caches
- * and TLB full of the twin's data, the rest do not, so the median is of warm samples. */
+/* Timed samples between two turns of the counting twin, which takes one counted sample a turn:
+ * the first timed sample after a turn finds the caches and TLB full of the twin's data, the rest
+ * do not, so the median is of warm samples. */
 #define COUNT_BLOCK 8
 #define SAMPLE_NO_ROOM (-2.0)	/* prepare() said BENCH_NO_ROOM: this sample was not taken */
 
@@ -201,22 +202,24 @@ static void twin_stop(struct twin *t)
 	t->pid = -1;
 }
 
-/* The counted samples of a block of k timed ones, taken by the twin after them: into each
- * sample's counter fields. Returns how many were counted (fewer when the twin ran out of
- * room), or -1 after bench_fail(). */
+/* The counted sample of a block of k timed ones, taken by the twin after them: its per-op
+ * values go into every sample of the block. One counted sample per block keeps what counting
+ * adds to a cell's run time to about 1/COUNT_BLOCK; the statistics count rounds, not samples, so
+ * the copies add no evidence. Returns k, 0 when the twin ran out of room, or -1 after
+ * bench_fail(). */
 static int count_block(struct bench_ctx *ctx, struct twin *tw, uint64_t n, struct cell_sample *block, int k)
 {
-	for (int i = 0; i < k; i++) {
-		struct twin_reply reply;
+	struct twin_reply reply;
 
-		if (tw->pid <= 0)
-			continue;
-		if (!move_whole(tw->to, &n, sizeof(n), true) || !move_whole(tw->from, &reply, sizeof(reply), false))
-			return bench_fail(ctx, 0, "the counting process died");
-		if (reply.took == SAMPLE_NO_ROOM)
-			return i;
-		if (reply.took < 0)
-			return bench_fail(ctx, 0, "counted sample: %s", reply.error);
+	if (tw->pid <= 0 || k == 0)
+		return k;
+	if (!move_whole(tw->to, &n, sizeof(n), true) || !move_whole(tw->from, &reply, sizeof(reply), false))
+		return bench_fail(ctx, 0, "the counting process died");
+	if (reply.took == SAMPLE_NO_ROOM)
+		return 0;
+	if (reply.took < 0)
+		return bench_fail(ctx, 0, "counted sample: %s", reply.error);
+	for (int i = 0; i < k; i++) {
 		block[i].running_ratio = reply.s.running_ratio;
 		block[i].counted_ns = reply.s.ns;
 		memcpy(block[i].values, reply.s.values, sizeof(block[i].values));
