@@ -49,11 +49,6 @@ class Cell:
         return (self.benchmark, params_key(self.params), self.seal)
 
     @property
-    def group_key(self):
-        """The same cell in any seal mode."""
-        return (self.benchmark, params_key(self.params))
-
-    @property
     def params_text(self):
         return params_text(self.params)
 
