@@ -1,0 +1,67 @@
+/* The commands whose work is done by a python script: `msealbench vm`, `compare`, `plot`, ...
+ * Each is a row of scripts[] below: where the script is in the source tree and where `make
+ * install` puts it, both relative to the directory of this binary. The command finds the first
+ * that exists and execs it with the same arguments, so `msealbench compare ...` and
+ * `plots/compare.py ...` are one tool, in the tree and installed. A new python command is one
+ * row here and one COMMAND() line in commands.h. */
+#define _GNU_SOURCE
+#include "main.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "util.h"
+
+struct script {
+	const char *name;
+	const char *in_tree;		/* relative to build/ (the binary's directory in the tree) */
+	const char *installed;		/* relative to PREFIX/bin */
+};
+
+static const struct script scripts[] = {
+	{ "vm", "../vm/msealbench-vm", "../libexec/msealbench/msealbench-vm" },
+	{ "compare", "../plots/compare.py", "../share/msealbench/plots/compare.py" },
+	{ "plot", "../plots/plot.py", "../share/msealbench/plots/plot.py" },
+	{ "validate", "../plots/validate.py", "../share/msealbench/plots/validate.py" },
+};
+
+static int script_main(int argc, char **argv, const char *self_exe)
+{
+	static char prog[64];
+	const struct script *s = NULL;
+	char dir[2048], path[2400], *slash;
+
+	(void)argc;
+	for (size_t i = 0; i < ARRAY_SIZE(scripts); i++)
+		if (strcmp(scripts[i].name, argv[0]) == 0)
+			s = &scripts[i];
+	if (!s)
+		die(1, "internal error: no script for command '%s'", argv[0]);
+	snprintf(prog, sizeof(prog), "msealbench %s", s->name);
+	msb_prog = prog;
+	str_copy(dir, sizeof(dir), self_exe);
+	slash = strrchr(dir, '/');
+	if (slash)
+		*slash = '\0';
+	for (int installed = 0; installed <= 1; installed++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, installed ? s->installed : s->in_tree);
+		if (access(path, X_OK) == 0) {
+			argv[0] = path;
+			execv(path, argv);
+			die(1, "exec %s: %s", path, errno_text(errno));
+		}
+	}
+	die(1, "cannot find the script of '%s' (%s/%s or %s/%s); run it from the source tree or "
+	    "reinstall", s->name, dir, s->in_tree, dir, s->installed);
+}
+
+/* No help of their own: `CMD --help` is the script's, and `msealbench help CMD` runs it. */
+const struct command cmd_vm = { "vm", script_main,
+				"boot kernels under qemu, run the suite inside each and compare them", NULL };
+const struct command cmd_compare = { "compare", script_main,
+				     "compare the seal modes of a run, or runs against a baseline", NULL };
+const struct command cmd_plot = { "plot", script_main, "draw a run's plots with gnuplot", NULL };
+const struct command cmd_validate = { "validate", script_main,
+				      "measure how far compare's verdicts can be trusted on this machine", NULL };
