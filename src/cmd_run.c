@@ -16,6 +16,9 @@
 
 extern const struct command cmd_run;
 
+#define DEFAULT_REPETITIONS 10L
+#define DEFAULT_MAX_ROUNDS 30L
+
 static const char run_usage_format[] =
 	"usage: msealbench run [options]\n"
 	"Runs every selected benchmark in each seal mode, interleaved in rounds, one fresh child\n"
@@ -25,8 +28,18 @@ static const char run_usage_format[] =
 	"                       (*?[]); comma-separated alternatives (default: all)\n"
 	"  --seal MODES         comma-separated seal modes (default %s):\n"
 	"%s"
-	"  --repetitions N      rounds; each round runs every cell once (default 15, quick 3)\n"
-	"  --min-time SECONDS   measured time per cell over all rounds (default 0.5, quick 0.06)\n"
+	"  --repetitions N      rounds every cell gets; each round runs every cell once (default %ld,\n"
+	"                       quick 3)\n"
+	"  --max-rounds N       further rounds, up to N in all, only for the cells whose intervals are\n"
+	"                       still wider than their family's target (default %ld; none with\n"
+	"                       --quick or --repetitions). The rule looks at the spread of the\n"
+	"                       rounds, never at the estimate, so no verdict is chosen by stopping\n"
+	"  --precision P%%      the change every family's cells should detect (default: vdso, mremap\n"
+	"                       and harness 1%%, fork, exec and mseal 2%%): more rounds for less\n"
+	"  --time-budget SECONDS  no further round (beyond --repetitions) that would end later than\n"
+	"                       this after the start (default: none; make bench: 270)\n"
+	"  --min-time SECONDS   measured time per cell over --repetitions rounds (default 0.5, quick\n"
+	"                       0.06); further rounds take as long each\n"
 	"  --quick              fewer rounds, less time, smaller parameter sweeps\n"
 	"  --cpu N|none         pin cells to CPU N (default: the last CPU this process may use)\n"
 	"  --events LIST|none   perf events per sample (default " COUNTERS_DEFAULT ";\n"
@@ -53,7 +66,8 @@ static void run_help(FILE *f)
 	for (int m = 0; m < SEAL_MODE_COUNT; m++)
 		used += (size_t)snprintf(modes + used, used < sizeof(modes) ? sizeof(modes) - used : 0,
 					 "                         %-7s %s\n", seal_modes[m].name, seal_modes[m].seals);
-	fprintf(f, run_usage_format, seal_mode_names(defaults, sizeof(defaults), ",", true), modes);
+	fprintf(f, run_usage_format, seal_mode_names(defaults, sizeof(defaults), ",", true), modes,
+		DEFAULT_REPETITIONS, DEFAULT_MAX_ROUNDS);
 }
 
 static void parse_seal_modes(const char *s, bool *modes)
@@ -131,7 +145,7 @@ static void parse_cpu(const char *s, struct run_options *o)
 static void parse_run_options(int argc, char **argv, struct run_options *o)
 {
 	enum { O_FILTER = 256, O_SEAL, O_REP, O_MINTIME, O_QUICK, O_CPU, O_OUT, O_QUIET, O_SEED,
-	       O_EVENTS, O_INJECT, O_LABEL };
+	       O_EVENTS, O_INJECT, O_LABEL, O_MAXROUNDS, O_BUDGET, O_PRECISION };
 	static const struct option longopts[] = {
 		{ "filter", required_argument, 0, O_FILTER }, { "seal", required_argument, 0, O_SEAL },
 		{ "repetitions", required_argument, 0, O_REP }, { "min-time", required_argument, 0, O_MINTIME },
@@ -139,9 +153,11 @@ static void parse_run_options(int argc, char **argv, struct run_options *o)
 		{ "out", required_argument, 0, O_OUT }, { "quiet", no_argument, 0, O_QUIET },
 		{ "seed", required_argument, 0, O_SEED }, { "events", required_argument, 0, O_EVENTS },
 		{ "inject-delay", required_argument, 0, O_INJECT }, { "label", required_argument, 0, O_LABEL },
+		{ "max-rounds", required_argument, 0, O_MAXROUNDS }, { "time-budget", required_argument, 0, O_BUDGET },
+		{ "precision", required_argument, 0, O_PRECISION },
 		OPTION_HELP, { 0, 0, 0, 0 },
 	};
-	long rep = -1, seed = -1;
+	long rep = -1, seed = -1, max_rounds = -1;
 	double min_time = -1;
 	char why[300];
 	int c;
@@ -159,6 +175,25 @@ static void parse_run_options(int argc, char **argv, struct run_options *o)
 		case O_REP:
 			if (!parse_long(optarg, 1, 100000, &rep))
 				usage_error("--repetitions: '%s' is not a whole number from 1 to 100000", optarg);
+			break;
+		case O_MAXROUNDS:
+			if (!parse_long(optarg, 1, 100000, &max_rounds))
+				usage_error("--max-rounds: '%s' is not a whole number from 1 to 100000", optarg);
+			break;
+		case O_PRECISION: {
+			char *copy = xstrdup(optarg), *pct = strchr(copy, '%');
+
+			if (pct && pct[1] == '\0')
+				*pct = '\0';
+			if (!parse_double(copy, 0.01, 1000, &o->precision))
+				usage_error("--precision: '%s' is not a percentage from 0.01%% to 1000%%", optarg);
+			o->precision /= 100.0;
+			free(copy);
+			break;
+		}
+		case O_BUDGET:
+			if (!parse_double(optarg, 1, 30 * 86400, &o->time_budget_s))
+				usage_error("--time-budget: '%s' is not a number of seconds from 1 to 2592000", optarg);
 			break;
 		case O_MINTIME:
 			if (!parse_double(optarg, 0.001, 86400, &min_time))
@@ -187,7 +222,8 @@ static void parse_run_options(int argc, char **argv, struct run_options *o)
 		usage_error("%s: the text is not valid UTF-8", "--filter");
 	if (o->label && !utf8_valid(o->label))
 		usage_error("%s: the text is not valid UTF-8", "--label");
-	o->repetitions = rep > 0 ? rep : o->quick ? 3 : 15;
+	o->repetitions = rep > 0 ? rep : o->quick ? 3 : DEFAULT_REPETITIONS;
+	o->max_rounds = max_rounds > 0 ? max_rounds : o->quick || rep > 0 ? o->repetitions : DEFAULT_MAX_ROUNDS;
 	o->min_time_s = min_time > 0 ? min_time : o->quick ? 0.06 : 0.5;
 	o->seed = seed >= 0 ? (uint64_t)seed : (now_ns() ^ ((uint64_t)getpid() << 32)) & LONG_MAX;
 }

@@ -12,6 +12,7 @@
 #include "arch.h"
 #include "json.h"
 #include "probe_output.h"
+#include "precision.h"
 #include "results.h"
 #include "runner.h"
 #include "stats.h"
@@ -32,6 +33,20 @@ static void write_options(struct json *j, const struct run *run)
 
 	json_object_begin(j, "options");
 	json_integer(j, "repetitions", o->repetitions);
+	json_integer(j, "max_rounds", o->max_rounds > o->repetitions ? o->max_rounds : o->repetitions);
+	if (o->time_budget_s > 0)
+		json_number(j, "time_budget_s", o->time_budget_s);
+	else
+		json_null(j, "time_budget_s");
+	json_object_begin(j, "precision_targets");	/* the detectable change each family aims at */
+	{
+		double mde;
+		const char *family;
+
+		for (size_t i = 0; (family = precision_target_at(i, &mde)); i++)
+			json_number(j, family, o->precision > 0 ? o->precision : mde);
+	}
+	json_object_end(j);
 	json_number(j, "min_time_s", o->min_time_s);
 	json_bool(j, "quick", o->quick);
 	if (o->cpu >= 0)
@@ -194,6 +209,7 @@ static void write_cell(struct json *j, const struct run *run, const struct cell 
 	json_integer(j, "sealed_mappings", c->res.sealed);
 	write_dvec(j, "samples", &c->res.ns);
 	write_dvec(j, "rounds", &c->res.round);
+	json_string(j, "stopped", c->stopped);
 	if (run->timer.cycles_reliable)
 		write_dvec(j, "cycles", &c->res.cycles);
 	else

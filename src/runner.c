@@ -14,6 +14,8 @@
 
 #include "child.h"
 #include "options.h"
+#include "precision.h"
+#include "stats.h"
 
 #define CELL_TIMEOUT_BASE_S 120.0	/* a cell run is killed after this plus 10x its budget */
 
@@ -169,22 +171,33 @@ static void progress(const struct run *run, int round, int done, int total, cons
 		fputs("\r\033[K", stderr);
 		return;
 	}
-	fprintf(stderr, "\r\033[K[round %d/%ld] %d/%d %s %s %s", round + 1, run->opt.repetitions, done, total,
-		bench_full_name(c->bench, name, sizeof(name)), c->param_text, seal_mode_name(c->seal));
+	if (round < run->opt.repetitions)
+		fprintf(stderr, "\r\033[K[round %d/%ld] %d/%d %s %s %s", round + 1, run->opt.repetitions, done,
+			total, bench_full_name(c->bench, name, sizeof(name)), c->param_text, seal_mode_name(c->seal));
+	else
+		fprintf(stderr, "\r\033[K[round %d, at most %ld: %d cells not yet precise] %d/%d %s %s %s", round + 1,
+			run->opt.max_rounds, total, done, total, bench_full_name(c->bench, name, sizeof(name)),
+			c->param_text, seal_mode_name(c->seal));
 }
 
 /* A point's cells run back to back, its seal modes in a random order, so drift of a noisy
- * machine hits both modes alike; the order of points is shuffled too. */
-static void run_round(struct run *run, int round, uint64_t *rng, uint64_t *point_batch)
+ * machine hits both modes alike; the order of points is shuffled too. open: the points that
+ * take part (NULL: all). */
+static void run_round(struct run *run, int round, uint64_t *rng, uint64_t *point_batch, const bool *open)
 {
 	int *order = xmalloc((size_t)run->npoints * sizeof(int));
-	int done = 0;
+	int done = 0, total = 0;
 
 	for (int p = 0; p < run->npoints; p++)
 		order[p] = p;
 	shuffle(order, run->npoints, rng);
+	for (int i = 0; i < run->ncells; i++)
+		total += !open || open[run->cells[i].point];
 	for (int k = 0; k < run->npoints && !stop_signal; k++) {
 		int idx[SEAL_MODE_COUNT], n = 0;
+
+		if (open && !open[order[k]])
+			continue;
 
 		for (int i = 0; i < run->ncells; i++)
 			if (run->cells[i].point == order[k])
@@ -196,12 +209,102 @@ static void run_round(struct run *run, int round, uint64_t *rng, uint64_t *point
 			done++;
 			if (c->status == CELL_SKIPPED || c->status == CELL_FAILED)
 				continue;
-			progress(run, round, done, run->ncells, c);
+			progress(run, round, done, total, c);
 			run_cell_once(run, c, round, &point_batch[order[k]]);
 		}
 	}
 	progress(run, round, 0, 0, NULL);
 	free(order);
+}
+
+/* ---- adaptive rounds (precision.h) ---- */
+
+/* The logs of a cell's round medians, one a round that has samples, into out (rounds[] gets
+ * each one's round); returns how many. Samples come in round order. */
+static size_t round_log_medians(const struct cell *c, double *out, int *rounds)
+{
+	const struct dvec *ns = &c->res.ns, *rd = &c->res.round;
+	size_t n = 0, i = 0;
+
+	while (i < ns->n) {
+		size_t j = i;
+
+		while (j < ns->n && rd->v[j] == rd->v[i])
+			j++;
+		{
+			double *v = xmalloc((j - i) * sizeof(*v));
+			struct summary s;
+
+			memcpy(v, ns->v + i, (j - i) * sizeof(*v));
+			summarize(v, j - i, &s);
+			free(v);
+			if (s.median > 0) {
+				out[n] = log(s.median);
+				rounds[n++] = (int)rd->v[i];
+			}
+		}
+		i = j;
+	}
+	return n;
+}
+
+/* Whether point p cannot yet answer to its family's target: a mode's location, or the paired
+ * ratio of a mode against the point's first mode (none, the baseline), has an interval wider
+ * than precision_*_halfwidth allows. */
+static bool point_open(const struct run *run, int p)
+{
+	size_t cap = (size_t)run->rounds_done + 1, nbase = 0;
+	double *base = xmalloc(cap * sizeof(double)), *x = xmalloc(cap * sizeof(double)),
+	       *d = xmalloc(cap * sizeof(double));
+	int *base_rounds = xmalloc(cap * sizeof(int)), *rounds = xmalloc(cap * sizeof(int));
+	bool open = false, have_base = false;
+
+	for (int i = 0; i < run->ncells && !open; i++) {
+		const struct cell *c = &run->cells[i];
+		double mde;
+		size_t n, nd = 0;
+
+		if (c->point != p || c->status != CELL_OK)
+			continue;
+		mde = run->opt.precision > 0 ? run->opt.precision : precision_mde_target(c->bench->family);
+		n = round_log_medians(c, x, rounds);
+		if (!have_base) {	/* cells of a point come in seal mode order: none first */
+			memcpy(base, x, n * sizeof(double));
+			memcpy(base_rounds, rounds, n * sizeof(int));
+			nbase = n;
+			have_base = true;
+		} else {
+			for (size_t a = 0, b = 0; a < n && b < nbase;) {
+				if (rounds[a] == base_rounds[b])
+					d[nd++] = x[a++] - base[b++];
+				else if (rounds[a] < base_rounds[b])
+					a++;
+				else
+					b++;
+			}
+			if (precision_halfwidth(d, nd) > precision_ratio_halfwidth(mde))
+				open = true;
+		}
+		if (precision_halfwidth(x, n) > precision_location_halfwidth(mde))
+			open = true;
+	}
+	free(base), free(x), free(d), free(base_rounds), free(rounds);
+	return open;
+}
+
+/* Marks which of the points still open stay open; returns how many do. */
+static int update_open_points(const struct run *run, bool *open, const char **stopped)
+{
+	int n = 0;
+
+	for (int p = 0; p < run->npoints; p++) {
+		if (open[p] && !point_open(run, p)) {
+			open[p] = false;
+			stopped[p] = "precise";
+		}
+		n += open[p];
+	}
+	return n;
 }
 
 static void default_out_path(struct run *run)
@@ -297,8 +400,10 @@ static int finish(struct run *run)
 	if (!run->opt.quiet)	/* the table goes to stderr when the results go to stdout */
 		results_print_table(run, strcmp(run->out_path, "-") == 0 ? stderr : stdout);
 	if (run->interrupted) {
-		fprintf(stderr, "%s: interrupted after %d of %ld rounds; %s holds what finished (partial)\n",
-			msb_prog, run->rounds_done, run->opt.repetitions, run->out_path);
+		fprintf(stderr, "%s: interrupted after %d of %s%ld rounds; %s holds what finished (partial)\n",
+			msb_prog, run->rounds_done, run->opt.max_rounds > run->opt.repetitions ? "at most " : "",
+			run->opt.max_rounds > run->opt.repetitions ? run->opt.max_rounds : run->opt.repetitions,
+			run->out_path);
 		return 130;
 	}
 	if (!run->opt.quiet)
@@ -314,6 +419,11 @@ int runner_run(const struct run_options *opt, const char *self_exe)
 	struct run run = { .opt = *opt, .self_exe = self_exe };
 	char helper_dir[4096];
 	uint64_t rng, *point_batch;
+	long last = opt->max_rounds > opt->repetitions ? opt->max_rounds : opt->repetitions;
+	const char **stopped;
+	uint64_t run_start;
+	double full_round_ns = 0;
+	bool *open;
 	time_t t = time(NULL);
 	struct tm tm;
 
@@ -337,17 +447,46 @@ int runner_run(const struct run_options *opt, const char *self_exe)
 		return 130;
 	}
 	rng = run.opt.seed;
+	run_start = now_ns();
 	point_batch = xcalloc((size_t)run.npoints, sizeof(*point_batch));
-	for (int r = 0; r < run.opt.repetitions && !stop_signal; r++) {
-		run_round(&run, r, &rng, point_batch);
+	open = xmalloc((size_t)run.npoints * sizeof(*open));
+	stopped = xmalloc((size_t)run.npoints * sizeof(*stopped));
+	for (int p = 0; p < run.npoints; p++) {
+		open[p] = true;
+		stopped[p] = run.opt.max_rounds > run.opt.repetitions ? "max rounds" : "not adaptive";
+	}
+	for (int r = 0; r < last && !stop_signal; r++) {
+		bool extra = r >= run.opt.repetitions;
+		uint64_t round_start = now_ns();
+		int nopen = run.npoints;
+
+		if (extra && (nopen = update_open_points(&run, open, stopped)) == 0)
+			break;
+		/* A further round of the open points takes about their share of a full round. */
+		if (extra && run.opt.time_budget_s > 0 &&
+		    (double)(round_start - run_start) + full_round_ns * nopen / run.npoints > run.opt.time_budget_s * 1e9) {
+			for (int p = 0; p < run.npoints; p++)
+				if (open[p])
+					stopped[p] = "time budget";
+			break;
+		}
+		run_round(&run, r, &rng, point_batch, extra ? open : NULL);
+		if (!extra)
+			full_round_ns = (double)(now_ns() - run_start) / (r + 1);
 		if (stop_signal)
 			break;
 		round_finished(&run, r);
+		for (int i = 0; i < run.ncells; i++)
+			run.cells[i].stopped = stopped[run.cells[i].point];
 		/* A stream is written once, at the end; a file after every round. */
-		if (r + 1 < run.opt.repetitions && !run.out.stream && results_write(&run, run.out_path, true) < 0)
+		if (r + 1 < last && !run.out.stream && results_write(&run, run.out_path, true) < 0)
 			return 1;
 	}
+	if (!stop_signal && last > run.opt.repetitions && run.rounds_done == last)
+		update_open_points(&run, open, stopped);
+	for (int i = 0; i < run.ncells; i++)
+		run.cells[i].stopped = stopped[run.cells[i].point];
 	run.interrupted = stop_signal != 0;
-	free(point_batch);
+	free(point_batch), free(open), free(stopped);
 	return finish(&run);
 }

@@ -17,7 +17,10 @@
 struct run_options {
 	const char *filter;		/* NULL: everything */
 	bool seal_modes[SEAL_MODE_COUNT];
-	long repetitions;		/* rounds */
+	long repetitions;		/* rounds every point gets */
+	long max_rounds;		/* rounds a point may get while it is not precise enough (precision.h) */
+	double precision;		/* the change to detect in every family (0: precision.h's per family) */
+	double time_budget_s;		/* no further round that would end past this (0: none) */
 	double min_time_s;		/* measured time per cell, over all rounds */
 	bool quick;
 	long cpu;			/* -1: do not pin */
@@ -42,6 +45,8 @@ struct cell {
 	enum { CELL_PENDING, CELL_OK, CELL_SKIPPED, CELL_FAILED } status,
 		status_done;		/* status at the end of the last finished round */
 	char reason[512];
+	const char *stopped;		/* why its point got no more rounds: precise, max rounds, time
+					 * budget, not adaptive */
 	struct cell_results res;	/* what its reports said, every round's samples */
 };
 

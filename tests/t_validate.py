@@ -55,6 +55,10 @@ def test_synthetic_validation():
     ok(found_share(mremap, 4) is not None and found_share(mremap, 4) >= 0.8,
        "synthetic 5% slowdown is found in most mremap cells", mremap)
     ok(re.search(r"(met|MISSED) +vdso: 5% slowdown found", out), "targets are checked and printed", out)
+    ok(re.search(r"(met|MISSED) +vdso: minimum detectable effect [0-9.]+% <= 1%", out),
+       "the MDE is checked against the runs' own precision target (vdso 1%)", out)
+    ok(re.search(r"(met|MISSED) +cells answered \(equivalent, regression or improvement\) \d+/\d+", out),
+       "the share of cells answered is checked against 90%", out)
     calls = open(log).read().splitlines() if os.path.exists(log) else []
     ok(len(calls) == 8, "two trials make eight runs", str(len(calls)))
     joined = "\n".join(calls)

@@ -11,6 +11,7 @@
 #include "cell_protocol.h"
 #include "env.h"
 #include "json.h"
+#include "precision.h"
 #include "runner.h"
 #include "stats.h"
 #include "tap.h"
@@ -34,6 +35,25 @@ static void test_summary(void)
 	tap_ok(near(s.p5, 2) && near(s.p95, 20) && near(s.median, 11), "p5/p95 of 1..21 are 2 and 20");
 	summarize(x, 0, &s);
 	tap_ok(s.n == 0, "an empty sample gives n 0");
+}
+
+/* The adaptive rounds' interval: t(n-1) * 1.4826 MAD * 1.2533 / sqrt(n). */
+static void test_precision(void)
+{
+	double x[] = { 5, 1, 4, 2, 3 }, two[] = { 1, 2 }, same[] = { 7, 7, 7, 7 };
+
+	/* median 3, deviations 2 1 1 0 2 -> MAD 1; t(4) = 2.776 */
+	tap_ok(near(precision_halfwidth(x, 5), 2.776 * 1.4826 * 1.2533 / sqrt(5.0)),
+	       "precision half-width of 1..5: t(4) * 1.4826 MAD * 1.2533 / sqrt(5)");
+	tap_ok(isinf(precision_halfwidth(two, 2)), "fewer than 3 rounds are never precise (infinite half-width)");
+	tap_ok(precision_halfwidth(same, 4) == 0, "identical rounds have a zero half-width");
+	tap_ok(precision_mde_target("vdso") == 0.01 && precision_mde_target("fork") == 0.02 &&
+	       precision_mde_target("no-such-family") == 0.02, "targets: vdso 1%%, fork 2%%, others 2%%");
+	/* 80% power at the target: the CI half-width is 1.96 / 2.80 of it, the unpaired location's
+	 * another 1 / sqrt(2) of that */
+	tap_ok(fabs(precision_ratio_halfwidth(0.01) - log(1.01) * 0.6997) < 1e-4 &&
+	       fabs(precision_location_halfwidth(0.01) - log(1.01) * 0.6997 / sqrt(2.0)) < 1e-4,
+	       "half-widths for a 1%% target: paired 0.70%%, one location 0.49%%");
 }
 
 static void test_sweeps(void)
@@ -176,6 +196,7 @@ int main(void)
 	test_env_busy();
 	test_cell_protocol();
 	test_summary();
+	test_precision();
 	test_sweeps();
 	test_numbers();
 	test_matching();

@@ -112,7 +112,10 @@ def _context(seed, label, date, seals, rounds, inject, events):
         "virtualization": "none", "cpufreq": {"governor": None, "boost": None, "smt": None},
         "perf_event_paranoid": 2, "mseal_available": True, "kernel_sealed_system_mappings": [],
         "seed": seed,
-        "options": {"repetitions": rounds, "min_time_s": 0.0, "quick": False, "cpu": None,
+        "options": {"repetitions": rounds, "max_rounds": rounds, "time_budget_s": None,
+                    "precision_targets": {"harness": 0.01, "vdso": 0.01, "mremap": 0.01, "fork": 0.02,
+                                          "exec": 0.02, "mseal": 0.02},
+                    "min_time_s": 0.0, "quick": False, "cpu": None,
                     "seal_modes": seals, "filter": None, "events": ",".join(events) or None,
                     "inject_delay": None if not inject else
                     {"fraction": inject[0], "seal": inject[1]}},

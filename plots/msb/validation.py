@@ -1,5 +1,6 @@
 """validate.py's work: trials of the runner with injected slowdowns, compare's verdicts on
 them tallied per family, and the report of false regressions, detection rates and targets."""
+import math
 import os
 import shlex
 import statistics
@@ -8,7 +9,7 @@ import sys
 import time
 
 from . import cli, comparison, report, results, stats, tables
-from .comparison import REGRESSION, TIME
+from .comparison import EQUIVALENT, IMPROVEMENT, REGRESSION, TIME
 
 PROG = "validate"
 DELAYS = (0.01, 0.02, 0.05)
@@ -23,6 +24,8 @@ TARGET_FAMILIES = ("vdso", "mremap")
 COST_FREE_FAMILIES = ("vdso", "mremap", "harness", "munmap", "mprotect")
 FALSE_REGRESSION_TARGET = 0.05
 DETECTION_TARGETS = {0.05: 0.95, 0.02: 0.80}
+ANSWERED_TARGET = 0.90      # share of cells with an answer: equivalent, regression or improvement
+ANSWERS = (EQUIVALENT, REGRESSION, IMPROVEMENT)
 RUN_TIMEOUT = 900
 
 
@@ -113,6 +116,8 @@ class Tally:
     def __init__(self):
         self.counts = {}
         self.half_widths = {}
+        self.answered = {}
+        self.mde_targets = {}   # family -> the runner's precision target (results options)
 
     def add(self, column, comparisons):
         for c in comparisons:
@@ -121,7 +126,15 @@ class Tally:
             found, total = self.counts.get((c.family, column), (0, 0))
             self.counts[(c.family, column)] = (found + (c.verdict == REGRESSION), total + 1)
             if column == "aa_modes":
-                self.half_widths.setdefault(c.family, []).append(c.ci_high - c.ratio)
+                if math.isfinite(c.ci_high):
+                    self.half_widths.setdefault(c.family, []).append(c.ci_high - c.ratio)
+                answered, cells = self.answered.get(c.family, (0, 0))
+                self.answered[c.family] = (answered + (c.verdict in ANSWERS), cells + 1)
+
+    def answered_rate(self, family=None):
+        pairs = [v for f, v in self.answered.items() if family is None or f == family]
+        answered, cells = sum(a for a, _ in pairs), sum(n for _, n in pairs)
+        return (answered / cells if cells else None), answered, cells
 
     def rate(self, family, column):
         found, total = self.counts.get((family, column), (0, 0))
@@ -142,11 +155,16 @@ def runs_comparisons(base_run, cand_run, settings):
         run.cells = [c for c in run.cells if c.seal == "none"]
     pairs, _ = comparison.pairs_between_runs(base_run, cand_run, allow_unmatched=True)
     comparisons, _ = comparison.compare_pairs(pairs, settings, lambda b, c: ("A", "B"), paired=False)
+    # As compare says it for two runs: no larger than the controls moved is not attributable.
+    comparison.below_control_floor(comparisons, comparison.control_floors(comparisons))
     return comparisons
 
 
 def tally_trials(trials, settings):
     tally = Tally()
+    for runs in trials:
+        options = runs[0.0].context.get("options") or {}
+        tally.mde_targets.update(options.get("precision_targets") or {})
     for index, runs in enumerate(trials):
         tally.add("aa_modes", modes_comparisons(runs[0.0], settings))
         for delay in DELAYS:
@@ -178,15 +196,19 @@ def rate_text(rate, found, total):
 
 
 def report_rows(tally, settings):
-    header = ["family", "A/A modes", "A/A runs"] + [f"{d:.0%} found" for d in DELAYS] + ["MDE (80%)"]
+    header = (["family", "A/A modes", "A/A runs"] + [f"{d:.0%} found" for d in DELAYS]
+              + ["MDE (80%)", "MDE target", "answered"])
     rows = []
     for family in tally.families():
         mde = minimum_detectable_effect(tally.half_widths.get(family, []), settings)
+        target = tally.mde_targets.get(family)
         rows.append([family, rate_text(*tally.rate(family, "aa_modes")), rate_text(*tally.rate(family, "aa_runs"))]
                     + [rate_text(*tally.rate(family, d)) for d in DELAYS]
-                    + ["-" if mde is None else f"{mde:.1%}"])
+                    + ["-" if mde is None else f"{mde:.1%}", "-" if target is None else f"<={target:.0%}",
+                       rate_text(*tally.answered_rate(family))])
     rows.append(["target", f"<={FALSE_REGRESSION_TARGET:.0%}", f"<={FALSE_REGRESSION_TARGET:.0%}"]
-                + [f">={DETECTION_TARGETS[d]:.0%}" if d in DETECTION_TARGETS else "" for d in DELAYS] + [""])
+                + [f">={DETECTION_TARGETS[d]:.0%}" if d in DETECTION_TARGETS else "" for d in DELAYS]
+                + ["", "", f">={ANSWERED_TARGET:.0%} in all"])
     return header, rows
 
 
@@ -201,7 +223,7 @@ def not_run_lines(trials):
             f"{os.path.basename(path)}: {cell.status}: {cell.reason}"]
 
 
-def check_targets(tally):
+def check_targets(tally, settings):
     """[(text, met)] for the stated targets, on the families they name (and every
     family for false regressions)."""
     checks = []
@@ -220,19 +242,32 @@ def check_targets(tally):
                 checks.append((f"{family}: no cells ran, {delay:.0%} detection not checked", None))
             else:
                 checks.append((f"{family}: {delay:.0%} slowdown found {rate:.1%} >= {wanted:.0%}", rate >= wanted))
+    for family in tally.families():
+        target = tally.mde_targets.get(family)
+        mde = minimum_detectable_effect(tally.half_widths.get(family, []), settings)
+        if target is not None and mde is not None:
+            checks.append((f"{family}: minimum detectable effect {mde:.1%} <= {target:.0%}", mde <= target + 1e-9))
+    rate, answered, cells = tally.answered_rate()
+    if rate is not None:
+        checks.append((f"cells answered (equivalent, regression or improvement) {answered}/{cells} "
+                       f"{rate:.1%} >= {ANSWERED_TARGET:.0%}", rate >= ANSWERED_TARGET))
     return checks
 
 
 def validation_report(tally, settings, trials, spent, args):
     """(tables.Report, whether every target tested was met)."""
     header, rows = report_rows(tally, settings)
-    checks = check_targets(tally)
+    checks = check_targets(tally, settings)
     blocks = [tables.line(f"msealbench validate: {len(trials)} trials x 4 runs (plain; 1%, 2%, 5% delay in sysmap) "
                           f"in {spent:.0f} s; runner options: {'--quick ' if args.quick else ''}--filter ",
                           tables.Literal(args.filter or "(all)")),
               tables.line(report.settings_line(settings)), tables.blank(),
               tables.Table(header, rows), tables.blank(),
               tables.line("cells: share of cell comparisons with a regression verdict; A/A should be low, found high."),
+              tables.line("A/A runs counts what compare says of two runs: a change no larger than the control cells "
+                          "moved is not attributable, not a regression."),
+              tables.line("MDE target: the runner's precision target for the family (run's options); answered: A/A "
+                          "modes cells that got equivalent, regression or improvement."),
               tables.line(f"A/A modes is a true A/A only where sealing costs nothing ({', '.join(COST_FREE_FAMILIES)}); "
                           "elsewhere it may show a real cost and is not held to the target.")]
     blocks += [tables.line(tables.Literal(text)) for text in not_run_lines(trials)]
