@@ -59,6 +59,9 @@ def test_synthetic_validation():
        "the MDE is checked against the runs' own precision target (vdso 1%)", out)
     ok(re.search(r"(met|MISSED) +cells answered \(equivalent, regression or improvement\) \d+/\d+", out),
        "the share of cells answered is checked against 90%", out)
+    noise = out.split("Where the variance comes from", 1)[-1]
+    ok("between processes" in noise and re.search(r"^vdso +[0-9.]+% +[0-9.]+% +[0-9.]+% +[0-9.]+%", noise, re.M),
+       "validate says where the variance comes from, per family (two trials: between runs too)", noise[:600])
     calls = open(log).read().splitlines() if os.path.exists(log) else []
     ok(len(calls) == 8, "two trials make eight runs", str(len(calls)))
     joined = "\n".join(calls)

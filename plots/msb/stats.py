@@ -220,6 +220,13 @@ def boot_spread(base_locations, cand_locations, paired):
     return max(max(side.values()) / min(side.values()) - 1.0 for side in (base_locations, cand_locations))
 
 
+def robust_spread(values):
+    """1.4826 times the median absolute deviation: the standard deviation of normal data, little
+    moved by a few wild values."""
+    centre = median(values)
+    return 1.4826 * median([abs(v - centre) for v in values])
+
+
 def median_of_round_medians(by_round):
     """The location estimate that treats each round (process) as one unit."""
     return median(round_medians(by_round))

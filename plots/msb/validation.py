@@ -189,6 +189,48 @@ def minimum_detectable_effect(half_widths, settings, power=0.8):
     return max(settings.threshold, stats.median(half_widths) * (z_ci + normal.inv_cdf(power)) / z_ci)
 
 
+# ------------------------------------------------------------------ where the noise comes from
+
+def variance_sources(plain_runs):
+    """Per family, from the plain runs' time samples, on a log scale (so spreads are relative):
+    (within a process: one sample's spread inside a round; what that leaves in a round's median
+    (spread / sqrt(samples) * 1.25); between processes: the spread of a cell's round medians;
+    between runs: the spread of a cell's location over the runs), each the median over cells.
+    Rounds buy down the second and third only to the extent the between-process part dominates;
+    nothing within a run buys down the last."""
+    within, in_median, between, locations = {}, {}, {}, {}
+    for run in plain_runs:
+        for cell in run.cells:
+            if cell.status != "ok" or not cell.samples:
+                continue
+            by_round = stats.group_by_round([math.log(v) for v in cell.samples if v > 0], cell.rounds)
+            rounds = [v for v in by_round.values() if len(v) >= 3]
+            if len(rounds) < 3:
+                continue
+            spread = stats.median([stats.robust_spread(v) for v in rounds])
+            within.setdefault(cell.family, []).append(spread)
+            in_median.setdefault(cell.family, []).append(
+                spread * 1.25 / math.sqrt(stats.median([len(v) for v in rounds])))
+            medians = stats.round_medians(by_round)
+            between.setdefault(cell.family, []).append(stats.robust_spread(medians))
+            key = (cell.benchmark, results.params_text(cell.params), cell.seal)
+            locations.setdefault(cell.family, {}).setdefault(key, []).append(stats.median(medians))
+    table = {}
+    for family in within:
+        over_runs = [stats.robust_spread(v) for v in locations[family].values() if len(v) >= 3]
+        over_runs += [abs(v[0] - v[1]) / math.sqrt(2) for v in locations[family].values() if len(v) == 2]
+        table[family] = (stats.median(within[family]), stats.median(in_median[family]),
+                         stats.median(between[family]), stats.median(over_runs) if over_runs else None)
+    return table
+
+
+def variance_rows(plain_runs):
+    def pct(x):
+        return "-" if x is None else f"{math.expm1(x):.2%}"
+    header = ["family", "one sample", "its share of a round median", "between processes (rounds)", "between runs"]
+    return header, [[family] + [pct(x) for x in row] for family, row in sorted(variance_sources(plain_runs).items())]
+
+
 # ------------------------------------------------------------------ report
 
 def rate_text(rate, found, total):
@@ -271,11 +313,17 @@ def validation_report(tally, settings, trials, spent, args):
               tables.line(f"A/A modes is a true A/A only where sealing costs nothing ({', '.join(COST_FREE_FAMILIES)}); "
                           "elsewhere it may show a real cost and is not held to the target.")]
     blocks += [tables.line(tables.Literal(text)) for text in not_run_lines(trials)]
+    noise_header, noise_rows = variance_rows([runs[0.0] for runs in trials])
+    blocks += [tables.blank(), tables.line("Where the variance comes from (plain runs; robust spreads, median over cells):"),
+               tables.Table(noise_header, noise_rows),
+               tables.line("More rounds narrow what the spread between processes leaves; a longer --min-time only "
+                           "the within-process share; nothing within a run narrows the spread between runs.")]
     # met is None for a target nothing tested: said as such, and not a miss.
     blocks += [tables.blank()] + [tables.line(f"{'n/a   ' if met is None else 'met   ' if met else 'MISSED'}  {text}")
                                   for text, met in checks]
     met = all(met is not False for _, met in checks)
     data = {"schema": "msealbench-validate", "schema_version": 1, "trials": len(trials), "seconds": spent,
             "settings": vars(settings), "header": header, "rows": rows,
-            "checks": [{"check": text, "met": met} for text, met in checks], "targets_met": met}
+            "checks": [{"check": text, "met": met} for text, met in checks], "targets_met": met,
+            "variance_sources": {"header": noise_header, "rows": noise_rows}}
     return tables.Report(blocks, data), met
