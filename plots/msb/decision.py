@@ -7,9 +7,9 @@ import dataclasses
 import math
 import os
 
-from . import affected, comparison, inputs, results
+from . import affected, inputs, results
 from .comparison import REGRESSION, UNDECIDABLE
-from .tables import Heading, Items, Link, Literal, Picture, Report, Table, blank, line
+from .tables import Heading, Items, Link, Literal, Report, Table, blank, line
 
 KCONFIG = Link("https://git.kernel.org/pub/scm/linux/kernel/git/torvalds/linux.git/tree/security/Kconfig")
 MSEAL_DOC = Link("https://docs.kernel.org/userspace-api/mseal.html")
@@ -115,7 +115,7 @@ def history_lines(analysis):
     latest, _, _ = analysis.columns[-1]
     regressions = [c for c in analysis.columns[-1][1] if c.verdict == REGRESSION]
     out = [line(f"{len(analysis.columns)} runs, each against ", Literal(analysis.baseline.label),
-                f"; the latest, ", Literal(latest.label), f", has {len(regressions)} regression(s)")]
+                "; the latest, ", Literal(latest.label), f", has {len(regressions)} regression(s)")]
     if regressions:
         out.append(Items([(Literal(c.benchmark), " ", Literal(results.params_text(c.params)), " ",
                            Literal(c.cand_name), f": {percent(c.ratio)} {interval(c)}") for c in regressions]))
