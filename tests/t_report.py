@@ -273,7 +273,7 @@ def test_browser(pages):
             with browser.Chromium() as b:
                 b.open("file://" + os.path.join(out, "report.html"))
                 errors = b.console_errors()
-                verdict = b.evaluate("(document.getElementById('verdict') || {}).textContent")
+                verdict = b.evaluate("(document.querySelector('#verdict h2') || {}).textContent")
                 shown = b.evaluate("document.getElementById('verdict').getBoundingClientRect().height > 0")
                 live = b.evaluate("document.querySelectorAll('script, img, iframe, [onerror]').length")
                 shot = os.path.join(out, "screenshot.png")

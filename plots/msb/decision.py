@@ -7,7 +7,7 @@ import dataclasses
 import math
 import os
 
-from . import affected, inputs, results
+from . import affected, comparison, inputs, results
 from .comparison import REGRESSION, UNDECIDABLE
 from .tables import Heading, Items, Link, Literal, Report, Table, blank, line
 
@@ -70,6 +70,11 @@ def geomean_rows(analysis, label=None):
     return rows
 
 
+def counts_text(geomeans):
+    counts = comparison.count_verdicts(geomeans)
+    return f"{len(geomeans)} group verdicts: " + ", ".join(f"{n} {v}" for v, n in counts.items() if n)
+
+
 def margin_text(settings):
     return (f"equivalent = the whole {settings.confidence:.0%} CI inside +-{settings.margin * 100:g}% "
             f"(the equivalence margin); change = median with sealing against without, + is slower; "
@@ -88,7 +93,8 @@ def verdict_section(s):
               Heading(3, ("Kernel sealing at exec (CONFIG_MSEAL_SYSTEM_MAPPINGS=y against =n, kernel A/B)",))]
     rows = [r for cand, analysis in s.ab_analyses for r in geomean_rows(analysis)]
     if rows:
-        blocks.append(Table(["kernels", "group", "change", "CI", "verdict", "cells"], rows))
+        blocks += [Table(["kernels", "group", "change", "CI", "verdict", "cells"], rows),
+                   line(counts_text([g for _, analysis in s.ab_analyses for g in analysis.geomeans]))]
         for cand, analysis in s.ab_analyses:
             for (base_name, cand_name), (floor, count) in analysis.control_floors.items():
                 blocks.append(line("controls moved up to ", f"{floor * 100:.1f}%", " between ", Literal(base_name),
@@ -100,7 +106,8 @@ def verdict_section(s):
     blocks += [blank(), Heading(3, ("Userspace sealing (seal modes of one run: sysmap as the option seals, "
                                     "all: every mapping)",))]
     if s.run_analysis is not None and s.run_analysis.geomeans:
-        blocks.append(Table(["modes", "group", "change", "CI", "verdict", "cells"], geomean_rows(s.run_analysis)))
+        blocks += [Table(["modes", "group", "change", "CI", "verdict", "cells"], geomean_rows(s.run_analysis)),
+                   line(counts_text(s.run_analysis.geomeans))]
     elif s.run is not None:
         blocks.append(line("not measured: ", Literal(s.run.path), " holds one seal mode (run with --seal none,sysmap,all)"))
     else:

@@ -162,6 +162,8 @@ td { overflow-wrap: anywhere; }
 p { margin: .35em 0; }
 figure { margin: 1em 0; page-break-inside: avoid; }
 figure svg { max-width: 100%; height: auto; }
+section#verdict { border: 2px solid #4a5a78; background: #f6f8fc; padding: .1em 1em .6em; border-radius: 6px; }
+section#verdict td:nth-child(5) { font-weight: 600; }
 figcaption { font-size: .9em; color: #444; }
 a { color: #0645ad; overflow-wrap: anywhere; }
 @media print { body { max-width: none; margin: 0; font-size: 11pt; } a { color: inherit; }
@@ -208,6 +210,7 @@ def render_html(report):
            "img-src data:\">",
            f"<title>{html_text(_joined(title.parts, str)) if title else 'msealbench'}</title>",
            f"<style>{HTML_STYLE}</style>", "</head>", "<body>"]
+    sections = 0
     for block in report.blocks:
         if isinstance(block, Table):
             out.append("<table><thead><tr>" + "".join(f"<th>{html_text(h)}</th>" for h in block.header)
@@ -220,6 +223,9 @@ def render_html(report):
         elif isinstance(block, Heading):
             level = min(block.level, 5)
             anchor = f' id="{html.escape(block.anchor, quote=True)}"' if block.anchor else ""
+            if level == 2:   # a section per level-2 heading, named by its anchor
+                out.append(("</section>" if sections else "") + f"<section{anchor}>")
+                sections, anchor = sections + 1, ""
             out.append(f"<h{level}{anchor}>{_html_parts(block.parts)}</h{level}>")
         elif isinstance(block, Picture):
             svg = html_svg(block.svg) if block.svg else None
@@ -227,7 +233,7 @@ def render_html(report):
             out.append(f"<figure>{drawing}<figcaption>{_html_parts(block.caption)}</figcaption></figure>")
         elif block.parts:
             out.append(f"<p>{_html_parts(block.parts)}</p>")
-    out += ["</body>", "</html>"]
+    out += ["</section>"] * bool(sections) + ["</body>", "</html>"]
     return "\n".join(out) + "\n"
 
 
