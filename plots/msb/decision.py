@@ -238,7 +238,7 @@ def facts_section(s):
     if s.run:
         ctx = s.run.context
         config = ctx.get("kernel_config") if isinstance(ctx.get("kernel_config"), dict) else {}
-        rows.append([f"run {s.run.label} ({ctx.get('host')})", (ctx.get("kernel") or {}).get("release") or "unknown",
+        rows.append([f"run {os.path.basename(s.run.path)} (host {ctx.get('host')})", (ctx.get("kernel") or {}).get("release") or "unknown",
                      config_value(config, "CONFIG_MSEAL_SYSTEM_MAPPINGS"),
                      config_value(config, "CONFIG_CHECKPOINT_RESTORE"), config.get("source") or "not readable",
                      sealed_text(ctx.get("kernel_sealed_system_mappings"))])
@@ -350,12 +350,30 @@ def plots_section(s):
     return blocks
 
 
+def platform_text(virtualization):
+    if virtualization == "none":
+        return "bare metal"
+    if not virtualization or virtualization == "unknown":
+        return "bare metal or virtual: unknown"
+    return f"a virtual machine ({virtualization})"
+
+
+def platform_limits(run):
+    """What the platform a run measured on does to its numbers, in words."""
+    virtualization = run.context.get("virtualization")
+    if isinstance(run.context.get("vm"), dict) or virtualization in (None, "none", "unknown"):
+        return []
+    return [("run ", Literal(run.label), f" measured in a virtual machine ({virtualization}): the host's other "
+             "guests add noise and system calls may cost virtualisation exits; the seal modes ran interleaved "
+             "round by round, so their ratios are paired against that drift.",)]
+
+
 def machine_items(run, what):
     ctx = run.context
     options = ctx.get("options") if isinstance(ctx.get("options"), dict) else {}
     vm = ctx.get("vm") if isinstance(ctx.get("vm"), dict) else None
-    where = (f"a {vm.get('accel', '?').upper()} guest ({vm.get('accel_reason')}), {len(vm.get('boots_merged') or [])} "
-             f"boot(s) merged" if vm else f"virtualization {ctx.get('virtualization')}")
+    where = (f"a {str(vm.get('accel', '?')).upper()} guest of msealbench vm ({vm.get('accel_reason')}), "
+             f"{len(vm.get('boots_merged') or [])} boot(s) merged" if vm else platform_text(ctx.get("virtualization")))
     return [(what, " ", Literal(run.label), ": ", Literal(str(ctx.get("host"))), ", ",
              Literal(str(ctx.get("cpu_model"))), f" ({ctx.get('cpu_count')} CPUs, {ctx.get('arch')}), kernel ",
              Literal(str((ctx.get("kernel") or {}).get("release"))), ", ", Literal(where), ", clocksource ",
@@ -369,6 +387,7 @@ def method_section(s):
     items, limits = [], []
     if s.run:
         items += machine_items(s.run, "run")
+        limits += platform_limits(s.run)
         notes = s.run.context.get("sealing_notes")
         if isinstance(notes, dict) and notes.get("sysmap"):
             limits.append(("sysmap: ", Literal(notes["sysmap"])))

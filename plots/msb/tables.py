@@ -154,18 +154,18 @@ h1 { font-size: 1.6em; border-bottom: 2px solid #444; padding-bottom: .2em; }
 h2 { font-size: 1.3em; margin-top: 1.6em; border-bottom: 1px solid #bbb; }
 h3 { font-size: 1.05em; margin-top: 1.2em; }
 code { font: .92em ui-monospace, monospace; background: #f2f2f2; padding: 0 .2em; border-radius: 3px;
-       overflow-wrap: anywhere; }
+       overflow-wrap: break-word; word-break: break-word; }
 table { border-collapse: collapse; margin: .5em 0 1em; font-size: .9em; }
 th, td { border: 1px solid #ccc; padding: .25em .5em; text-align: left; vertical-align: top; }
 th { background: #eee; }
-td { overflow-wrap: anywhere; }
+td { overflow-wrap: break-word; word-break: break-word; }
 p { margin: .35em 0; }
 figure { margin: 1em 0; page-break-inside: avoid; }
 figure svg { max-width: 100%; height: auto; }
 section#verdict { border: 2px solid #4a5a78; background: #f6f8fc; padding: .1em 1em .6em; border-radius: 6px; }
 section#verdict td:nth-child(5) { font-weight: 600; }
 figcaption { font-size: .9em; color: #444; }
-a { color: #0645ad; overflow-wrap: anywhere; }
+a { color: #0645ad; word-break: break-all; }
 @media print { body { max-width: none; margin: 0; font-size: 11pt; } a { color: inherit; }
                h2 { page-break-after: avoid; } table, figure { page-break-inside: avoid; } }
 """
