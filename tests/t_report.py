@@ -170,7 +170,8 @@ def test_checks_and_nothing_given():
     status, _, err = run_report("--out", os.path.join(out, "report.md"))
     ok(status == 2 and err.count("\n") == 1, "an output path that is a file: one line, exit 2", err)
     for args, what in ((["--run", path("nosuch.json")], "a missing run"), (["--probe", checks], "a probe that is not one"),
-                       (["--ab", path("out-none")], "a directory without kernel results")):
+                       (["--ab", path("out-none")], "a directory without kernel results"),
+                       (["--software", checks], "a software list that is not one")):
         status, _, err = run_report(*args, "--out", path("out-bad"))
         ok(status == 2 and err.count("\n") == 1, f"{what}: one line, exit 2", err)
 

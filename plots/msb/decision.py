@@ -70,9 +70,15 @@ def geomean_rows(analysis, label=None):
     return rows
 
 
-def counts_text(geomeans):
+def counts_line(geomeans):
+    """How many groups got which verdict, the regressions and improvements named."""
     counts = comparison.count_verdicts(geomeans)
-    return f"{len(geomeans)} group verdicts: " + ", ".join(f"{n} {v}" for v, n in counts.items() if n)
+    parts = [f"{len(geomeans)} group verdicts: " + ", ".join(f"{n} {v}" for v, n in counts.items() if n)]
+    for g in geomeans:
+        if g.significant:
+            parts += ["; ", Literal(g.group), " (", Literal(f"{g.base_name} -> {g.cand_name}"),
+                      f"): {g.verdict} {percent(g.ratio)} {interval(g)}"]
+    return line(*parts)
 
 
 def margin_text(settings):
@@ -93,8 +99,8 @@ def verdict_section(s):
               Heading(3, ("Kernel sealing at exec (CONFIG_MSEAL_SYSTEM_MAPPINGS=y against =n, kernel A/B)",))]
     rows = [r for cand, analysis in s.ab_analyses for r in geomean_rows(analysis)]
     if rows:
-        blocks += [Table(["kernels", "group", "change", "CI", "verdict", "cells"], rows),
-                   line(counts_text([g for _, analysis in s.ab_analyses for g in analysis.geomeans]))]
+        blocks += [counts_line([g for _, analysis in s.ab_analyses for g in analysis.geomeans]),
+                   Table(["kernels", "group", "change", "CI", "verdict", "cells"], rows)]
         for cand, analysis in s.ab_analyses:
             for (base_name, cand_name), (floor, count) in analysis.control_floors.items():
                 blocks.append(line("controls moved up to ", f"{floor * 100:.1f}%", " between ", Literal(base_name),
@@ -106,8 +112,8 @@ def verdict_section(s):
     blocks += [blank(), Heading(3, ("Userspace sealing (seal modes of one run: sysmap as the option seals, "
                                     "all: every mapping)",))]
     if s.run_analysis is not None and s.run_analysis.geomeans:
-        blocks += [Table(["modes", "group", "change", "CI", "verdict", "cells"], geomean_rows(s.run_analysis)),
-                   line(counts_text(s.run_analysis.geomeans))]
+        blocks += [counts_line(s.run_analysis.geomeans),
+                   Table(["modes", "group", "change", "CI", "verdict", "cells"], geomean_rows(s.run_analysis))]
     elif s.run is not None:
         blocks.append(line("not measured: ", Literal(s.run.path), " holds one seal mode (run with --seal none,sysmap,all)"))
     else:
