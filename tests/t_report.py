@@ -219,7 +219,10 @@ def test_hostile_labels():
         dict(s, seal=HOSTILE) for s in synth.suite_specs(["none"], ["vdso", "munmap"])]
     specs.append(spec("vdso." + HOSTILE, 30.0))
     specs.append(spec("vdso." + HOSTILE, 30.0, seal=HOSTILE))
-    results.write_run(run, synth.synthetic_run(specs, seed=5, rounds=6, label=HOSTILE))
+    doc = synth.synthetic_run(specs, seed=5, rounds=6, label=HOSTILE)
+    doc["context"].update(arch=HOSTILE, virtualization=HOSTILE, cpu_count=HOSTILE, host=HOSTILE,
+                          options=dict(doc["context"]["options"], repetitions=HOSTILE))
+    results.write_run(run, doc)
     checks = path("hostile-checks.json")
     with open(checks, "w") as f:
         json.dump([{"program": HOSTILE, HOSTILE: HOSTILE}], f)

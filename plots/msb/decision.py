@@ -361,7 +361,7 @@ def platform_text(virtualization):
         return "bare metal"
     if not virtualization or virtualization == "unknown":
         return "bare metal or virtual: unknown"
-    return f"a virtual machine ({virtualization})"
+    return f"a virtual machine ({virtualization})"   # shown as a Literal by its caller
 
 
 def platform_limits(run):
@@ -369,9 +369,9 @@ def platform_limits(run):
     virtualization = run.context.get("virtualization")
     if isinstance(run.context.get("vm"), dict) or virtualization in (None, "none", "unknown"):
         return []
-    return [("run ", Literal(run.label), f" measured in a virtual machine ({virtualization}): the host's other "
-             "guests add noise and system calls may cost virtualisation exits; the seal modes ran interleaved "
-             "round by round, so their ratios are paired against that drift.",)]
+    return [("run ", Literal(run.label), " measured in a virtual machine (", Literal(str(virtualization)),
+             "): the host's other guests add noise and system calls may cost virtualisation exits; the seal "
+             "modes ran interleaved round by round, so their ratios are paired against that drift.")]
 
 
 def machine_items(run, what):
@@ -381,10 +381,11 @@ def machine_items(run, what):
     where = (f"a {str(vm.get('accel', '?')).upper()} guest of msealbench vm ({vm.get('accel_reason')}), "
              f"{len(vm.get('boots_merged') or [])} boot(s) merged" if vm else platform_text(ctx.get("virtualization")))
     return [(what, " ", Literal(run.label), ": ", Literal(str(ctx.get("host"))), ", ",
-             Literal(str(ctx.get("cpu_model"))), f" ({ctx.get('cpu_count')} CPUs, {ctx.get('arch')}), kernel ",
-             Literal(str((ctx.get("kernel") or {}).get("release"))), ", ", Literal(where), ", clocksource ",
-             Literal(str(ctx.get("clocksource"))), f", {options.get('repetitions')} rounds"
-             + (" (--quick)" if options.get("quick") else "") + ", taken ", Literal(str(ctx.get("date"))),
+             Literal(str(ctx.get("cpu_model"))), " (", Literal(str(ctx.get("cpu_count"))), " CPUs, ",
+             Literal(str(ctx.get("arch"))), "), kernel ", Literal(str((ctx.get("kernel") or {}).get("release"))),
+             ", ", Literal(where), ", clocksource ", Literal(str(ctx.get("clocksource"))), ", ",
+             Literal(str(options.get("repetitions"))), " rounds" + (" (--quick)" if options.get("quick") else "")
+             + ", taken ", Literal(str(ctx.get("date"))),
              ", msealbench ", Literal(str((ctx.get("tool") or {}).get("version"))),
              *(("; PARTIAL: interrupted",) if run.partial else ()))]
 
