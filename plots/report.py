@@ -143,13 +143,14 @@ def draw(args, s):
     if args.no_plots:
         s.figure_note = "no figures (--no-plots)"
         return
-    groups = []
+    groups = []   # (directory name, what the figures are of, analysis, chooser)
     if s.run_analysis and s.run_analysis.comparisons:
-        groups.append(("run", s.run_analysis, wanted_figures))
+        groups.append(("run", ("run ", Literal(s.run.label)), s.run_analysis, wanted_figures))
     for cand, analysis in s.ab_analyses:
-        groups.append(("ab-" + gnuplot.slug(cand.label), analysis, wanted_figures))
+        groups.append(("ab-" + gnuplot.slug(cand.label), ("kernel A/B ", Literal(s.ab.baseline.label), " -> ",
+                                                           Literal(cand.label)), analysis, wanted_figures))
     if s.history:
-        groups.append(("history", s.history, history_figures))
+        groups.append(("history", ("history",), s.history, history_figures))
     if not groups:
         return
     try:
@@ -157,7 +158,7 @@ def draw(args, s):
     except GnuplotError as e:
         s.figure_note = f"no figures: {e}"
         return
-    for name, analysis, choose in groups:
+    for name, source, analysis, choose in groups:
         directory = os.path.join(args.out, "figures", name)
         cli.make_directory(directory)
         chosen = choose(directory, analysis)
@@ -169,7 +170,7 @@ def draw(args, s):
             with open(path, encoding="utf-8", errors="replace") as f:
                 svg = f.read()
             s.pictures.append(Picture(f"figures/{name}/{figure.name}.svg", svg,
-                                      (caption, ": ", Literal(figure.name))))
+                                      source + (": ", caption, " (", Literal(figure.name + ".svg"), ")")))
 
 
 # ------------------------------------------------------------------ the command

@@ -63,8 +63,10 @@ def verdict_words(c):
 
 
 def geomean_rows(analysis, label=None):
+    """One row per group geomean, section (baseline -> candidate) by section."""
+    order = list(dict.fromkeys((g.base_name, g.cand_name) for g in analysis.geomeans))
     rows = []
-    for g in analysis.geomeans:
+    for g in sorted(analysis.geomeans, key=lambda g: order.index((g.base_name, g.cand_name))):
         rows.append(([label] if label else []) + [f"{g.base_name} -> {g.cand_name}", g.group, percent(g.ratio),
                                                   interval(g), verdict_words(g), g.note])
     return rows
@@ -289,6 +291,12 @@ def run_probe(s):
     return probe if isinstance(probe, dict) else None
 
 
+def operation_text(row):
+    """A matrix row's operation: its text without the outcome the other columns show."""
+    text = str(row.get("text", ""))
+    return text.split(": sealed ")[0] if ": sealed " in text else text
+
+
 def outcome(row, side):
     value = row.get(side)
     if not value:
@@ -301,7 +309,7 @@ def compatibility_section(s):
     blocks = [Heading(2, ("Compatibility",), "compatibility")]
     probe = matrix_probe(s)
     if probe:
-        rows = [[r["key"], r.get("text", "").split(":")[0], outcome(r, "sealed"), outcome(r, "unsealed"),
+        rows = [[r["key"], operation_text(r), outcome(r, "sealed"), outcome(r, "unsealed"),
                  r.get("documented") or "-", {"ok": "as documented", "not ok": "DIFFERS"}.get(r.get("result"),
                                                                                           "skipped")]
                 for r in probe.rows if r.get("key", "").startswith(("vdso.", "anon."))]
