@@ -115,17 +115,28 @@ def analyse_inputs(args, s):
 
 # ------------------------------------------------------------------ figures
 
+def main_sections(analysis):
+    """The sections (baseline, candidate) a decision rests on: of two kernels, those measured
+    without userspace sealing (":none" on both sides) when there are any; of a run, all."""
+    found = list(comparison.sections(analysis.time_comparisons()))
+    unsealed = [(b, c) for b, c in found if b.endswith(":none") and c.endswith(":none")]
+    return unsealed if analysis.mode == "files" and unsealed else found
+
+
 def wanted_figures(directory, analysis):
-    """(figure, caption) of the plots that matter: the forest of verdicts, exec and fork bars,
-    munmap scaling."""
-    chosen = []
-    for figure in figures.forest_figures(directory, analysis):
-        chosen.append((figure, "changes with their CIs against the equivalence band (forest)"))
-    for figure in figures.bars_figures(directory, analysis):
-        if figure.name.startswith(("bars-exec-", "bars-fork-")):
-            chosen.append((figure, "medians with CIs, side by side"))
+    """(figure, caption) of the plots that matter: the forest of verdicts, exec and fork bars
+    (of the first main section), munmap scaling."""
+    sections = main_sections(analysis)
+    forests = {"forest-" + gnuplot.slug(f"{base}-{cand}") for base, cand in sections}
+    chosen = [(f, "changes with their CIs against the equivalence band (forest)")
+              for f in figures.forest_figures(directory, analysis) if f.name in forests]
+    if sections:
+        base, cand = sections[0]
+        bars = {"bars-" + gnuplot.slug(f"{family}-{base}-{cand}") for family in ("exec", "fork")}
+        chosen += [(f, "medians with CIs, side by side") for f in figures.bars_figures(directory, analysis)
+                   if f.name in bars]
     for figure in figures.scaling_figures(directory, analysis):
-        if "munmap" in figure.name:
+        if "munmap" in figure.name and "-vmas" in figure.name:   # latency against the VMA count
             chosen.append((figure, "munmap latency against the number of VMAs"))
     return chosen
 
