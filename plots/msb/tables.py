@@ -140,7 +140,7 @@ def render_markdown(report):
         elif isinstance(block, Heading):
             out.append("#" * (block.level + 1) + " " + _joined(block.parts, markdown_code, markdown_link))
         elif isinstance(block, Picture):
-            out += [f"![figure]({block.path})", "", _joined(block.caption, markdown_code, markdown_link)]
+            out += [_joined(block.caption, markdown_code, markdown_link), "", f"![figure]({block.path})"]
         else:
             out.append(_joined(block.parts, markdown_code, markdown_link))
     return "\n".join(out)
@@ -164,7 +164,7 @@ figure { margin: 1em 0; page-break-inside: avoid; }
 figure svg { max-width: 100%; height: auto; }
 section#verdict { border: 2px solid #4a5a78; background: #f6f8fc; padding: .1em 1em .6em; border-radius: 6px; }
 section#verdict td:nth-child(5) { font-weight: 600; }
-figcaption { font-size: .9em; color: #444; }
+figcaption { font-size: .95em; color: #333; font-weight: 600; margin-bottom: .3em; }
 a { color: #0645ad; word-break: break-all; }
 @media print { body { max-width: none; margin: 0; font-size: 11pt; } a { color: inherit; }
                h2 { page-break-after: avoid; } table, figure { page-break-inside: avoid; } }
@@ -230,7 +230,7 @@ def render_html(report):
         elif isinstance(block, Picture):
             svg = html_svg(block.svg) if block.svg else None
             drawing = svg if svg else f"<p>(figure not inlined: {html_text(block.path)})</p>"
-            out.append(f"<figure>{drawing}<figcaption>{_html_parts(block.caption)}</figcaption></figure>")
+            out.append(f"<figure><figcaption>{_html_parts(block.caption)}</figcaption>{drawing}</figure>")
         elif block.parts:
             out.append(f"<p>{_html_parts(block.parts)}</p>")
     out += ["</section>"] * bool(sections) + ["</body>", "</html>"]
