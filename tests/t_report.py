@@ -167,6 +167,11 @@ def test_checks_and_nothing_given():
        "real-program checks of any JSON list are shown as a table", err)
     ok("not measured: no run given" in md and "No compatibility matrix" in md,
        "with no measurement the report says so and still writes")
+    one = path("one-mode.json")
+    results.write_run(one, synth.synthetic_run(synth.suite_specs(["none"], ["vdso"]), seed=4, rounds=4))
+    status, _, err = run_report("--run", one, "--out", path("out-one"), "--no-plots")
+    md = read(os.path.join(path("out-one"), "report.md")) if status == 0 else ""
+    ok("holds one seal mode" in md, "a run of one seal mode: said, not compared", err)
     status, _, err = run_report("--out", os.path.join(out, "report.md"))
     ok(status == 2 and err.count("\n") == 1, "an output path that is a file: one line, exit 2", err)
     for args, what in ((["--run", path("nosuch.json")], "a missing run"), (["--probe", checks], "a probe that is not one"),

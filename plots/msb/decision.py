@@ -116,8 +116,11 @@ def verdict_section(s):
     if s.run_analysis is not None and s.run_analysis.geomeans:
         blocks += [counts_line(s.run_analysis.geomeans),
                    Table(["modes", "group", "change", "CI", "verdict", "cells"], geomean_rows(s.run_analysis))]
-    elif s.run is not None:
+    elif s.run is not None and len(s.run.seal_modes()) < 2:
         blocks.append(line("not measured: ", Literal(s.run.path), " holds one seal mode (run with --seal none,sysmap,all)"))
+    elif s.run is not None:
+        blocks.append(line("not measured: no cell of ", Literal(s.run.path), " could be compared (see the run's "
+                           "skipped and failed cells)"))
     else:
         blocks.append(line("not measured: no run given (msealbench run --seal none,sysmap,all, then --run FILE)"))
     if s.history is not None:
