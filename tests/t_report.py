@@ -6,6 +6,7 @@ import html.parser
 import json
 import os
 import re
+import shutil
 import struct
 import subprocess
 import sys
@@ -304,4 +305,5 @@ if __name__ == "__main__":
     test_installed_software()
     hostile_out = test_hostile_labels()
     test_browser([p for p in (run_out, hostile_out) if p])
+    shutil.rmtree(WORK, ignore_errors=True)
     done()
