@@ -20,7 +20,7 @@ CHECKPOINT_RESTORE_PROVIDES = (
     "prctl(PR_SET_MM, PR_SET_MM_MAP): setting a restored process's code, data, heap, stack and auxv layout",
     "/proc/PID/map_files/ (open a mapping's file) and /proc/PID/timers",
     "/proc/PID/task/TID/children (CONFIG_PROC_CHILDREN, selected by it)",
-    "kcmp(2) (CONFIG_KCMP, selected by it; DRM selects it too)",
+    "kcmp(2) (CONFIG_KCMP, selected by it; another option, such as DRM, may select it too)",
     "soft-dirty page tracking in /proc/PID/pagemap (CONFIG_MEM_SOFT_DIRTY depends on it)",
     "writing kernel.ns_last_pid (restoring processes with their old PIDs)",
 )
@@ -156,7 +156,7 @@ def cost_items(s):
     else:
         names = ", ".join(r["key"].split(".", 1)[1] for r in denied)
         items.append((f"A sealed vDSO refuses {len(denied)} operations the probe tried: ", Literal(names),
-                      " (EPERM): moving it as CRIU and rr do, unmapping it, changing its protection."))
+                      " (EPERM): moving it as CRIU's restore does, unmapping it, changing its protection as rr does to patch it."))
     installed = [sw for sw in s.software if sw.installed]
     if not s.databases:
         items.append(("Installed software it would affect: unknown (no dpkg-query or rpm here).",))
