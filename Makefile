@@ -158,6 +158,8 @@ install: all
 	install -m 644 vm/msbvm/*.py $(DESTDIR)$(PREFIX)/libexec/msealbench/msbvm/
 	install -m 755 plots/*.py $(DESTDIR)$(PREFIX)/share/msealbench/plots/
 	install -m 644 plots/msb/*.py $(DESTDIR)$(PREFIX)/share/msealbench/plots/msb/
+	install -d $(DESTDIR)$(PREFIX)/share/msealbench/data
+	install -m 644 data/*.json $(DESTDIR)$(PREFIX)/share/msealbench/data/
 	install -m 644 src/msealbench.1 $(DESTDIR)$(PREFIX)/share/man/man1/msealbench.1
 
 uninstall:

@@ -25,6 +25,7 @@ static const struct script scripts[] = {
 	{ "compare", "../plots/compare.py", "../share/msealbench/plots/compare.py" },
 	{ "plot", "../plots/plot.py", "../share/msealbench/plots/plot.py" },
 	{ "validate", "../plots/validate.py", "../share/msealbench/plots/validate.py" },
+	{ "report", "../plots/report.py", "../share/msealbench/plots/report.py" },
 };
 
 static int script_main(int argc, char **argv, const char *self_exe)
@@ -63,5 +64,7 @@ const struct command cmd_vm = { "vm", script_main,
 const struct command cmd_compare = { "compare", script_main,
 				     "compare the seal modes of a run, or runs against a baseline", NULL };
 const struct command cmd_plot = { "plot", script_main, "draw a run's plots with gnuplot", NULL };
+const struct command cmd_report = { "report", script_main,
+				    "one page on the cost and compatibility of sealing: report.md and report.html", NULL };
 const struct command cmd_validate = { "validate", script_main,
 				      "measure how far compare's verdicts can be trusted on this machine", NULL };

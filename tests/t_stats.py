@@ -177,4 +177,24 @@ test_bootstrap()
 test_rounds_bootstrap_is_calibrated()
 test_rounds_bootstrap_pairs_and_repeats()
 test_student_t()
+
+
+def test_boots_with_a_zero_location():
+    """A counter that counted nothing in one boot (context-switches) made a paired boot ratio
+    divide by zero, and compare of a kernel A/B end in an internal error."""
+    base = {1: {0: [0.0, 0.0]}, 2: {1: [2.0, 2.0]}}
+    cand = {1: {0: [1.0, 1.0]}, 2: {1: [2.0, 2.0]}}
+    try:
+        replicates = stats.bootstrap_boots_ratio_replicates(base, cand, 1, 50, paired=True)
+    except ZeroDivisionError:
+        replicates = []
+    ok(len(replicates) == 50, "a boot whose location is 0 gives an infinite ratio, not ZeroDivisionError")
+    try:
+        spread = [stats.boot_spread({1: 0.0, 2: 2.0}, {1: 1.0, 2: 2.0}, paired) for paired in (True, False)]
+    except ZeroDivisionError:
+        spread = []
+    ok(spread == [float("inf")] * 2, "the spread of boots one of which is 0 is infinite", str(spread))
+
+
+test_boots_with_a_zero_location()
 done()

@@ -182,7 +182,7 @@ def boots_ratio(base_locations, cand_locations, paired):
     """cand over base from boot locations: paired, the median of the ratios of boots with the same
     number (they ran one after the other); unpaired, the ratio of the medians."""
     if paired:
-        return median([cand_locations[b] / base_locations[b] for b in base_locations])
+        return median([_ratio(cand_locations[b], base_locations[b]) for b in base_locations])
     return _ratio(median(list(cand_locations.values())), median(list(base_locations.values())))
 
 
@@ -215,9 +215,9 @@ def boot_spread(base_locations, cand_locations, paired):
     """How far boots of one kernel disagree: paired, the range of the per-boot ratios
     (max / min - 1); unpaired, the larger range of the two sides' boot locations."""
     if paired:
-        ratios = [cand_locations[b] / base_locations[b] for b in base_locations]
-        return max(ratios) / min(ratios) - 1.0
-    return max(max(side.values()) / min(side.values()) - 1.0 for side in (base_locations, cand_locations))
+        ratios = [_ratio(cand_locations[b], base_locations[b]) for b in base_locations]
+        return _ratio(max(ratios), min(ratios)) - 1.0
+    return max(_ratio(max(side.values()), min(side.values())) - 1.0 for side in (base_locations, cand_locations))
 
 
 def robust_spread(values):
