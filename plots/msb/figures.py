@@ -21,6 +21,7 @@ WIDTH = 800          # every figure: what a mail client or a review page shows w
 CHAR = 1.0           # gnuplot character units one character of a label takes: pngcairo 'sans,9' and
                      # svg 'sans,10' draw benchmark names at 0.86 to 0.98 of their unit (measured)
 LINE_PX = 15         # one line of text (pngcairo: 14 px, svg: 15 px)
+KEY_SPACING = 1.4    # lines a key row takes: clear of the plot's top border
 AXIS_LINES = 3.5     # lines under a plot for its tic labels and axis label, above the caption
 ROW_LABEL = 40       # longer row labels lose their middle, so the left margin stays within 2/5 of WIDTH
 TITLE_LABEL = 110    # characters of a title across WIDTH
@@ -118,9 +119,9 @@ def key_on_top(titles, side_margins):
     in character units of 8 px), a character unit per character and 12 more per entry."""
     plot_width = WIDTH / 8 - side_margins
     columns = max(1, int(plot_width / (max(len(t) for t in titles) + 12)))
-    rows = math.ceil(len(titles) / columns)
-    return [f"set key at graph 0.5, graph 1 center bottom horizontal maxcols {columns}",
-            f"set title offset 0, {rows}", f"set tmargin {rows + 2.5:g}"], rows + 2.5
+    lines = KEY_SPACING * math.ceil(len(titles) / columns)
+    return [f"set key at graph 0.5, graph 1 center bottom horizontal maxcols {columns} spacing {KEY_SPACING:g}",
+            f"set title offset 0, {lines:g}", f"set tmargin {lines + 2.5:g}"], lines + 2.5
 
 
 def height_for(rows, row_px, top_lines, bottom_lines):
@@ -162,8 +163,9 @@ def caption(analysis, section=None):
     runs = analysis.runs
     if analysis.mode == "history":
         found = [c for _, members, _ in analysis.columns for c in members]
-        return [f"{len(runs)} runs, {runs[0].date[:10] or '?'} to {runs[-1].date[:10] or '?'}; baseline "
-                f"{run_facts(analysis.baseline)}", f"cells against the baseline: {verdict_counts(found)}"]
+        return [f"baseline {run_facts(analysis.baseline)}",
+                f"{len(runs)} runs, {runs[0].date[:10] or '?'} to {runs[-1].date[:10] or '?'}; cells against the "
+                f"baseline: {verdict_counts(found)}"]
     if analysis.mode == "files":
         lines = [f"baseline {run_facts(runs[0])}", f"candidate {run_facts(runs[1])}"]
     else:
