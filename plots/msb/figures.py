@@ -25,11 +25,13 @@ KEY_SPACING = 1.4    # lines a key row takes: clear of the plot's top border
 AXIS_LINES = 3.5     # lines under a plot for its tic labels and axis label, above the caption
 ROW_LABEL = 40       # longer row labels lose their middle, so the left margin stays within 2/5 of WIDTH
 TITLE_LABEL = 110    # characters of a title across WIDTH
+KEY_LABEL = 30       # characters of a series name in a key
 CAPTION_LABEL = 125  # characters of a caption line (font size 8) across WIDTH
 MAX_ROWS = 32        # rows of one forest or bars figure; more continue on a further page
 FOREST_ROW_PX = 20
 BAR_ROW_PX = 30
-CLAMP_REACH = 2.0    # a CI is drawn as far as this many times the farthest estimate (or 1.5 margins)
+CLAMP_REACH = 2.0    # a CI is drawn as far as this many times the farthest estimate (or 1.5 margins),
+CLAMP_TYPICAL = 3.0  # or as this many times the median CI end, whichever is farther
 TIME_UNITS = (("s", 1e9), ("ms", 1e6), ("us", 1e3))
 
 
@@ -148,8 +150,8 @@ def short_date(text):
 def run_facts(run):
     """What a reader must know to trust a figure of run: which kernel, host, date, rounds."""
     rounds = max((len(set(c.rounds)) for c in run.ok_cells()), default=0)
-    return (f"run {run.label}: kernel {context_text(run, 'kernel', 'release')}, host {context_text(run, 'host')}, "
-            f"{short_date(run.date) or 'no date'}, {rounds} rounds")
+    return (f"run {fit(run.label, 30)}: kernel {fit(context_text(run, 'kernel', 'release'), 40)}, "
+            f"host {fit(context_text(run, 'host'), 30)}, {fit(short_date(run.date), 25) or 'no date'}, {rounds} rounds")
 
 
 def verdict_counts(comparisons):
@@ -158,8 +160,8 @@ def verdict_counts(comparisons):
 
 
 def caption(analysis, section=None):
-    """The lines under a figure: the runs it shows and the verdict counts of their cells (those of
-    section, a (baseline, candidate) pair, when given)."""
+    """The lines under a figure: the runs it shows and the verdict counts of their cells, a line
+    per (baseline, candidate) pair (only section's, when given)."""
     runs = analysis.runs
     if analysis.mode == "history":
         found = [c for _, members, _ in analysis.columns for c in members]
@@ -173,8 +175,8 @@ def caption(analysis, section=None):
     by_section = comparison.sections(analysis.time_comparisons())
     if section is not None:
         by_section = {section: by_section.get(section, [])}
-    parts = [f"{cand} against {base}: {verdict_counts(members)}" for (base, cand), members in by_section.items()]
-    return lines + (["; ".join(parts)] if parts else [])
+    return lines + [f"{fit(cand, KEY_LABEL)} against {fit(base, KEY_LABEL)}: {verdict_counts(members)}"
+                    for (base, cand), members in by_section.items()]
 
 
 def caption_commands(lines):
@@ -189,11 +191,13 @@ def caption_commands(lines):
 
 def clamped_axis(estimates, intervals, margin):
     """(low, high) of an axis of changes around 0 showing every estimate, the +-margin band with
-    room to spare and each CI as far as CLAMP_REACH times the farthest of those: one noisy cell
-    cannot squeeze all others into a line. CI ends beyond are drawn cut (drawn_interval)."""
+    room to spare and each CI as far as the larger of CLAMP_REACH times the farthest of those
+    and CLAMP_TYPICAL times the typical (median) CI end: one CI far wider than the others
+    cannot squeeze them into a line. CI ends beyond are drawn cut (drawn_interval)."""
     finite = [e for e in estimates if math.isfinite(e)]
-    reach = CLAMP_REACH * max([abs(e) for e in finite] + [1.5 * margin])
     ends = [e for interval in intervals for e in interval if math.isfinite(e)]
+    typical = sorted(abs(e) for e in ends)[len(ends) // 2] if ends else 0.0
+    reach = max(CLAMP_REACH * max([abs(e) for e in finite] + [1.5 * margin]), CLAMP_TYPICAL * typical)
     shown = finite + [-1.5 * margin, 1.5 * margin] + [max(-reach, min(reach, e)) for e in ends]
     low, high = min(shown), max(shown)
     pad = (high - low) * 0.04
@@ -222,11 +226,11 @@ def clamp_marks(position, cut, axis, colour_value, horizontal):
 
 
 CLAMP_TITLE = "CI beyond the axis"
-CLAMP_KEY = f"keyentry with vectors head filled size screen 0.01,25 lc rgb '#555555' title '{CLAMP_TITLE}'"
+CLAMP_KEY = f"keyentry with vectors head filled size screen 0.014,30 lc rgb '#555555' title '{CLAMP_TITLE}'"
 
 
 def clamp_element(name, index):
-    return (f"'{name}.dat' index {index} using 1:2:3:4:5 with vectors head filled size screen 0.01,25 "
+    return (f"'{name}.dat' index {index} using 1:2:3:4:5 with vectors head filled size screen 0.014,30 "
             "lw 1.5 lc rgb variable notitle")
 
 
@@ -244,7 +248,8 @@ def bars_figure(out_dir, name, part, comparisons, analysis, footer):
              *location(analysis, c.base_cell, divisor), *location(analysis, c.cand_cell, divisor)]
             for i, c in enumerate(comparisons)]
     gnuplot.write_data(data_path(out_dir, name),
-                       [(["y", "cell", base_name, "low", "high", cand_name, "low", "high"], rows)])
+                       [(["y", "cell", fit(base_name, KEY_LABEL), "low", "high", fit(cand_name, KEY_LABEL), "low", "high"],
+                         rows)])
     medians = [r[2] for r in rows] + [r[5] for r in rows]
     shown = [v for r in rows for v in r[2:] if math.isfinite(v) and v > 0]
     logscale = spread_is_wide(medians, 30)
@@ -258,7 +263,7 @@ def bars_figure(out_dir, name, part, comparisons, analysis, footer):
         return (f"'' using {column}:($1{offset:+g}):{column + 1}:{column + 2} with xerrorbars pt 0 "
                 "lc rgb 'black' notitle")
     left = label_width(r[1] for r in rows) + 2
-    key, key_lines = key_on_top([base_name, cand_name], left + 4)
+    key, key_lines = key_on_top([fit(base_name, KEY_LABEL), fit(cand_name, KEY_LABEL)], left + 4)
     body = [
         title_command(f"{family}: median with {analysis.settings.confidence:.0%} CI, {base_name} and "
                       f"{cand_name}{part}"), *key,
@@ -385,8 +390,8 @@ def cdf_figure(out_dir, section, base, cand, footer):
     base_name, cand_name = section
     name = "cdf-" + slug(f"{base.benchmark}-{base.params_text}-{base_name}-{cand_name}")
     divisor, unit = scaled_unit(base.unit, base.samples + cand.samples)
-    gnuplot.write_data(data_path(out_dir, name), [([base_name], cdf_points(base.samples, divisor=divisor)),
-                                                  ([cand_name], cdf_points(cand.samples, divisor=divisor))])
+    gnuplot.write_data(data_path(out_dir, name), [([fit(base_name, KEY_LABEL)], cdf_points(base.samples, divisor=divisor)),
+                                                  ([fit(cand_name, KEY_LABEL)], cdf_points(cand.samples, divisor=divisor))])
     label = short_label(base.benchmark, base.params)
     body = [
         title_command(f"{label}: distribution of samples"),
@@ -488,7 +493,7 @@ def ratio_panel(name, first_index, param, ratios, settings):
             low, high, cut = drawn_interval(c.ci_low, c.ci_high, axis)
             rows.append([c.params[param], c.ratio, low, high])
             marks += clamp_marks(c.params[param], cut, axis, int(colour(number + 2)[1:], 16), horizontal=False)
-        blocks.append(([f"{cand_name}/{base_name}"], rows))
+        blocks.append(([fit(f"{cand_name}/{base_name}", 2 * KEY_LABEL)], rows))
         elements.append(f"'{name}.dat' index {first_index + number} using 1:2:3:4 with yerrorlines lw 2 pt 5 "
                         f"lc rgb '{colour(number + 2)}' title columnheader(1)")
     if marks:
@@ -508,7 +513,7 @@ def scaling_figure(out_dir, key, by_series, ratios, analysis, footer):
     for series, cells in by_series.items():
         rows = [[c.params[param], *location(analysis, c, divisor)]
                 for c in sorted(cells, key=lambda c: c.params[param])]
-        blocks.append(([series], rows))
+        blocks.append(([fit(series, KEY_LABEL)], rows))
     name = "scaling-" + slug(f"{benchmark}-{param}-{others}")
     xs = [r[0] for _, rows in blocks for r in rows]
     xrange, xlog = parameter_axis(xs)
