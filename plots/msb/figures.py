@@ -201,7 +201,13 @@ def clamped_axis(estimates, intervals, margin):
     shown = finite + [-1.5 * margin, 1.5 * margin] + [max(-reach, min(reach, e)) for e in ends]
     low, high = min(shown), max(shown)
     pad = (high - low) * 0.04
-    return low - pad, high + pad
+    return as_written(low - pad), as_written(high + pad)
+
+
+def as_written(value):
+    """value as a script writes it ('%g'): an arrow ending on the edge of an axis written so must
+    end exactly there, or gnuplot leaves it out as outside the range."""
+    return float(f"{value:g}")
 
 
 def drawn_interval(low, high, axis):
@@ -215,11 +221,11 @@ def drawn_interval(low, high, axis):
 
 def clamp_marks(position, cut, axis, colour_value, horizontal):
     """Arrow rows (x, y, dx, dy, colour) pointing out of the axis where a CI was cut."""
-    length = 0.035 * (axis[1] - axis[0])
+    length = (0.035 if horizontal else 0.1) * (axis[1] - axis[0])  # the ratio panel is short
     rows = []
     for side in cut:
         edge = axis[0] if side < 0 else axis[1]
-        start, step = edge - side * length, side * length
+        start, step = edge - side * length, side * length * 0.999  # ends inside, never rounded out
         rows.append([start, position, step, 0, colour_value] if horizontal
                     else [position, start, 0, step, colour_value])
     return rows
@@ -485,7 +491,7 @@ def ratio_panel(name, first_index, param, ratios, settings):
     compared = [c for members in ratios.values() for c in members]
     changes = clamped_axis([c.ratio - 1 for c in compared], [(c.ci_low - 1, c.ci_high - 1) for c in compared],
                            settings.margin)
-    axis = (1 + changes[0], 1 + changes[1])
+    axis = (as_written(1 + changes[0]), as_written(1 + changes[1]))
     blocks, marks, elements = [], [], []
     for number, ((base_name, cand_name), members) in enumerate(ratios.items()):
         rows = []
