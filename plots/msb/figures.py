@@ -41,9 +41,13 @@ def colour(index):
     return SERIES_COLOURS[index % len(SERIES_COLOURS)]
 
 
+def verdict_title(verdict):
+    return verdict + (" (no CI)" if verdict == UNDECIDABLE else "")  # as compare prints it
+
+
 def keyentry(verdict, point_type=7):
     return (f"keyentry with points pt {point_type} ps 1.3 lc rgb '#{VERDICT_COLOURS[verdict]:06x}' "
-            f"title '{verdict}'")
+            f"title '{verdict_title(verdict)}'")
 
 
 def location(analysis, cell, divisor=1.0):
@@ -210,6 +214,14 @@ def as_written(value):
     return float(f"{value:g}")
 
 
+def shown_interval(c):
+    """(ratio, low, high) of a comparison as compare shows it: an undecidable one has no interval
+    (report.format_ci), so its ends are its estimate."""
+    if c.verdict == UNDECIDABLE:
+        return c.ratio, c.ratio, c.ratio
+    return c.ratio, c.ci_low, c.ci_high
+
+
 def drawn_interval(low, high, axis):
     """(low, high, cut sides) of a CI drawn on axis: ends beyond it stop at its edge and are listed
     in cut as -1 (low end) or +1; an interval that is not finite is not drawn (NaN)."""
@@ -307,7 +319,7 @@ def forest_figure(out_dir, name, title, rows, settings, footer):
     +-margin band, on an axis that no single wide CI can stretch (clamped_axis); a clamped CI
     ends in an arrow at the edge and its true ends are written in the right margin."""
     margin = settings.margin * 100
-    changes = [((c.ratio - 1) * 100, (c.ci_low - 1) * 100, (c.ci_high - 1) * 100) for _, c, _ in rows]
+    changes = [tuple((v - 1) * 100 for v in shown_interval(c)) for _, c, _ in rows]
     axis = clamped_axis([change for change, _, _ in changes], [(low, high) for _, low, high in changes], margin)
     total = len(rows)
     blocks, marks, notes = {False: [], True: []}, [], []
@@ -328,8 +340,8 @@ def forest_figure(out_dir, name, title, rows, settings, footer):
             elements.append(f"'{name}.dat' index {index} using 3:1:4:5:6:ytic(2) with xerrorbars "
                             f"pt {13 if kind else 7} ps {1.8 if kind else 1.2} lc rgb variable notitle")
     present = {c.verdict for _, c, _ in rows}
-    titles = [v for v in VERDICT_COLOURS if v in present]
-    elements += [keyentry(v) for v in titles]
+    elements += [keyentry(v) for v in VERDICT_COLOURS if v in present]
+    titles = [verdict_title(v) for v in VERDICT_COLOURS if v in present]
     if blocks[True] and blocks[False]:
         elements.append("keyentry with points pt 13 ps 1.5 lc rgb 'black' title 'group geomean'")
         titles.append("group geomean")
@@ -467,10 +479,11 @@ def scaling_ratios(comparisons, key):
 
 
 def value_axis(axis, values):
-    """A log axis tight around positive values (gnuplot would widen it to whole decades, and a
-    two-fold range then looks flat), else a linear one from the values."""
+    """A log axis tight around positive values spread over 30x or more (gnuplot would widen it to
+    whole decades, and a two-fold range then looks flat), else a linear one (a log axis over less
+    than two decades has one tic label or none)."""
     shown = [v for v in values if math.isfinite(v)]
-    if not shown or min(shown) <= 0:
+    if not spread_is_wide(shown, 30) or min(shown) <= 0:
         return [f"set format {axis} '%g'"]
     low, high = min(shown), max(shown)
     pad = max((high / low) ** 0.06, 1.05)
@@ -489,14 +502,15 @@ def ratio_panel(name, first_index, param, ratios, settings):
     the 1 +- margin band, clamped as the forest plots are. Returns (data blocks, plot elements,
     axis)."""
     compared = [c for members in ratios.values() for c in members]
-    changes = clamped_axis([c.ratio - 1 for c in compared], [(c.ci_low - 1, c.ci_high - 1) for c in compared],
+    changes = clamped_axis([c.ratio - 1 for c in compared], [(low - 1, high - 1) for _, low, high in
+                                                              map(shown_interval, compared)],
                            settings.margin)
     axis = (as_written(1 + changes[0]), as_written(1 + changes[1]))
     blocks, marks, elements = [], [], []
     for number, ((base_name, cand_name), members) in enumerate(ratios.items()):
         rows = []
         for c in members:
-            low, high, cut = drawn_interval(c.ci_low, c.ci_high, axis)
+            low, high, cut = drawn_interval(*shown_interval(c)[1:], axis)
             rows.append([c.params[param], c.ratio, low, high])
             marks += clamp_marks(c.params[param], cut, axis, int(colour(number + 2)[1:], 16), horizontal=False)
         blocks.append(([fit(f"{cand_name}/{base_name}", 2 * KEY_LABEL)], rows))
