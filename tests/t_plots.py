@@ -408,6 +408,12 @@ def test_forests_and_ratio_panels(stems):
     groups = {c for c in ("vdso", "mremap_success", "mseal", "fork", "exec", "harness_control")}
     ok(any(f.endswith("-overview") for f in forests) and all(any(g in f for f in forests) for g in groups),
        "a forest overview of the group geomeans and one forest per group", str(forests))
+    from msb import figures
+    pages = figures.paged("forest-a-b-big", list(range(70)))
+    ok([name for name, _, _ in pages] == ["forest-a-b-big-1", "forest-a-b-big-2", "forest-a-b-big-3"]
+       and all(len(rows) <= figures.MAX_ROWS for _, _, rows in pages)
+       and [row for _, _, rows in pages for row in rows] == list(range(70)),
+       f"a group of 70 cells is drawn on 3 pages of at most {figures.MAX_ROWS} rows", str(pages)[:200])
     scaling = [s for s in stems["scaling"] if "mremap.munmap-vmas" in s]
     texts = [t[5] for s in scaling for t in svg_texts(s + ".svg")[2]]
     ok(scaling and "candidate/baseline (CI)" in texts and "sysmap/none" in texts,
