@@ -613,7 +613,7 @@ def history_figure(out_dir, group, cells, verdicts, analysis):
                  f"title {script_string('regression against ' + baseline.label)}")
     label = benchmark if params == "-" else f"{benchmark} {params}"
     body = [
-        f"set title {script_string(f'{label}: median with {settings.confidence:.0%} CI per run')}",
+        title_command(f"{label}: median with {settings.confidence:.0%} CI per run"),
         f"set ylabel {script_string(unit)}", "set format y '%g'",
         f"set xrange [-0.5:{len(runs) - 0.5}]", "set xtics rotate by 30 right nomirror",
         f"set bmargin {AXIS_LINES + 0.5 * label_width(r[1] for _, rows in blocks for r in rows) + len(footer):g}",
