@@ -86,7 +86,9 @@ def draw(args):
     drawn = []
     for script, members in drawn_figures.items():
         if members:
-            drawn += gnuplot.render(members, args.out, script + ".gp", args.formats, args.timeout)
+            files, messages = gnuplot.render(members, args.out, script + ".gp", args.formats, args.timeout)
+            drawn += files
+            cli.warn(PROG, messages)
     summary = ", ".join(f"{len(m)} {k}" for k, m in drawn_figures.items())
     print(f"{PROG}: {len(drawn)} files in {cli.terminal_text(args.out)} ({summary} figures)")
     cli.warn(PROG, comparison.partial_warnings(runs))

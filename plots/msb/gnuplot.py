@@ -123,7 +123,8 @@ def require_gnuplot():
 
 
 def render(figures, out_dir, script_name, formats, timeout):
-    """Writes script_name into out_dir, runs gnuplot there, returns the files drawn.
+    """Writes script_name into out_dir, runs gnuplot there, returns the files drawn and the
+    lines gnuplot printed (warnings: a figure that drew with one is not what was meant).
     Every file is written under a temporary name and renamed when complete, so a
     failure (a full disk) leaves the files of an earlier run as they were."""
     require_gnuplot()
@@ -144,12 +145,13 @@ def render(figures, out_dir, script_name, formats, timeout):
             raise GnuplotError(f"gnuplot failed on {script_path} (exit {result.returncode}): {first}")
         for path in drawn:
             cli.replace_with(temporaries[path], path)
+        messages = [f"gnuplot ({script_name}): {line.strip()}" for line in result.stderr.splitlines() if line.strip()]
     except OSError as e:
         raise cli.write_error(out_dir, e) from None
     finally:
         for name in temporaries.values():
             cli.remove_temporary(name)
-    return drawn
+    return drawn, messages
 
 
 def _size(path):
