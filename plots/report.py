@@ -127,14 +127,14 @@ def wanted_figures(directory, analysis):
     """(figure, caption) of the plots that matter: the forest of verdicts, exec and fork bars
     (of the first main section), munmap scaling."""
     sections = main_sections(analysis)
-    forests = {"forest-" + gnuplot.slug(f"{base}-{cand}") for base, cand in sections}
-    chosen = [(f, "changes with their CIs against the equivalence band (forest)")
-              for f in figures.forest_figures(directory, analysis) if f.name in forests]
+    overviews = {"forest-" + gnuplot.slug(f"{base}-{cand}") + "-overview" for base, cand in sections}
+    chosen = [(f, "group geomeans with their CIs against the equivalence band (forest overview)")
+              for f in figures.forest_figures(directory, analysis) if f.name in overviews]
     if sections:
         base, cand = sections[0]
         bars = {"bars-" + gnuplot.slug(f"{family}-{base}-{cand}") for family in ("exec", "fork")}
         chosen += [(f, "medians with CIs, side by side") for f in figures.bars_figures(directory, analysis)
-                   if f.name in bars]
+                   if f.name in bars or f.name.rsplit("-", 1)[0] in bars]
     for figure in figures.scaling_figures(directory, analysis):
         if "munmap" in figure.name and "-vmas" in figure.name:   # latency against the VMA count
             chosen.append((figure, "munmap latency against the number of VMAs"))

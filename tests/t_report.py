@@ -109,8 +109,8 @@ def test_run_report():
        and "real-program checks (--checks FILE" in md, "the missing inputs are named with what they would add")
     ok('id="verdict"' in page and "<svg" in page and "http://" not in page.replace("http://www.w3.org", ""),
        "the page holds the verdict, inline SVG figures and fetches nothing")
-    ok(re.search(r"!\[figure\]\(figures/run/forest-none-sysmap\.svg\)", md) is not None
-       and os.path.isfile(os.path.join(out, "figures", "run", "forest-none-sysmap.svg")),
+    ok(re.search(r"!\[figure\]\(figures/run/forest-none-sysmap-overview\.svg\)", md) is not None
+       and os.path.isfile(os.path.join(out, "figures", "run", "forest-none-sysmap-overview.svg")),
        "report.md shows the figures drawn beside it")
     return out
 
