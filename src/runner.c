@@ -173,6 +173,20 @@ static void progress(const struct run *run, int round, int done, int total, cons
 		bench_full_name(c->bench, name, sizeof(name)), c->param_text, seal_mode_name(c->seal));
 }
 
+/* Where the terminal line above is not shown (a CI log, a file): one line per round, with the
+ * time so far and an estimate of the rest from the rounds done. */
+static void round_progress(const struct run *run, int round)
+{
+	double elapsed = (double)(now_ns() - run->rounds_start_ns) / 1e9;
+	double left = elapsed / (round + 1) * (double)(run->opt.repetitions - round - 1);
+
+	if (run->opt.quiet || isatty(STDERR_FILENO))
+		return;
+	fprintf(stderr, "%s: round %d/%ld done, %.1f s elapsed, about %.1f s to go\n", msb_prog, round + 1,
+		run->opt.repetitions, elapsed, left);
+	fflush(stderr);
+}
+
 /* A point's cells run back to back, its seal modes in a random order, so drift of a noisy
  * machine hits both modes alike; the order of points is shuffled too. */
 static void run_round(struct run *run, int round, uint64_t *rng, uint64_t *point_batch)
@@ -284,8 +298,33 @@ static void find_helper_dir(struct run *run, char *buf, size_t len)
 	run->opt.helper_dir = buf;
 }
 
+/* run --format: `msealbench export --format F RESULTS --out FORMAT_OUT`, the one writer of the
+ * run formats, on the file just written. Returns 0, or 1 with the reason on stderr. */
+static int export_results(const struct run *run)
+{
+	const char *argv[] = { run->self_exe, "export", "--format", run->opt.format, run->out_path,
+			       "--out", run->opt.format_out, NULL };
+	struct child_spec spec = { .run = child_exec_self, .arg = argv, .death_signal = SIGTERM };
+	char why[512];
+	int wstatus;
+	pid_t pid = child_start(&spec, NULL, why, sizeof(why));
+
+	if (pid < 0 || child_reap(pid, &wstatus) < 0) {
+		fprintf(stderr, "%s: --format %s: %s\n", msb_prog, run->opt.format, pid < 0 ? why : errno_text(errno));
+		return 1;
+	}
+	if (WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0)
+		return 0;
+	child_describe_exit(wstatus, "msealbench export", why, sizeof(why));
+	fprintf(stderr, "%s: --format %s: %s; the results are in %s\n", msb_prog, run->opt.format, why,
+		run->out_path);
+	return 1;
+}
+
 static int finish(struct run *run)
 {
+	bool stdout_taken = strcmp(run->out_path, "-") == 0 ||
+			    (run->opt.format && strcmp(run->opt.format_out, "-") == 0);
 	int failed = 0;
 
 	for (int i = 0; i < run->ncells; i++)
@@ -295,7 +334,8 @@ static int finish(struct run *run)
 	if (results_write(run, run->out_path, run->interrupted) < 0)
 		return 1;
 	if (!run->opt.quiet)	/* the table goes to stderr when the results go to stdout */
-		results_print_table(run, strcmp(run->out_path, "-") == 0 ? stderr : stdout);
+		results_print_table(run, stdout_taken ? stderr : stdout);
+	fflush(stdout);
 	if (run->interrupted) {
 		fprintf(stderr, "%s: interrupted after %d of %ld rounds; %s holds what finished (partial)\n",
 			msb_prog, run->rounds_done, run->opt.repetitions, run->out_path);
@@ -306,6 +346,8 @@ static int finish(struct run *run)
 	if (failed)
 		fprintf(stderr, "%s: %d cell(s) failed; their reasons are in the table and the results\n",
 			msb_prog, failed);
+	if (run->opt.format && export_results(run) != 0)
+		return 1;
 	return failed ? 1 : 0;
 }
 
@@ -326,6 +368,9 @@ int runner_run(const struct run_options *opt, const char *self_exe)
 	probe_collect(&run.probe, &run.env.kernel, self_exe);
 	default_out_path(&run);
 	check_out(&run);
+	if (run.opt.format && run.out.stream)
+		die(2, "--format: --out '%s' is not a regular file, so it cannot be read back; give a file",
+		    run.out_path);
 	if (env_busy(&run.env) && !run.opt.quiet)
 		warnx_msb("warning: the machine is busy (load average %.2f over 1 minute, %ld CPUs; above %.1f "
 			  "per CPU): other work will show as noise; measure when it is idle",
@@ -338,11 +383,13 @@ int runner_run(const struct run_options *opt, const char *self_exe)
 	}
 	rng = run.opt.seed;
 	point_batch = xcalloc((size_t)run.npoints, sizeof(*point_batch));
+	run.rounds_start_ns = now_ns();
 	for (int r = 0; r < run.opt.repetitions && !stop_signal; r++) {
 		run_round(&run, r, &rng, point_batch);
 		if (stop_signal)
 			break;
 		round_finished(&run, r);
+		round_progress(&run, r);
 		/* A stream is written once, at the end; a file after every round. */
 		if (r + 1 < run.opt.repetitions && !run.out.stream && results_write(&run, run.out_path, true) < 0)
 			return 1;
