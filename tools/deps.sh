@@ -1,7 +1,8 @@
 #!/bin/sh
 # Installs the Debian packages msealbench needs, when they are missing.
 #   deps.sh bench   what `make bench` needs: compiler, libpfm4, python3, gnuplot
-#   deps.sh check   that plus what the tests use: clang, perf, cross compiler, qemu, jsonschema
+#   deps.sh check   that plus what the tests use: clang, perf, cross compiler, qemu, jsonschema,
+#                   google-benchmark's compare.py (libbenchmark-tools, python3-scipy)
 # As root it runs apt-get; otherwise it prints the exact command and fails.
 set -eu
 want="${1:-bench}"
@@ -28,6 +29,9 @@ qemu-system-aarch64:qemu-system-arm
 cpio:cpio
 gzip:gzip
 /usr/lib/python3/dist-packages/jsonschema/__init__.py:python3-jsonschema
+/usr/share/benchmark/compare.py:libbenchmark-tools
+/usr/lib/python3/dist-packages/scipy/__init__.py:python3-scipy
+/usr/lib/python3/dist-packages/numpy/__init__.py:python3-numpy
 "
 case "$want" in
   bench) needs="$bench_needs" ;;
