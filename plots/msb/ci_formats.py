@@ -104,7 +104,8 @@ def render_email(report):
         out += ["", fit(f"{'':{name_width}} {cli.terminal_text(base_name):>{number_width}} "
                         f"{cli.terminal_text(cand_name):>{number_width + 12}}")]
         for c in members:
-            out.append(email_row(cli.terminal_text(f"{c.benchmark} {results.params_text(c.params)}"),
+            params = f" {results.params_text(c.params)}" if c.params else ""
+            out.append(email_row(cli.terminal_text(c.benchmark + params),
                                  c.base_median, c, settings, name_width, number_width, verdict_width))
         for g in geomeans:
             if (g.base_name, g.cand_name) == (base_name, cand_name):
