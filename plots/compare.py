@@ -33,7 +33,7 @@ def parse_args(argv):
                         formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("inputs", nargs="*", metavar="RUN",
                         help="results file(s) or a directory (default: the newest run in results/)")
-    parser.add_argument("--format", choices=ci_formats.COMPARISON_FORMATS, default="text",
+    parser.add_argument("--format", choices=ci_formats.comparison_formats(), default="text",
                         help="output format (text)")
     parser.add_argument("--out", default="-", help="write the output to this file ('-', the default: "
                         "standard output); written whole or not at all")
@@ -77,7 +77,7 @@ def print_report(args, analysis):
         warnings += comparison.noisy_warnings(analysis.comparisons)
         status = 1 if report.gating_regressions(analysis) else 0
         document = report.pairwise(analysis, warnings, status)
-    cli.write_output(args.out, tables.render(document, args.format, ci_formats.COMPARISON_FORMATS))
+    cli.write_output(args.out, tables.render(document, args.format, ci_formats.comparison_formats()))
     cli.warn(PROG, warnings)
     return status
 

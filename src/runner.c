@@ -335,7 +335,6 @@ static int finish(struct run *run)
 		return 1;
 	if (!run->opt.quiet)	/* the table goes to stderr when the results go to stdout */
 		results_print_table(run, stdout_taken ? stderr : stdout);
-	fflush(stdout);
 	if (run->interrupted) {
 		fprintf(stderr, "%s: interrupted after %d of %ld rounds; %s holds what finished (partial)\n",
 			msb_prog, run->rounds_done, run->opt.repetitions, run->out_path);

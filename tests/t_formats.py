@@ -8,6 +8,7 @@ import json
 import math
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -507,6 +508,7 @@ def main():
     test_run_csv()
     test_gbench()
     test_msealbench_commands()
+    shutil.rmtree(WORK, ignore_errors=True)
     done()
 
 

@@ -1,8 +1,8 @@
 """The output formats CI systems and other tools read, one renderer each (a function of a
 tables.Report, as in msb/tables.py), in two tables that tables.render takes:
 
-  COMPARISON_FORMATS (compare --format): tables.RENDERERS and email, bmf, github-action,
-      junit, tap, csv (one row per compared cell)
+  comparison_formats() (compare --format): tables.RENDERERS and COMPARISON_ONLY: email, bmf,
+      github-action, junit, tap, csv (one row per compared cell)
   RUN_FORMATS (msealbench export --format, run --format): csv (one row per sample), gbench
 
 They render the model behind a report (report.model: a comparison.Analysis, or a results.Run),
@@ -356,7 +356,11 @@ def render_gbench(report):
     return json.dumps(document, indent=1, allow_nan=False)
 
 
-COMPARISON_FORMATS = {**tables.RENDERERS, "email": render_email, "bmf": render_bmf,
-                      "github-action": render_github_action, "junit": render_junit, "tap": render_tap,
-                      "csv": render_comparison_csv}
+COMPARISON_ONLY = {"email": render_email, "bmf": render_bmf, "github-action": render_github_action,
+                   "junit": render_junit, "tap": render_tap, "csv": render_comparison_csv}
 RUN_FORMATS = {"csv": render_run_csv, "gbench": render_gbench}
+
+
+def comparison_formats():
+    """compare's formats: every report's (tables.RENDERERS, as it is now) and COMPARISON_ONLY."""
+    return {**tables.RENDERERS, **COMPARISON_ONLY}
