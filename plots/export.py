@@ -5,6 +5,9 @@
                                          params, seal, round, boot, value, counters)
   export.py --format gbench RUN.json     google-benchmark JSON: one repetition per round, so
                                          google-benchmark's tools/compare.py reads two runs
+  export.py --format bmf RUN.json        Bencher Metric Format: each cell's median (latency, ns)
+                                         with its 95% CI as lower_value/upper_value
+  export.py --format github-action RUN.json   github-action-benchmark customSmallerIsBetter
 
 --out FILE writes the output whole or not at all; '-' (the default) is standard output.
 `msealbench run --format F` runs this on the file it has just written.

@@ -40,7 +40,8 @@ static const char run_usage_format[] =
 	"  --inject-delay P%%[:MODE]  add a busy delay of P%% of each sample's time, in MODE's cells\n"
 	"                       only (default all): a known slowdown to validate the statistics\n"
 	"  --format F           also write the results as F (csv: a row per sample; gbench:\n"
-	"                       google-benchmark JSON) through `msealbench export`, after the run\n"
+	"                       google-benchmark JSON; bmf: Bencher; github-action) through\n"
+	"                       `msealbench export`, after the run\n"
 	"  --format-out FILE    where --format writes (default '-': standard output; the table then\n"
 	"                       goes to stderr); --out must then be a file\n"
 	"  --quiet              no table on stdout, no progress on stderr (progress on a stderr that\n"
@@ -137,7 +138,7 @@ static void parse_cpu(const char *s, struct run_options *o)
  * rather than after it. */
 static void check_format(struct run_options *o)
 {
-	static const char *const formats[] = { "csv", "gbench" };
+	static const char *const formats[] = { "csv", "gbench", "bmf", "github-action" };
 	bool known = false;
 
 	if (!o->format) {
@@ -148,7 +149,7 @@ static void check_format(struct run_options *o)
 	for (size_t i = 0; i < ARRAY_SIZE(formats); i++)
 		known |= strcmp(o->format, formats[i]) == 0;
 	if (!known)
-		usage_error("--format: '%s' is not a run format (csv, gbench)", o->format);
+		usage_error("--format: '%s' is not a run format (csv, gbench, bmf, github-action)", o->format);
 	if (!o->format_out)
 		o->format_out = "-";
 	if (o->out && strcmp(o->out, "-") == 0)

@@ -67,4 +67,4 @@ const struct command cmd_plot = { "plot", script_main, "draw a run's plots with 
 const struct command cmd_validate = { "validate", script_main,
 				      "measure how far compare's verdicts can be trusted on this machine", NULL };
 const struct command cmd_export = { "export", script_main,
-				    "write a results file as CSV (one row per sample) or google-benchmark JSON", NULL };
+				    "write a results file as CSV, google-benchmark JSON, BMF or github-action JSON", NULL };

@@ -427,6 +427,30 @@ def test_run_csv():
        "export csv: hostile labels stay in their field", out.stderr)
 
 
+def test_run_trackers():
+    """export bmf and github-action: a tracker's history gets each cell's median and its CI."""
+    path = write("tracked.json", synth.synthetic_run(suite(), rounds=6))
+    loaded = results.load_run(path)
+    out = export("--format", "bmf", path)
+    errors = bmf_errors(out.stdout)
+    document = json.loads(out.stdout) if not errors else {}
+    cell = next(c for c in loaded.ok_cells() if c.benchmark == "vdso.getcpu" and c.seal == "sysmap")
+    metric = document.get("vdso.getcpu [-] sysmap", {}).get("latency", {})
+    median = sorted(sorted(v for v, r in zip(cell.samples, cell.rounds) if r == k)[2] for k in range(6))
+    ok(out.returncode == 0 and not errors and len(document) == len(loaded.ok_cells())
+       and metric.get("lower_value", 0) <= metric.get("value") <= metric.get("upper_value", 0)
+       and abs(metric["value"] - (median[2] + median[3]) / 2) < 1e-9,
+       "export bmf: valid BMF, a cell's median of round medians inside its CI bounds",
+       "; ".join(errors[:3]) or out.stderr or str(metric))
+    out = export("--format", "github-action", path)
+    errors = github_action_errors(out.stdout)
+    ok(out.returncode == 0 and not errors and len(json.loads(out.stdout)) == len(loaded.ok_cells()),
+       "export github-action: a customSmallerIsBetter entry per cell", "; ".join(errors[:3]) or out.stderr)
+    out = export("--format", "bmf", hostile_run("hostile-tracked.json"))
+    ok(out.returncode == 0 and not bmf_errors(out.stdout) and any(HOSTILE in n for n in json.loads(out.stdout)),
+       "export bmf: hostile names read back as the same text", out.stderr)
+
+
 def test_gbench():
     a = write("gb-a.json", synth.synthetic_run(suite(), rounds=9, seed=1))
     b = write("gb-b.json", synth.synthetic_run(suite(effects={"sysmap": 0.10}), rounds=9, seed=2))
@@ -491,6 +515,10 @@ def test_msealbench_commands():
     out = run(MSEALBENCH, "run", "--format", "gbench", "--out", "-")
     ok(out.returncode == 2 and "--format" in out.stderr, "run --format with --out -: refused before running",
        out.stderr)
+    from msb import ci_formats
+    known = {f: run(MSEALBENCH, "run", "--format", f, "--out", "-").stderr for f in list(ci_formats.RUN_FORMATS) + ["xml"]}
+    ok(all("not a run format" not in known[f] for f in ci_formats.RUN_FORMATS) and "not a run format" in known["xml"],
+       "run --format knows export's formats (msb/ci_formats.py RUN_FORMATS), and only those", str(known))
 
 
 def main():
@@ -506,6 +534,7 @@ def main():
     test_comparison_csv()
     test_out_file_and_dash()
     test_run_csv()
+    test_run_trackers()
     test_gbench()
     test_msealbench_commands()
     shutil.rmtree(WORK, ignore_errors=True)

@@ -3,7 +3,8 @@ tables.Report, as in msb/tables.py), in two tables that tables.render takes:
 
   comparison_formats() (compare --format): tables.RENDERERS and COMPARISON_ONLY: email, bmf,
       github-action, junit, tap, csv (one row per compared cell)
-  RUN_FORMATS (msealbench export --format, run --format): csv (one row per sample), gbench
+  RUN_FORMATS (msealbench export --format, run --format): csv (one row per sample), gbench,
+      bmf and github-action (each cell's median with its CI, for trackers that keep the history)
 
 They render the model behind a report (report.model: a comparison.Analysis, or a results.Run),
 not its text. Text from results files (labels, benchmark names, parameters, reasons) is data:
@@ -163,6 +164,35 @@ def bounded(value, low, high):
     if number(low) is not None and number(high) is not None:
         out["lower_value"], out["upper_value"] = number(low), number(high)
     return out
+
+
+def run_locations(run):
+    """(cell, name, Location) of every measured cell of a run: its median of round medians with
+    a bootstrap CI over its rounds (comparison.cell_location, seeded: the same file gives the same
+    numbers)."""
+    settings = comparison.Settings()
+    for cell in run.ok_cells():
+        name = f"{cell.benchmark} [{results.params_text(cell.params)}] {cell.seal}"
+        yield cell, name, comparison.cell_location(cell, settings, cell.describe())
+
+
+def render_run_bmf(report):
+    """A run in BMF, for Bencher to keep the history and judge it with its own thresholds: per cell
+    the measure latency (ns per operation) with the 95% CI of its median as bounds."""
+    run = run_of(report, "bmf")
+    return json.dumps({name: {"latency" if cell.unit == "ns/op" else cell.unit:
+                              bounded(location.median, location.low, location.high)}
+                       for cell, name, location in run_locations(run)}, indent=1, allow_nan=False)
+
+
+def render_run_github_action(report):
+    """A run as customSmallerIsBetter entries: per cell its median, the CI as range."""
+    run = run_of(report, "github-action")
+    return json.dumps([{"name": name, "unit": cell.unit, "value": location.median,
+                        "range": f"{location.low:.6g} to {location.high:.6g}",
+                        "extra": f"95% CI of the median of {len(set(cell.rounds))} round medians, "
+                                 f"{len(cell.samples)} samples"}
+                       for cell, name, location in run_locations(run)], indent=1, allow_nan=False)
 
 
 # ------------------------------------------------------------------ github-action-benchmark
@@ -358,7 +388,8 @@ def render_gbench(report):
 
 COMPARISON_ONLY = {"email": render_email, "bmf": render_bmf, "github-action": render_github_action,
                    "junit": render_junit, "tap": render_tap, "csv": render_comparison_csv}
-RUN_FORMATS = {"csv": render_run_csv, "gbench": render_gbench}
+RUN_FORMATS = {"csv": render_run_csv, "gbench": render_gbench, "bmf": render_run_bmf,
+               "github-action": render_run_github_action}
 
 
 def comparison_formats():
