@@ -93,7 +93,7 @@ def junit_errors(text):
     """Problems of a JUnit XML report as Jenkins (junit-4.xsd) and GitLab read it: testsuites
     of testsuite elements with name and integer tests/failures/errors/skipped that match their
     testcases; each testcase with name and classname and at most one failure/error/skipped; a
-    failure with a message. Returns (errors, root or None)."""
+    failure with a message and a type (required by the stricter variants of junit-4.xsd). Returns (errors, root or None)."""
     try:
         root = ET.fromstring(text.encode("utf-8"))
     except ET.ParseError as e:
@@ -118,8 +118,8 @@ def junit_errors(text):
             if len([e for e in case if e.tag in ("failure", "error", "skipped")]) > 1:
                 errors.append(f"testcase {case.get('name')[:40]} with two results")
             failure = case.find("failure")
-            if failure is not None and not failure.get("message"):
-                errors.append("failure without message")
+            if failure is not None and not (failure.get("message") and failure.get("type")):
+                errors.append("failure without message or type (the stricter schemas require both)")
             if set(e.tag for e in case) - {"failure", "error", "skipped", "system-out", "system-err"}:
                 errors.append(f"testcase holds {[e.tag for e in case]}")
     return errors, root
