@@ -282,6 +282,10 @@ def test_email():
     controls = [ch for ch in out if not ch.isprintable() and ch != "\n"]
     ok(out and not long_lines and not controls, "email: every line within 100 columns, no control character",
        f"{len(long_lines)} long, {controls[:3]}; {err}")
+    quick = write("email-quick.json", synth.synthetic_run(suite(), rounds=3))
+    status, out, _ = compare("--format", "email", quick)
+    ok(re.search(r"^warning: \d+ cells undecidable.*\n  .*", out, re.M) and max(map(len, out.splitlines())) <= 100,
+       "email: compare's warnings close the mail, wrapped to 100 columns", out[-400:])
     path = slowed_run("email.json")
     status, out, _ = compare("--format", "email", path)
     rows = [ln for ln in out.splitlines() if re.match(r"(vdso|mseal)\.", ln)]

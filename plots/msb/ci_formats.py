@@ -17,6 +17,7 @@ import csv
 import io
 import json
 import math
+import textwrap
 import xml.etree.ElementTree as ET
 
 from . import cli, comparison, results, stats, tables
@@ -93,7 +94,7 @@ def render_email(report):
     analysis = analysis_of(report, "email")
     comparisons, geomeans = compared(analysis)
     settings = analysis.settings
-    number_width, verdict_width = 12, 14
+    number_width, verdict_width = 12, 16
     name_width = EMAIL_WIDTH - (number_width * 2 + 12 + 2 + verdict_width + 4)
     out = [fit(f"msealbench compare: {', '.join(cli.terminal_text(r.label) for r in analysis.runs)}"),
            fit(f"margin {settings.margin * 100:g}%, {settings.confidence * 100:g}% CI; change: + is slower, "
@@ -114,6 +115,9 @@ def render_email(report):
                                      name_width, number_width, verdict_width))
     counts = comparison.count_verdicts([c for c in comparisons if c.metric == TIME])
     out += ["", fit("verdicts: " + ", ".join(f"{n} {v}" for v, n in counts.items() if n))]
+    warnings = (report.data or {}).get("warnings") or []
+    for warning in warnings:  # what compare says on stderr belongs in the mail too
+        out += textwrap.wrap("warning: " + cli.terminal_text(warning), EMAIL_WIDTH, subsequent_indent="  ")
     return "\n".join(out)
 
 
