@@ -10,13 +10,17 @@ equivalent / inconclusive.
   compare.py DIR | compare.py F1 F2 F3 ... --history
                                      many runs: each against the first (or --baseline)
 
+Formats (--format): text, markdown, json; email (the verdict table in 100 columns); bmf
+(Bencher Metric Format); github-action (github-action-benchmark customSmallerIsBetter); junit;
+tap (TAP 13, kselftest style); csv (one row per compared cell).
+
 Exit status: 0 no regression, 1 at least one regression, 2 bad input, 3 internal error.
 """
 import argparse
 import os
 import sys
 
-from msb import cli, comparison, report, results, tables
+from msb import ci_formats, cli, comparison, report, results, tables
 from msb.comparison import Settings
 from msb.results import BadInput
 
@@ -29,7 +33,10 @@ def parse_args(argv):
                         formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("inputs", nargs="*", metavar="RUN",
                         help="results file(s) or a directory (default: the newest run in results/)")
-    parser.add_argument("--format", choices=tables.RENDERERS, default="text", help="output format (text)")
+    parser.add_argument("--format", choices=ci_formats.comparison_formats(), default="text",
+                        help="output format (text)")
+    parser.add_argument("--out", default="-", help="write the output to this file ('-', the default: "
+                        "standard output); written whole or not at all")
     parser.add_argument("--margin", type=cli.percent, default=cli.percent("2"),
                         help="equivalence margin: whole CI inside +-margin (default 2%%)")
     parser.add_argument("--threshold", type=cli.percent, default=cli.percent("1"),
@@ -66,10 +73,11 @@ def print_report(args, analysis):
         document = report.history(analysis, warnings, status)
     else:
         warnings += comparison.outlier_warnings(analysis.comparisons)
-        warnings += comparison.undecidable_warnings(analysis.comparisons)
+        warnings += comparison.undecidable_warnings(analysis.comparisons, analysis.settings)
+        warnings += comparison.noisy_warnings(analysis.comparisons)
         status = 1 if report.gating_regressions(analysis) else 0
         document = report.pairwise(analysis, warnings, status)
-    print(tables.render(document, args.format))
+    cli.write_output(args.out, tables.render(document, args.format, ci_formats.comparison_formats()))
     cli.warn(PROG, warnings)
     return status
 

@@ -52,7 +52,13 @@ static const char run_usage_format[] =
 	"  --seed N             seed of the per-round order (default: from the clock; recorded)\n"
 	"  --inject-delay P%%[:MODE]  add a busy delay of P%% of each sample's time, in MODE's cells\n"
 	"                       only (default all): a known slowdown to validate the statistics\n"
-	"  --quiet              no table on stdout, no progress on stderr\n"
+	"  --format F           also write the results as F (csv: a row per sample; gbench:\n"
+	"                       google-benchmark JSON; bmf: Bencher; github-action) through\n"
+	"                       `msealbench export`, after the run\n"
+	"  --format-out FILE    where --format writes (default '-': standard output; the table then\n"
+	"                       goes to stderr); --out must then be a file\n"
+	"  --quiet              no table on stdout, no progress on stderr (progress on a stderr that\n"
+	"                       is not a terminal: a line per round, elapsed time and time to go)\n"
 	"  --help               this text\n"
 	"Exit status: 0 all cells ran or were skipped with a reason, 1 a cell failed, 2 bad usage,\n"
 	"130 interrupted (the results file then holds the finished rounds, marked partial).\n";
@@ -142,10 +148,32 @@ static void parse_cpu(const char *s, struct run_options *o)
 		usage_error("--cpu: CPU %s is not available to this process", s);
 }
 
+/* The run formats of plots/export.py (msb/ci_formats.py RUN_FORMATS), checked before the run
+ * rather than after it. */
+static void check_format(struct run_options *o)
+{
+	static const char *const formats[] = { "csv", "gbench", "bmf", "github-action" };
+	bool known = false;
+
+	if (!o->format) {
+		if (o->format_out)
+			usage_error("--format-out: give --format too");
+		return;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(formats); i++)
+		known |= strcmp(o->format, formats[i]) == 0;
+	if (!known)
+		usage_error("--format: '%s' is not a run format (csv, gbench, bmf, github-action)", o->format);
+	if (!o->format_out)
+		o->format_out = "-";
+	if (o->out && strcmp(o->out, "-") == 0)
+		usage_error("--format: the results go to standard output (--out -); write them to a file");
+}
+
 static void parse_run_options(int argc, char **argv, struct run_options *o)
 {
 	enum { O_FILTER = 256, O_SEAL, O_REP, O_MINTIME, O_QUICK, O_CPU, O_OUT, O_QUIET, O_SEED,
-	       O_EVENTS, O_INJECT, O_LABEL, O_MAXROUNDS, O_BUDGET, O_PRECISION };
+	       O_EVENTS, O_INJECT, O_LABEL, O_MAXROUNDS, O_BUDGET, O_PRECISION, O_FORMAT, O_FORMAT_OUT };
 	static const struct option longopts[] = {
 		{ "filter", required_argument, 0, O_FILTER }, { "seal", required_argument, 0, O_SEAL },
 		{ "repetitions", required_argument, 0, O_REP }, { "min-time", required_argument, 0, O_MINTIME },
@@ -155,6 +183,7 @@ static void parse_run_options(int argc, char **argv, struct run_options *o)
 		{ "inject-delay", required_argument, 0, O_INJECT }, { "label", required_argument, 0, O_LABEL },
 		{ "max-rounds", required_argument, 0, O_MAXROUNDS }, { "time-budget", required_argument, 0, O_BUDGET },
 		{ "precision", required_argument, 0, O_PRECISION },
+		{ "format", required_argument, 0, O_FORMAT }, { "format-out", required_argument, 0, O_FORMAT_OUT },
 		OPTION_HELP, { 0, 0, 0, 0 },
 	};
 	long rep = -1, seed = -1, max_rounds = -1;
@@ -214,6 +243,8 @@ static void parse_run_options(int argc, char **argv, struct run_options *o)
 			break;
 		case O_INJECT: parse_inject(optarg, o); break;
 		case O_LABEL: o->label = optarg; break;
+		case O_FORMAT: o->format = optarg; break;
+		case O_FORMAT_OUT: o->format_out = optarg; break;
 		}
 	}
 	options_no_more_operands(argc, argv, 0);
@@ -222,6 +253,7 @@ static void parse_run_options(int argc, char **argv, struct run_options *o)
 		usage_error("%s: the text is not valid UTF-8", "--filter");
 	if (o->label && !utf8_valid(o->label))
 		usage_error("%s: the text is not valid UTF-8", "--label");
+	check_format(o);
 	o->repetitions = rep > 0 ? rep : o->quick ? 3 : DEFAULT_REPETITIONS;
 	o->max_rounds = max_rounds > 0 ? max_rounds : o->quick || rep > 0 ? o->repetitions : DEFAULT_MAX_ROUNDS;
 	o->min_time_s = min_time > 0 ? min_time : o->quick ? 0.06 : 0.25;

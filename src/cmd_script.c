@@ -26,6 +26,7 @@ static const struct script scripts[] = {
 	{ "plot", "../plots/plot.py", "../share/msealbench/plots/plot.py" },
 	{ "validate", "../plots/validate.py", "../share/msealbench/plots/validate.py" },
 	{ "report", "../plots/report.py", "../share/msealbench/plots/report.py" },
+	{ "export", "../plots/export.py", "../share/msealbench/plots/export.py" },
 };
 
 static int script_main(int argc, char **argv, const char *self_exe)
@@ -68,3 +69,5 @@ const struct command cmd_report = { "report", script_main,
 				    "one page on the cost and compatibility of sealing: report.md and report.html", NULL };
 const struct command cmd_validate = { "validate", script_main,
 				      "measure how far compare's verdicts can be trusted on this machine", NULL };
+const struct command cmd_export = { "export", script_main,
+				    "write a results file as CSV, google-benchmark JSON, BMF or github-action JSON", NULL };

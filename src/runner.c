@@ -180,6 +180,26 @@ static void progress(const struct run *run, int round, int done, int total, cons
 			c->param_text, seal_mode_name(c->seal));
 }
 
+/* Where the terminal line above is not shown (a CI log, a file): one line per round, with the
+ * time so far and an estimate of the rest of the --repetitions rounds from the rounds done;
+ * further rounds (open >= 0: the points still open) say how many points they are for. */
+static void round_progress(const struct run *run, int round, int open)
+{
+	double elapsed = (double)(now_ns() - run->rounds_start_ns) / 1e9;
+	double left = elapsed / (round + 1) * (double)(run->opt.repetitions - round - 1);
+
+	if (run->opt.quiet || isatty(STDERR_FILENO))
+		return;
+	if (open < 0)
+		fprintf(stderr, "%s: round %d/%ld done, %.1f s elapsed, about %.1f s to go%s\n", msb_prog, round + 1,
+			run->opt.repetitions, elapsed, left,
+			run->opt.max_rounds > run->opt.repetitions ? " (then further rounds for imprecise cells)" : "");
+	else
+		fprintf(stderr, "%s: round %d (at most %ld) done for %d imprecise point(s) of %d, %.1f s elapsed\n",
+			msb_prog, round + 1, run->opt.max_rounds, open, run->npoints, elapsed);
+	fflush(stderr);
+}
+
 /* A point's cells run back to back, its seal modes in a random order, so drift of a noisy
  * machine hits both modes alike; the order of points is shuffled too. open: the points that
  * take part (NULL: all). */
@@ -387,8 +407,33 @@ static void find_helper_dir(struct run *run, char *buf, size_t len)
 	run->opt.helper_dir = buf;
 }
 
+/* run --format: `msealbench export --format F RESULTS --out FORMAT_OUT`, the one writer of the
+ * run formats, on the file just written. Returns 0, or 1 with the reason on stderr. */
+static int export_results(const struct run *run)
+{
+	const char *argv[] = { run->self_exe, "export", "--format", run->opt.format, run->out_path,
+			       "--out", run->opt.format_out, NULL };
+	struct child_spec spec = { .run = child_exec_self, .arg = argv, .death_signal = SIGTERM };
+	char why[512];
+	int wstatus;
+	pid_t pid = child_start(&spec, NULL, why, sizeof(why));
+
+	if (pid < 0 || child_reap(pid, &wstatus) < 0) {
+		fprintf(stderr, "%s: --format %s: %s\n", msb_prog, run->opt.format, pid < 0 ? why : errno_text(errno));
+		return 1;
+	}
+	if (WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0)
+		return 0;
+	child_describe_exit(wstatus, "msealbench export", why, sizeof(why));
+	fprintf(stderr, "%s: --format %s: %s; the results are in %s\n", msb_prog, run->opt.format, why,
+		run->out_path);
+	return 1;
+}
+
 static int finish(struct run *run)
 {
+	bool stdout_taken = strcmp(run->out_path, "-") == 0 ||
+			    (run->opt.format && strcmp(run->opt.format_out, "-") == 0);
 	int failed = 0;
 
 	for (int i = 0; i < run->ncells; i++)
@@ -398,7 +443,7 @@ static int finish(struct run *run)
 	if (results_write(run, run->out_path, run->interrupted) < 0)
 		return 1;
 	if (!run->opt.quiet)	/* the table goes to stderr when the results go to stdout */
-		results_print_table(run, strcmp(run->out_path, "-") == 0 ? stderr : stdout);
+		results_print_table(run, stdout_taken ? stderr : stdout);
 	if (run->interrupted) {
 		fprintf(stderr, "%s: interrupted after %d of %s%ld rounds; %s holds what finished (partial)\n",
 			msb_prog, run->rounds_done, run->opt.max_rounds > run->opt.repetitions ? "at most " : "",
@@ -411,6 +456,8 @@ static int finish(struct run *run)
 	if (failed)
 		fprintf(stderr, "%s: %d cell(s) failed; their reasons are in the table and the results\n",
 			msb_prog, failed);
+	if (run->opt.format && export_results(run) != 0)
+		return 1;
 	return failed ? 1 : 0;
 }
 
@@ -421,7 +468,6 @@ int runner_run(const struct run_options *opt, const char *self_exe)
 	uint64_t rng, *point_batch;
 	long last = opt->max_rounds > opt->repetitions ? opt->max_rounds : opt->repetitions;
 	const char **stopped;
-	uint64_t run_start;
 	double full_round_ns = 0;
 	bool *open;
 	time_t t = time(NULL);
@@ -436,6 +482,9 @@ int runner_run(const struct run_options *opt, const char *self_exe)
 	probe_collect(&run.probe, &run.env.kernel, self_exe);
 	default_out_path(&run);
 	check_out(&run);
+	if (run.opt.format && run.out.stream)
+		die(2, "--format: --out '%s' is not a regular file, so it cannot be read back; give a file",
+		    run.out_path);
 	if (env_busy(&run.env) && !run.opt.quiet)
 		warnx_msb("warning: the machine is busy (load average %.2f over 1 minute, %ld CPUs; above %.1f "
 			  "per CPU): other work will show as noise; measure when it is idle",
@@ -447,7 +496,7 @@ int runner_run(const struct run_options *opt, const char *self_exe)
 		return 130;
 	}
 	rng = run.opt.seed;
-	run_start = now_ns();
+	run.rounds_start_ns = now_ns();
 	point_batch = xcalloc((size_t)run.npoints, sizeof(*point_batch));
 	open = xmalloc((size_t)run.npoints * sizeof(*open));
 	stopped = xmalloc((size_t)run.npoints * sizeof(*stopped));
@@ -464,7 +513,7 @@ int runner_run(const struct run_options *opt, const char *self_exe)
 			break;
 		/* A further round of the open points takes about their share of a full round. */
 		if (extra && run.opt.time_budget_s > 0 &&
-		    (double)(round_start - run_start) + full_round_ns * nopen / run.npoints > run.opt.time_budget_s * 1e9) {
+		    (double)(round_start - run.rounds_start_ns) + full_round_ns * nopen / run.npoints > run.opt.time_budget_s * 1e9) {
 			for (int p = 0; p < run.npoints; p++)
 				if (open[p])
 					stopped[p] = "time budget";
@@ -472,10 +521,11 @@ int runner_run(const struct run_options *opt, const char *self_exe)
 		}
 		run_round(&run, r, &rng, point_batch, extra ? open : NULL);
 		if (!extra)
-			full_round_ns = (double)(now_ns() - run_start) / (r + 1);
+			full_round_ns = (double)(now_ns() - run.rounds_start_ns) / (r + 1);
 		if (stop_signal)
 			break;
 		round_finished(&run, r);
+		round_progress(&run, r, extra ? nopen : -1);
 		for (int i = 0; i < run.ncells; i++)
 			run.cells[i].stopped = stopped[run.cells[i].point];
 		/* A stream is written once, at the end; a file after every round. */

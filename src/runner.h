@@ -32,6 +32,8 @@ struct run_options {
 	int inject_mode;		/* seal mode the delay applies to, -1: all */
 	const char *label;
 	const char *helper_dir;
+	const char *format;		/* NULL, or a format of `msealbench export` for the results */
+	const char *format_out;		/* where that goes: "-" standard output */
 };
 
 /* One (benchmark, parameter values, seal mode) and everything measured for it. */
@@ -62,6 +64,7 @@ struct run {
 	struct cell *cells;
 	int ncells, npoints;
 	int rounds_done;
+	uint64_t rounds_start_ns;	/* now_ns() when the first round began */
 	bool interrupted;
 	const char *self_exe;
 };

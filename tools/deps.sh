@@ -3,6 +3,7 @@
 #   deps.sh bench   what `make bench` needs: compiler, libpfm4, python3, gnuplot
 #   deps.sh check   that plus what the tests use: clang, perf, cross compiler, qemu, jsonschema,
 #                   chromium (t_report.py renders the report's HTML: about 120 MB, 16 s to install here)
+#                   google-benchmark's compare.py (libbenchmark-tools, python3-scipy)
 # As root it runs apt-get; otherwise it prints the exact command and fails.
 set -eu
 want="${1:-bench}"
@@ -30,6 +31,9 @@ cpio:cpio
 gzip:gzip
 /usr/lib/python3/dist-packages/jsonschema/__init__.py:python3-jsonschema
 chromium:chromium
+/usr/share/benchmark/compare.py:libbenchmark-tools
+/usr/lib/python3/dist-packages/scipy/__init__.py:python3-scipy
+/usr/lib/python3/dist-packages/numpy/__init__.py:python3-numpy
 "
 case "$want" in
   bench) needs="$bench_needs" ;;

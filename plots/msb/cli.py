@@ -198,6 +198,17 @@ def write_file(path, data):
     replace_with(name, path)
 
 
+def write_output(path, text):
+    """A command's output: to standard output when path is "-", else written whole to path
+    (write_file), ending with a newline either way."""
+    text = text if text.endswith("\n") else text + "\n"
+    if path == "-":
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    else:
+        write_file(path, text)
+
+
 def number_in(kind, low, high):
     """An argparse type: int or float text whose value lies in [low, high] (NaN never does)."""
     def parse(text):

@@ -133,6 +133,7 @@ class NotCompared:
     params: dict
     seal: str
     reason: str
+    metric: str = TIME          # a counter: the cell's time was compared, this counter was not
 
     def as_dict(self):
         return dataclasses.asdict(self)
@@ -227,6 +228,8 @@ class Series:
     p_value: float
     boots: int = None           # set when the units are boots
     boot_spread: float = None
+    base_location: float = None  # what the ratio is made of, per side (the table's columns)
+    cand_location: float = None
 
 
 def compare_series(base, cand, settings, seed, base_rounds, cand_rounds, paired):
@@ -248,7 +251,9 @@ def compare_series(base, cand, settings, seed, base_rounds, cand_rounds, paired)
                                                      settings.iterations, paired)
     p_value = stats.mann_whitney(stats.round_medians(cand_by_round),
                                     stats.round_medians(base_by_round)).p
-    return Series(ratio, raw, units, paired, p_value)
+    return Series(ratio, raw, units, paired, p_value,
+                  base_location=stats.median_of_round_medians(base_by_round),
+                  cand_location=stats.median_of_round_medians(cand_by_round))
 
 
 def compare_boots(base, cand, settings, seed, base_cell, cand_cell):
@@ -268,8 +273,14 @@ def compare_boots(base, cand, settings, seed, base_cell, cand_cell):
     raw = stats.bootstrap_boots_ratio_replicates(base_by_boot, cand_by_boot, seed,
                                                     settings.iterations, paired)
     p_value = stats.mann_whitney(list(cand_loc.values()), list(base_loc.values())).p
-    return Series(stats.boots_ratio(base_loc, cand_loc, paired), raw, units, paired, p_value,
-                  boots=units, boot_spread=stats.boot_spread(base_loc, cand_loc, paired))
+    ratio = stats.boots_ratio(base_loc, cand_loc, paired)
+    # Paired, the ratio is the median of per-boot ratios, not a ratio of two medians: the
+    # candidate column shows the baseline scaled by it, so the columns never contradict the change.
+    base_location = stats.median(list(base_loc.values()))
+    cand_location = base_location * ratio if paired else stats.median(list(cand_loc.values()))
+    return Series(ratio, raw, units, paired, p_value, boots=units,
+                  boot_spread=stats.boot_spread(base_loc, cand_loc, paired),
+                  base_location=base_location, cand_location=cand_location)
 
 
 def undecidable_why(units, boots, ratio, low, high):
@@ -283,17 +294,63 @@ def undecidable_why(units, boots, ratio, low, high):
     return ""
 
 
-def undecidable_warnings(comparisons):
-    """One line for all cells a run had too few rounds to decide, with what could decide them
-    (a cell undecidable for another reason says why in its row)."""
-    stuck = [c for c in comparisons if c.metric == TIME and c.verdict == UNDECIDABLE
-             and c.boots is None and c.rounds < MIN_DECIDING_ROUNDS]
-    if not stuck:
+def smallest_p(rounds):
+    """The smallest two-sided Mann-Whitney p that two sides of so many rounds each can give
+    (the exact distribution, no ties): 3 against 3 never go below 0.1."""
+    return min(1.0, 2.0 / math.comb(2 * rounds, rounds)) if rounds > 0 else 1.0
+
+
+def rounds_to_reach(alpha):
+    """The fewest rounds per side whose smallest Mann-Whitney p is below alpha."""
+    rounds = 1
+    while smallest_p(rounds) >= alpha:
+        rounds += 1
+    return rounds
+
+
+def rounds_needed(c, settings):
+    """The fewest rounds that could give comparison c a verdict: enough for the round bootstrap
+    and, unpaired (the Mann-Whitney p takes part), for a p below alpha."""
+    return max(MIN_DECIDING_ROUNDS, 1 if c.paired else rounds_to_reach(settings.alpha))
+
+
+def undecidable_warnings(comparisons, settings=None):
+    """One line for all cells that too few rounds keep from any regression or improvement
+    verdict, with the number of rounds that could decide them (gbench's "9+ repetitions
+    recommended"): too few for a confidence interval, or, unpaired, for a Mann-Whitney p below
+    alpha (two --quick runs: 3 rounds each, p never below 0.1). A cell undecidable for
+    another reason says why in its row."""
+    settings = settings or Settings()
+    time_rows = [c for c in comparisons if c.metric == TIME and c.boots is None]
+    stuck = [c for c in time_rows if c.verdict == UNDECIDABLE and c.rounds < MIN_DECIDING_ROUNDS]
+    never = [c for c in time_rows if c not in stuck and not c.paired
+             and smallest_p(c.rounds) >= settings.alpha]
+    out = []
+    if stuck:
+        fewest, needed = min(c.rounds for c in stuck), max(rounds_needed(c, settings) for c in stuck)
+        out.append(f"{len(stuck)} cells undecidable: {fewest} rounds cannot give a confidence interval; "
+                   f"runs of at least {needed} rounds could decide (msealbench run --repetitions "
+                   f"{needed} or more, not --quick; its open cells then say how many more)")
+    if never:
+        fewest, needed = min(c.rounds for c in never), rounds_to_reach(settings.alpha)
+        out.append(f"{len(never)} cells can never be called a regression or improvement: with {fewest} "
+                   f"rounds a side the Mann-Whitney p is at least {smallest_p(fewest):.3g}, not below alpha "
+                   f"{settings.alpha:g}; runs of at least {needed} rounds could (msealbench run "
+                   f"--repetitions {needed})")
+    return out
+
+
+def noisy_warnings(comparisons, limit=1.0):
+    """One line for all cells whose samples vary by more than limit (coefficient of variation,
+    100%): their ratios say little, whatever the interval (as hyperfine warns of noisy runs)."""
+    noisy = [c for c in comparisons if c.metric == TIME and max(c.base_cv, c.cand_cv) > limit]
+    if not noisy:
         return []
-    fewest = min(c.rounds for c in stuck)
-    return [f"{len(stuck)} cells undecidable: {fewest} rounds cannot give a confidence interval; "
-            f"a run of at least {MIN_DECIDING_ROUNDS} rounds could decide (msealbench run --repetitions "
-            f"{MIN_DECIDING_ROUNDS} or more, not --quick; its open cells then say how many more)"]
+    worst = max(noisy, key=lambda c: max(c.base_cv, c.cand_cv))
+    return [f"{len(noisy)} cells vary by more than {limit * 100:.0f}% (coefficient of variation), e.g. "
+            f"{worst.benchmark} [{results.params_text(worst.params)}] {worst.base_name}/{worst.cand_name} "
+            f"at {max(worst.base_cv, worst.cand_cv) * 100:.0f}% (ratio {worst.ratio:.3g}): its numbers are "
+            "mostly noise; measure on an idle machine, with more --min-time and --repetitions"]
 
 
 def multi_boot(cell):
@@ -333,7 +390,7 @@ def compare_metric(base_cell, cand_cell, metric, settings, names, paired):
         metric=metric, unit=base_cell.unit if metric == TIME else "per op",
         base_name=names[0], cand_name=names[1], paired=paired,
         n_base=len(base), n_cand=len(cand), rounds=units,
-        base_median=stats.median(base), cand_median=stats.median(cand),
+        base_median=series.base_location, cand_median=series.cand_location,
         ratio=ratio, ci_low=low, ci_high=high, p_value=p_value, verdict=verdict,
         more_rounds=more, why=why, boots=series.boots, boot_spread=series.boot_spread,
         base_outliers=stats.outlier_count(base), cand_outliers=stats.outlier_count(cand),
@@ -345,13 +402,13 @@ def compare_metric(base_cell, cand_cell, metric, settings, names, paired):
 def compare_cells(base_cell, cand_cell, settings, names, paired):
     """The time comparison first, then every counter both cells counted.
 
-    Returns (comparisons, reasons-not-compared)."""
+    Returns (comparisons, [(metric, reason not compared)])."""
     comparisons, problems = [], []
     shared_counters = sorted(set(base_cell.counters) & set(cand_cell.counters))
     for metric in [TIME] + shared_counters:
         result = compare_metric(base_cell, cand_cell, metric, settings, names, paired)
         if isinstance(result, str):
-            problems.append(result if metric == TIME else f"{metric}: {result}")
+            problems.append((metric, result))
         else:
             comparisons.append(result)
     return comparisons, problems
@@ -427,9 +484,11 @@ def compare_pairs(pairs, settings, names_of, paired):
                                             names_of(base_cell, cand_cell), paired)
             comparisons += found
             if not any(c.metric == TIME for c in found):
-                reason = problems[0] if problems else "nothing to compare"
+                reason = problems[0][1] if problems else "nothing to compare"
             else:  # a counter without a ratio: said, never a verdict
-                reason = "; ".join(problems) or None
+                not_compared += [NotCompared(base_cell.benchmark, base_cell.params,
+                                             f"{base_cell.seal}/{cand_cell.seal}", why, metric)
+                                 for metric, why in problems]
         if reason is not None:
             not_compared.append(NotCompared(base_cell.benchmark, base_cell.params,
                                             f"{base_cell.seal}/{cand_cell.seal}", reason))

@@ -97,7 +97,8 @@ def settings_line(settings):
             f"{settings.iterations} bootstrap resamples (seed {settings.seed})")
 
 
-LEGEND = ("change = candidate median against baseline median, + is slower; * significant "
+LEGEND = ("baseline, candidate: the median of round medians (of boot medians across boots), what the "
+          "ratio is made of; change = candidate against baseline, + is slower; * significant "
           "(the CI excludes 1; unpaired, also Mann-Whitney p < alpha). One round of a cell is one process: "
           "the CI and p count rounds, not samples, since the samples of a process share its luck.")
 
@@ -105,6 +106,23 @@ LEGEND = ("change = candidate median against baseline median, + is slower; * sig
 def not_compared_parts(n):
     return (Literal(n.benchmark), " ", Literal("[" + results.params_text(n.params) + "]"),
             " seal=", Literal(n.seal), ": ", Literal(n.reason))
+
+
+def not_compared_items(not_compared):
+    """A line per cell that was not compared; counters without a ratio (a counter that stays
+    at zero has none, in every cell) summed up in a line per counter and reason."""
+    lines, counters = [], {}
+    for n in not_compared:
+        if n.metric == TIME:
+            lines.append(not_compared_parts(n))
+        else:
+            counters.setdefault((n.metric, n.reason), []).append(n)
+    for (metric, reason), cells in counters.items():
+        first = cells[0]
+        lines.append(("counter ", Literal(metric), f" in {len(cells)} cell{'s' if len(cells) > 1 else ''} (e.g. ",
+                      Literal(first.benchmark), " ", Literal("[" + results.params_text(first.params) + "]"),
+                      " seal=", Literal(first.seal), "): ", Literal(reason)))
+    return lines
 
 
 def gating_regressions(analysis):
@@ -143,7 +161,7 @@ def pairwise(analysis, warnings, status):
     blocks.append(line(LEGEND))
     if not_compared:
         blocks += [blank(), line("not compared (never part of a verdict):"),
-                   Items([not_compared_parts(n) for n in not_compared])]
+                   Items(not_compared_items(not_compared))]
     blocks += [blank(), line("verdicts: ", *verdict_parts(analysis))]
     data = {"schema": "msealbench-compare", "schema_version": 1,
             "inputs": [r.path for r in runs], "settings": vars(settings),
@@ -154,7 +172,7 @@ def pairwise(analysis, warnings, status):
                                for (b, c), (f, n) in analysis.control_floors.items()],
             "warnings": warnings, "verdicts": comparison.count_verdicts(analysis.time_comparisons()),
             "regressions": len(gating_regressions(analysis)), "exit_status": status}
-    return Report(blocks, data)
+    return Report(blocks, data, analysis)
 
 
 # ------------------------------------------------------------ history output
@@ -209,4 +227,4 @@ def history(analysis, warnings, status):
                       "not_compared": [n.as_dict() for n in not_compared]}
                      for run, comparisons, not_compared in columns],
             "warnings": warnings, "regressions_in_latest": len(regressions), "exit_status": status}
-    return Report(blocks, data)
+    return Report(blocks, data, analysis)

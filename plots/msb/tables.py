@@ -61,6 +61,8 @@ class Picture:
 class Report:
     blocks: list
     data: object = None         # what the json renderer writes: the document behind the blocks
+    model: object = None        # what the blocks were made from (a comparison.Analysis, a results.Run):
+                                # what the formats of msb/ci_formats.py render
 
 
 def line(*parts):
@@ -257,5 +259,7 @@ def render_json(report):
 RENDERERS = {"text": render_text, "markdown": render_markdown, "json": render_json, "html": render_html}
 
 
-def render(report, output_format):
-    return RENDERERS[output_format](report)
+def render(report, output_format, renderers=None):
+    """report in output_format, one of renderers (default RENDERERS: those every report has;
+    msb/ci_formats.py adds the formats of comparisons and of runs)."""
+    return (renderers or RENDERERS)[output_format](report)
