@@ -146,16 +146,33 @@ check test: deps-check
 	@$(if $(filter x86_64,$(ARCH)),$(MAKE) -s ARCH=arm64 all,true)
 	@bash tests/run.sh $(T)
 
-install: all
+# The python-backed commands are the rows of src/cmd_script.c: a script in the tree and where it
+# is installed, both relative to the binary's directory ("../plots/compare.py",
+# "../share/msealbench/plots/compare.py"). Each script's directory is installed whole (its modules
+# and data go with it; __pycache__, plots/out and plots/examples do not), so a new row needs no
+# change here. SCRIPT_DIRS holds "tree-dir:installed-dir" pairs, relative to the top and PREFIX.
+SCRIPT_DIRS := $(shell sed -n 's|.*{ *"[^"]*", *"\.\./\([^"]*\)/[^"/]*", *"\.\./\([^"]*\)/[^"/]*" *}.*|\1:\2|p' src/cmd_script.c | sort -u)
+# The static suite `msealbench vm` puts into its initramfs (make static), for this ARCH.
+SUITE_DIR := $(PREFIX)/libexec/msealbench/suite-$(ARCH)
+
+install: all static
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/libexec/msealbench \
-		$(DESTDIR)$(PREFIX)/share/msealbench/plots/msb $(DESTDIR)$(PREFIX)/share/man/man1
+		$(DESTDIR)$(PREFIX)/share/msealbench $(DESTDIR)$(PREFIX)/share/man/man1 \
+		$(DESTDIR)$(SUITE_DIR)/helpers
 	install -m 755 $(BUILD)/msealbench $(DESTDIR)$(PREFIX)/bin/msealbench
 	$(if $(HELPERS),install -m 755 $(HELPERS) $(DESTDIR)$(PREFIX)/libexec/msealbench/)
-	install -d $(DESTDIR)$(PREFIX)/libexec/msealbench/msbvm
-	install -m 755 vm/msealbench-vm $(DESTDIR)$(PREFIX)/libexec/msealbench/msealbench-vm
-	install -m 644 vm/msbvm/*.py $(DESTDIR)$(PREFIX)/libexec/msealbench/msbvm/
-	install -m 755 plots/*.py $(DESTDIR)$(PREFIX)/share/msealbench/plots/
-	install -m 644 plots/msb/*.py $(DESTDIR)$(PREFIX)/share/msealbench/plots/msb/
+	install -m 755 build-static/msealbench $(DESTDIR)$(SUITE_DIR)/msealbench
+	$(if $(HELPERS),install -m 755 $(HELPERS:$(BUILD)/%=build-static/%) $(DESTDIR)$(SUITE_DIR)/helpers/)
+	@for pair in $(SCRIPT_DIRS); do \
+		src=$${pair%%:*} dst=$(DESTDIR)$(PREFIX)/$${pair#*:}; \
+		echo "install $$src/ -> $$dst/"; \
+		(cd $$src && find . \( -name __pycache__ -o -path ./out -o -path ./examples \) -prune \
+			-o -type f ! -name '*.pyc' -print) | while read -r f; do \
+			if [ -x "$$src/$$f" ]; then mode=755; else mode=644; fi; \
+			install -D -m $$mode "$$src/$$f" "$$dst/$$f" || exit 1; \
+		done || exit 1; \
+	done
+	install -m 644 results/schema-v1.json $(DESTDIR)$(PREFIX)/share/msealbench/schema-v1.json
 	install -m 644 src/msealbench.1 $(DESTDIR)$(PREFIX)/share/man/man1/msealbench.1
 
 uninstall:

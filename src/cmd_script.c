@@ -3,7 +3,8 @@
  * install` puts it, both relative to the directory of this binary. The command finds the first
  * that exists and execs it with the same arguments, so `msealbench compare ...` and
  * `plots/compare.py ...` are one tool, in the tree and installed. A new python command is one
- * row here and one COMMAND() line in commands.h. */
+ * row here and one COMMAND() line in commands.h: `make install` reads these rows and installs the
+ * directory of each script whole, so keep a script beside the modules and data it needs. */
 #define _GNU_SOURCE
 #include "main.h"
 

@@ -20,3 +20,10 @@ def plots_dir():
         return os.path.join(top, "plots")
     prefix = os.path.dirname(os.path.dirname(HERE))   # HERE is PREFIX/libexec/msealbench
     return os.path.join(prefix, "share", "msealbench", "plots")
+
+
+def installed_suite(arch):
+    """The static suite `make install` puts beside this command (PREFIX/libexec/msealbench/
+    suite-ARCH: msealbench and helpers/), or None."""
+    suite = os.path.join(HERE, f"suite-{arch}")
+    return suite if os.path.isfile(os.path.join(suite, "msealbench")) else None
