@@ -58,7 +58,7 @@ HELPERS := $(HELPER_SRC:bench/helpers/%.c=$(BUILD)/helpers/%)
 UNIT_SRC := $(wildcard tests/unit_*.c)
 UNIT_TESTS := $(UNIT_SRC:tests/unit_%.c=$(BUILD)/tests/t_unit_%)
 
-.PHONY: all build deps deps-check bench check test install uninstall clean compare plots validate targets peers static help
+.PHONY: all build deps deps-check bench check test install uninstall deb clean compare plots validate targets peers static help
 all: $(BUILD)/msealbench $(HELPERS)
 
 help:
@@ -73,6 +73,7 @@ help:
 	@echo "make ARCH=arm64 cross-build for arm64 into build-arm64/ (static)"
 	@echo "make static     static build into build-static/ (what msealbench vm boots on x86-64)"
 	@echo "make install [PREFIX=/usr/local] [DESTDIR=]"
+	@echo "make deb        the Debian package, built offline from a copy: build-deb/*.deb"
 	@echo "make check DEPS=no   install nothing (no apt-get): tests needing a missing package skip"
 
 $(BUILD)/msealbench: $(COMMAND_OBJ) $(HARNESS_OBJ) $(BUILD)/build-flags
@@ -154,7 +155,8 @@ check test: deps-check
 # The python-backed commands are the rows of src/cmd_script.c: a script in the tree and where it
 # is installed, both relative to the binary's directory ("../plots/compare.py",
 # "../share/msealbench/plots/compare.py"). Each script's directory is installed whole (its modules
-# and data go with it; __pycache__, plots/out and plots/examples do not), so a new row needs no
+# and data go with it; __pycache__, *.md, plots/out and plots/examples do not; what starts with "#!" is
+# executable, the rest not), so a new row needs no
 # change here. SCRIPT_DIRS holds "tree-dir:installed-dir" pairs, relative to the top and PREFIX.
 SCRIPT_DIRS := $(shell sed -n 's|.*{ *"[^"]*", *"\.\./\([^"]*\)/[^"/]*", *"\.\./\([^"]*\)/[^"/]*" *}.*|\1:\2|p' src/cmd_script.c | sort -u)
 # The static suite `msealbench vm` puts into its initramfs (make static), for this ARCH.
@@ -172,13 +174,17 @@ install: all static
 		src=$${pair%%:*} dst=$(DESTDIR)$(PREFIX)/$${pair#*:}; \
 		echo "install $$src/ -> $$dst/"; \
 		(cd $$src && find . \( -name __pycache__ -o -path ./out -o -path ./examples \) -prune \
-			-o -type f ! -name '*.pyc' -print) | while read -r f; do \
-			if [ -x "$$src/$$f" ]; then mode=755; else mode=644; fi; \
+			-o -type f ! -name '*.pyc' ! -name '*.md' -print) | while read -r f; do \
+			if head -c 2 "$$src/$$f" | grep -q '^#!'; then mode=755; else mode=644; fi; \
 			install -D -m $$mode "$$src/$$f" "$$dst/$$f" || exit 1; \
 		done || exit 1; \
 	done
 	install -m 644 results/schema-v1.json $(DESTDIR)$(PREFIX)/share/msealbench/schema-v1.json
 	install -m 644 src/msealbench.1 $(DESTDIR)$(PREFIX)/share/man/man1/msealbench.1
+
+# The Debian package, built offline from a copy of the checkout (tools/deb.sh): build-deb/*.deb.
+deb:
+	sh tools/deb.sh build-deb
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/msealbench $(DESTDIR)$(PREFIX)/share/man/man1/msealbench.1

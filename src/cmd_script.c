@@ -22,7 +22,7 @@ struct script {
 };
 
 static const struct script scripts[] = {
-	{ "vm", "../vm/msealbench-vm", "../libexec/msealbench/msealbench-vm" },
+	{ "vm", "../vm/msealbench-vm", "../share/msealbench/vm/msealbench-vm" },
 	{ "compare", "../plots/compare.py", "../share/msealbench/plots/compare.py" },
 	{ "plot", "../plots/plot.py", "../share/msealbench/plots/plot.py" },
 	{ "validate", "../plots/validate.py", "../share/msealbench/plots/validate.py" },

@@ -41,6 +41,10 @@ qemu-system-aarch64:qemu-system-arm
 cpio:cpio
 gzip:gzip
 /usr/lib/python3/dist-packages/jsonschema/__init__.py:python3-jsonschema
+groff:groff-base
+dpkg-buildpackage:dpkg-dev
+dh:debhelper
+lintian:lintian
 "
 case "$want" in
   bench) needs="$bench_needs" ;;
