@@ -191,6 +191,6 @@ uninstall:
 	rm -rf $(DESTDIR)$(PREFIX)/libexec/msealbench $(DESTDIR)$(PREFIX)/share/msealbench
 
 clean:
-	rm -rf build build-arm64 build-static plots/out
+	rm -rf build build-arm64 build-static build-deb plots/out
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
