@@ -14,6 +14,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from installed import exercise  # noqa: E402
 from taplib import TOP, done, ok  # noqa: E402
 
+KERNELS = os.environ.get("MSEALBENCH_KERNELS", os.path.join(os.path.dirname(TOP), "shared", "kernels"))
 ARCH = "arm64" if platform.machine() in ("aarch64", "arm64") else "x86_64"
 
 
@@ -46,7 +47,7 @@ def main():
             missing += [os.path.relpath(os.path.join(d, f), src_dir) for f in files
                         if f.endswith(".py") and not os.path.exists(os.path.join(dst_dir, os.path.relpath(d, src_dir), f))]
         ok(not missing, f"'{name}': the modules beside its script are installed with it", ", ".join(missing[:10]))
-    exercise(prefix, work, "installed", ARCH)
+    exercise(prefix, work, "installed", ARCH, KERNELS)
     subprocess.run(["rm", "-rf", work])
     done()
 
