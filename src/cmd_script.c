@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -49,6 +50,10 @@ static int script_main(int argc, char **argv, const char *self_exe)
 	for (int installed = 0; installed <= 1; installed++) {
 		snprintf(path, sizeof(path), "%s/%s", dir, installed ? s->installed : s->in_tree);
 		if (access(path, X_OK) == 0) {
+			/* Installed, python must not write __pycache__/ under PREFIX (a root run
+			 * would leave files there that no package owns); about 0.1 s per command. */
+			if (installed)
+				setenv("PYTHONDONTWRITEBYTECODE", "1", 1);
 			argv[0] = path;
 			execv(path, argv);
 			die(1, "exec %s: %s", path, errno_text(errno));

@@ -47,7 +47,14 @@ def main():
             missing += [os.path.relpath(os.path.join(d, f), src_dir) for f in files
                         if f.endswith(".py") and not os.path.exists(os.path.join(dst_dir, os.path.relpath(d, src_dir), f))]
         ok(not missing, f"'{name}': the modules beside its script are installed with it", ", ".join(missing[:10]))
-    exercise(prefix, work, "installed", ARCH, KERNELS)
+    scratch = exercise(prefix, work, "installed", ARCH, KERNELS)
+    # This user (root, usually) may write under PREFIX: python still must not leave __pycache__ there.
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    r = subprocess.run([os.path.join(prefix, "bin", "msealbench"), "compare", "--bootstrap", "100"], cwd=scratch,
+                       env=env, capture_output=True, text=True, timeout=300)
+    caches = [d for d, _, _ in os.walk(prefix) if os.path.basename(d) == "__pycache__"]
+    ok(r.returncode in (0, 1) and not caches, "an installed command run by this user leaves no __pycache__ under PREFIX",
+       f"exit {r.returncode}: {r.stderr[-200:]} {caches}")
     subprocess.run(["rm", "-rf", work])
     done()
 
