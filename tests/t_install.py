@@ -48,6 +48,13 @@ def main():
                         if f.endswith(".py") and not os.path.exists(os.path.join(dst_dir, os.path.relpath(d, src_dir), f))]
         ok(not missing, f"'{name}': the modules beside its script are installed with it", ", ".join(missing[:10]))
     scratch = exercise(prefix, work, "installed", ARCH, KERNELS)
+    probe = ("import sys; sys.path.insert(0, sys.argv[1]); from msb import paths; "
+             "print(paths.runner()); print(paths.work_path('results'))")
+    r = subprocess.run(["/usr/bin/python3", "-B", "-c", probe, os.path.join(prefix, "share", "msealbench", "plots")],
+                       capture_output=True, text=True, timeout=60)
+    ok(r.stdout.split() == [os.path.join(prefix, "bin", "msealbench"), os.path.join(".", "results")],
+       "installed, validate's runner is PREFIX/bin/msealbench and results/ is the current directory's",
+       r.stdout + r.stderr[-300:])
     # This user (root, usually) may write under PREFIX: python still must not leave __pycache__ there.
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     r = subprocess.run([os.path.join(prefix, "bin", "msealbench"), "compare", "--bootstrap", "100"], cwd=scratch,
