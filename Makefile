@@ -58,7 +58,7 @@ HELPERS := $(HELPER_SRC:bench/helpers/%.c=$(BUILD)/helpers/%)
 UNIT_SRC := $(wildcard tests/unit_*.c)
 UNIT_TESTS := $(UNIT_SRC:tests/unit_%.c=$(BUILD)/tests/t_unit_%)
 
-.PHONY: all build deps deps-check bench check test install uninstall clean compare plots validate targets peers static help
+.PHONY: all build deps deps-check bench check test install uninstall deb clean compare plots validate targets peers static help
 all: $(BUILD)/msealbench $(HELPERS)
 
 help:
@@ -73,6 +73,8 @@ help:
 	@echo "make ARCH=arm64 cross-build for arm64 into build-arm64/ (static)"
 	@echo "make static     static build into build-static/ (what msealbench vm boots on x86-64)"
 	@echo "make install [PREFIX=/usr/local] [DESTDIR=]"
+	@echo "make deb        the Debian package, built offline from a copy: build-deb/*.deb"
+	@echo "make check DEPS=no   install nothing (no apt-get): tests needing a missing package skip"
 
 $(BUILD)/msealbench: $(COMMAND_OBJ) $(HARNESS_OBJ) $(BUILD)/build-flags
 	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LDLIBS)
@@ -101,12 +103,15 @@ $(BUILD)/tests/t_unit_%: tests/unit_%.c $(HARNESS_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -Itests $(CFLAGS) $(LDFLAGS) -o $@ $(filter %.c %.o,$^) $(LDLIBS)
 
+# DEPS=no: never install (no apt-get, no network: what packagers pass); the default installs
+# what is missing when run as root. `make check DEPS=no` skips the tests whose packages are missing.
+DEPS ?= auto
 DEPS_SH ?= sh tools/deps.sh
 deps:
-	@$(DEPS_SH) bench
+	@DEPS='$(DEPS)' $(DEPS_SH) bench
 
 deps-check:
-	@$(DEPS_SH) check
+	@DEPS='$(DEPS)' $(DEPS_SH) check
 
 # Install what is missing, then build in a new make: it sees what deps installed (libpfm4).
 build: deps
@@ -145,28 +150,51 @@ static:
 # The arm64 build too (build-arm64/), so the tests can run it under qemu-user.
 check test: deps-check
 	@$(MAKE) --no-print-directory all $(UNIT_TESTS)
-	@$(if $(filter x86_64,$(ARCH)),$(MAKE) -s ARCH=arm64 all,true)
+	@$(if $(filter x86_64,$(ARCH)),if command -v aarch64-linux-gnu-gcc >/dev/null; then $(MAKE) -s ARCH=arm64 all; \
+		else echo "no aarch64-linux-gnu-gcc: the arm64 tests skip"; fi,true)
 	@bash tests/run.sh $(T)
 
-install: all
+# The python-backed commands are the rows of src/cmd_script.c: a script in the tree and where it
+# is installed, both relative to the binary's directory ("../plots/compare.py",
+# "../share/msealbench/plots/compare.py"). Each script's directory is installed whole (its modules
+# and data go with it; __pycache__, *.md, plots/out and plots/examples do not; what starts with "#!" is
+# executable, the rest not), so a new row needs no
+# change here. SCRIPT_DIRS holds "tree-dir:installed-dir" pairs, relative to the top and PREFIX.
+SCRIPT_DIRS := $(shell sed -n 's|.*{ *"[^"]*", *"\.\./\([^"]*\)/[^"/]*", *"\.\./\([^"]*\)/[^"/]*" *}.*|\1:\2|p' src/cmd_script.c | sort -u)
+# The static suite `msealbench vm` puts into its initramfs (make static), for this ARCH.
+SUITE_DIR := $(PREFIX)/libexec/msealbench/suite-$(ARCH)
+
+install: all static
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/libexec/msealbench \
-		$(DESTDIR)$(PREFIX)/share/msealbench/plots/msb $(DESTDIR)$(PREFIX)/share/man/man1
+		$(DESTDIR)$(PREFIX)/share/msealbench $(DESTDIR)$(PREFIX)/share/man/man1 \
+		$(DESTDIR)$(SUITE_DIR)/helpers
 	install -m 755 $(BUILD)/msealbench $(DESTDIR)$(PREFIX)/bin/msealbench
 	$(if $(HELPERS),install -m 755 $(HELPERS) $(DESTDIR)$(PREFIX)/libexec/msealbench/)
-	install -d $(DESTDIR)$(PREFIX)/libexec/msealbench/msbvm
-	install -m 755 vm/msealbench-vm $(DESTDIR)$(PREFIX)/libexec/msealbench/msealbench-vm
-	install -m 644 vm/msbvm/*.py $(DESTDIR)$(PREFIX)/libexec/msealbench/msbvm/
-	install -m 755 plots/*.py $(DESTDIR)$(PREFIX)/share/msealbench/plots/
-	install -m 644 plots/msb/*.py $(DESTDIR)$(PREFIX)/share/msealbench/plots/msb/
+	install -m 755 build-static/msealbench $(DESTDIR)$(SUITE_DIR)/msealbench
+	$(if $(HELPERS),install -m 755 $(HELPERS:$(BUILD)/%=build-static/%) $(DESTDIR)$(SUITE_DIR)/helpers/)
+	@for pair in $(SCRIPT_DIRS); do \
+		src=$${pair%%:*} dst=$(DESTDIR)$(PREFIX)/$${pair#*:}; \
+		echo "install $$src/ -> $$dst/"; \
+		(cd $$src && find . \( -name __pycache__ -o -path ./out -o -path ./examples \) -prune \
+			-o -type f ! -name '*.pyc' ! -name '*.md' -print) | while read -r f; do \
+			if head -c 2 "$$src/$$f" | grep -q '^#!'; then mode=755; else mode=644; fi; \
+			install -D -m $$mode "$$src/$$f" "$$dst/$$f" || exit 1; \
+		done || exit 1; \
+	done
 	install -d $(DESTDIR)$(PREFIX)/share/msealbench/data
 	install -m 644 data/*.json $(DESTDIR)$(PREFIX)/share/msealbench/data/
+	install -m 644 results/schema-v1.json $(DESTDIR)$(PREFIX)/share/msealbench/schema-v1.json
 	install -m 644 src/msealbench.1 $(DESTDIR)$(PREFIX)/share/man/man1/msealbench.1
+
+# The Debian package, built offline from a copy of the checkout (tools/deb.sh): build-deb/*.deb.
+deb:
+	sh tools/deb.sh build-deb
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/msealbench $(DESTDIR)$(PREFIX)/share/man/man1/msealbench.1
 	rm -rf $(DESTDIR)$(PREFIX)/libexec/msealbench $(DESTDIR)$(PREFIX)/share/msealbench
 
 clean:
-	rm -rf build build-arm64 build-static plots/out
+	rm -rf build build-arm64 build-static build-deb plots/out
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

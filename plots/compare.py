@@ -17,15 +17,13 @@ tap (TAP 13, kselftest style); csv (one row per compared cell).
 Exit status: 0 no regression, 1 at least one regression, 2 bad input, 3 internal error.
 """
 import argparse
-import os
 import sys
 
-from msb import ci_formats, cli, comparison, report, results, tables
+from msb import ci_formats, cli, comparison, paths, report, results, tables
 from msb.comparison import Settings
 from msb.results import BadInput
 
 PROG = "compare"
-TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def parse_args(argv):
@@ -84,7 +82,7 @@ def print_report(args, analysis):
 
 def run_compare(args):
     settings = settings_from(args)
-    inputs = args.inputs or [results.latest_run_path(os.path.join(TOP, "results"))]
+    inputs = args.inputs or [results.latest_run_path(paths.work_path("results"))]
     mode, runs = results.select_runs(inputs, args.history, args.order)
     if mode == "history" or args.no_counters:
         for run in runs:

@@ -14,15 +14,13 @@ Exit status: 0 drawn, 2 bad input or an output that cannot be written (a full di
 3 gnuplot missing or failed (or an internal error).
 """
 import argparse
-import os
 import sys
 
-from msb import cli, comparison, figures, gnuplot, results
+from msb import cli, comparison, figures, gnuplot, paths, results
 from msb.comparison import Settings
 from msb.gnuplot import GnuplotError
 from msb.results import BadInput
 
-TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PROG = "plot"
 
 
@@ -30,12 +28,13 @@ def parse_args(argv):
     parser = cli.Parser(prog="plot.py", description=__doc__,
                         formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("inputs", nargs="*", metavar="RUN")
-    parser.add_argument("--out", default=os.path.join(TOP, "plots", "out"), help="output directory")
+    parser.add_argument("--out", default=paths.work_path("plots", "out"),
+                        help="output directory (plots/out/ of the source tree, or of the current directory)")
     parser.add_argument("--formats", default="png,svg",
                         help="image formats, png,svg (default both); text output is compare's --format")
     parser.add_argument("--timeout", type=cli.number_in(float, 1, 86400), default=120.0,
                         help="seconds gnuplot may take per script (1 to 86400)")
-    parser.add_argument("--latest", default=os.path.join(TOP, "results"),
+    parser.add_argument("--latest", default=paths.work_path("results"),
                         help="without inputs: draw the newest run of this directory (results/)")
     parser.add_argument("--history", action="store_true")
     parser.add_argument("--order", choices=("date", "label", "files"), default="date")

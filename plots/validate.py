@@ -15,20 +15,18 @@ Targets: false regressions <= 5%; on vdso and mremap a 5% slowdown found >= 95%,
 a 2% slowdown >= 80%. Exit status: 0 targets met, 1 a target missed, 2 the runner
 is missing or failed.
 
-The runner is build/msealbench, or the command in $MSEALBENCH (split like a shell would).
+The runner is build/msealbench (installed: PREFIX/bin/msealbench), or the command in $MSEALBENCH (split like a shell would).
 Trials continue until --budget seconds are spent (at least two), or exactly --trials.
 """
 import argparse
-import os
 import sys
 import tempfile
 
-from msb import cli, tables, validation
+from msb import cli, paths, tables, validation
 from msb.comparison import Settings
 from msb.results import BadInput
 from msb.validation import DEFAULT_FILTER, RunnerError
 
-TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PROG = validation.PROG
 
 
@@ -58,7 +56,7 @@ def parse_args(argv):
 
 def validate(args):
     settings = Settings(seed=args.seed, iterations=args.bootstrap)
-    args.runner = validation.runner_command(os.path.join(TOP, "build", "msealbench"))
+    args.runner = validation.runner_command(paths.runner())
     if args.keep:
         cli.make_directory(args.keep)
         trials, spent = validation.run_trials(args, args.keep)

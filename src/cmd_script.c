@@ -3,12 +3,14 @@
  * install` puts it, both relative to the directory of this binary. The command finds the first
  * that exists and execs it with the same arguments, so `msealbench compare ...` and
  * `plots/compare.py ...` are one tool, in the tree and installed. A new python command is one
- * row here and one COMMAND() line in commands.h. */
+ * row here and one COMMAND() line in commands.h: `make install` reads these rows and installs the
+ * directory of each script whole, so keep a script beside the modules and data it needs. */
 #define _GNU_SOURCE
 #include "main.h"
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -21,7 +23,7 @@ struct script {
 };
 
 static const struct script scripts[] = {
-	{ "vm", "../vm/msealbench-vm", "../libexec/msealbench/msealbench-vm" },
+	{ "vm", "../vm/msealbench-vm", "../share/msealbench/vm/msealbench-vm" },
 	{ "compare", "../plots/compare.py", "../share/msealbench/plots/compare.py" },
 	{ "plot", "../plots/plot.py", "../share/msealbench/plots/plot.py" },
 	{ "validate", "../plots/validate.py", "../share/msealbench/plots/validate.py" },
@@ -50,6 +52,10 @@ static int script_main(int argc, char **argv, const char *self_exe)
 	for (int installed = 0; installed <= 1; installed++) {
 		snprintf(path, sizeof(path), "%s/%s", dir, installed ? s->installed : s->in_tree);
 		if (access(path, X_OK) == 0) {
+			/* Installed, python must not write __pycache__/ under PREFIX (a root run
+			 * would leave files there that no package owns); about 0.1 s per command. */
+			if (installed)
+				setenv("PYTHONDONTWRITEBYTECODE", "1", 1);
 			argv[0] = path;
 			execv(path, argv);
 			die(1, "exec %s: %s", path, errno_text(errno));

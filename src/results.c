@@ -479,6 +479,6 @@ void results_print_table(const struct run *run, FILE *f)
 		print_reasons(f, run, p);
 	}
 	fprintf(f, "timer: CLOCK_MONOTONIC_RAW read %.1f ns, empty loop %.2f ns/op (nothing subtracted); "
-		   "ratios are medians, see plots/compare.py for confidence intervals\n",
+		   "ratios are medians, see msealbench compare for confidence intervals\n",
 		run->timer.overhead_ns, run->timer.loop_overhead_ns);
 }

@@ -72,5 +72,29 @@ if command -v setpriv >/dev/null && [ "$(id -u)" -eq 0 ]; then
 else
   skip "deps.sh as non-root" "needs root and setpriv to switch to an unprivileged user"
 fi
+# DEPS=no never installs, even as root: an apt-get first in PATH that records being called stays
+# uncalled, the missing package is named, and the exit is 0 (the tests that need it skip).
+mkdir -p "$t/fakebin"
+printf '#!/bin/sh\necho "$@" >>%s/apt-called\n' "$t" >"$t/fakebin/apt-get"; chmod +x "$t/fakebin/apt-get"
+out=$(DEPS=no MSB_DEPS_EXTRA="msb-no-such-command:msb-example-package" PATH="$t/fakebin:$PATH" \
+      sh "$top/tools/deps.sh" check 2>&1); rc=$?
+if [ "$rc" -eq 0 ] && [ ! -e "$t/apt-called" ] && echo "$out" | grep -q "DEPS=no.*msb-example-package"; then
+  ok "deps.sh with DEPS=no names what is missing, runs no apt-get and succeeds"
+else
+  notok "deps.sh DEPS=no: exit $rc, apt-get called: $(cat "$t/apt-called" 2>/dev/null), output: $out"
+fi
+printf 'echo "DEPS=$DEPS" >%s/deps-env\n' "$t" >"$t/fake-deps-env.sh"
+make -s -C "$top" deps-check DEPS=no DEPS_SH="sh $t/fake-deps-env.sh" >/dev/null 2>&1
+check "make deps-check DEPS=no hands DEPS=no to deps.sh" grep -qx "DEPS=no" "$t/deps-env"
+# Multiarch: libc.a is looked for in the host's triplet directory, not a fixed x86-64 path.
+triplet=$(gcc -print-multiarch 2>/dev/null)
+if [ -n "$triplet" ] && [ -e "/usr/lib/$triplet/libc.a" ]; then
+  out=$(DEPS=no PATH="$t/fakebin:$PATH" sh "$top/tools/deps.sh" bench 2>&1)
+  case "$out" in *libc6-dev*) notok "deps.sh reports libc6-dev missing although /usr/lib/$triplet/libc.a exists" ;;
+    *) ok "deps.sh finds libc.a in /usr/lib/$triplet" ;; esac
+else
+  skip "deps.sh finds libc.a by the multiarch triplet" "no gcc -print-multiarch or no libc.a"
+fi
+grep -q '/usr/lib/x86_64' "$top/tools/deps.sh" && notok "deps.sh hard-codes an x86_64 path" || ok "deps.sh hard-codes no x86_64 path"
 sh "$top/tools/deps.sh" bench >/dev/null 2>&1 && ok "deps.sh bench: nothing missing after make deps" || notok "deps.sh bench still finds something missing"
 done_testing

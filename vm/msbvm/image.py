@@ -6,7 +6,7 @@ import struct
 import subprocess
 
 from .common import ARCHES, HOST_ARCH, VmError, run_child, say
-from .paths import source_top
+from .paths import installed_suite, source_top
 
 
 def kernel_arch(path):
@@ -113,11 +113,14 @@ def dynamic_runtime(arch, programs):
 
 
 def build_suite(arch):
-    """Build the static suite for arch in the source tree; return its build directory."""
+    """Build the static suite for arch in the source tree, or find the installed one; return its
+    directory."""
     top = source_top()
     if not top:
-        raise VmError(f"no static {arch} suite: pass --suite {arch}=DIR (a build directory holding "
-                      "a static msealbench and helpers/)")
+        if installed_suite(arch):
+            return installed_suite(arch)
+        raise VmError(f"no static {arch} suite installed: pass --suite {arch}=DIR (a build directory "
+                      "holding a static msealbench and helpers/)")
     if arch == HOST_ARCH:
         build, cmd = "build-static", ["make", "-s", "-C", top, "static"]
     elif arch == "arm64":

@@ -2,7 +2,7 @@
 (Imports nothing of msealbench: the command needs it to find plots/msb first.)"""
 import os
 
-HERE = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))   # vm/, or PREFIX/libexec/msealbench
+HERE = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))   # vm/, or PREFIX/share/msealbench/vm
 
 
 def source_top():
@@ -18,5 +18,12 @@ def plots_dir():
     top = source_top()
     if top:
         return os.path.join(top, "plots")
-    prefix = os.path.dirname(os.path.dirname(HERE))   # HERE is PREFIX/libexec/msealbench
-    return os.path.join(prefix, "share", "msealbench", "plots")
+    return os.path.join(os.path.dirname(HERE), "plots")   # HERE is PREFIX/share/msealbench/vm
+
+
+def installed_suite(arch):
+    """The static suite `make install` puts in PREFIX/libexec/msealbench/suite-ARCH (msealbench
+    and helpers/), or None."""
+    prefix = os.path.dirname(os.path.dirname(os.path.dirname(HERE)))
+    suite = os.path.join(prefix, "libexec", "msealbench", f"suite-{arch}")
+    return suite if os.path.isfile(os.path.join(suite, "msealbench")) else None
