@@ -154,6 +154,11 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/libexec/msealbench/msbvm
 	install -m 755 vm/msealbench-vm $(DESTDIR)$(PREFIX)/libexec/msealbench/msealbench-vm
 	install -m 644 vm/msbvm/*.py $(DESTDIR)$(PREFIX)/libexec/msealbench/msbvm/
+	install -m 755 vm/msealbench-lava $(DESTDIR)$(PREFIX)/libexec/msealbench/msealbench-lava
+	install -d $(DESTDIR)$(PREFIX)/share/msealbench/lava/jobs
+	install -m 644 lava/msealbench.yaml lava/lava-steps.sh $(DESTDIR)$(PREFIX)/share/msealbench/lava/
+	install -m 755 lava/ramdisk-init $(DESTDIR)$(PREFIX)/share/msealbench/lava/
+	install -m 644 lava/jobs/* $(DESTDIR)$(PREFIX)/share/msealbench/lava/jobs/
 	install -m 755 plots/*.py $(DESTDIR)$(PREFIX)/share/msealbench/plots/
 	install -m 644 plots/msb/*.py $(DESTDIR)$(PREFIX)/share/msealbench/plots/msb/
 	install -m 644 src/msealbench.1 $(DESTDIR)$(PREFIX)/share/man/man1/msealbench.1
@@ -163,6 +168,6 @@ uninstall:
 	rm -rf $(DESTDIR)$(PREFIX)/libexec/msealbench $(DESTDIR)$(PREFIX)/share/msealbench
 
 clean:
-	rm -rf build build-arm64 build-static plots/out
+	rm -rf build build-arm64 build-static build-lava plots/out
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

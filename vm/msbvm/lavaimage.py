@@ -63,8 +63,8 @@ def debian_package(package, cache, arch=None):
     os.makedirs(cache, exist_ok=True)
     if shutil.which("apt-get") is None or shutil.which("dpkg") is None:
         raise VmError(f"{package}: apt-get and dpkg are needed to fetch it (Debian's package)")
-    if arch and not os.listdir(os.path.join(cache, f"apt-{arch}", "lists")
-                               if os.path.isdir(os.path.join(cache, f"apt-{arch}", "lists")) else []):
+    lists = os.path.join(cache, f"apt-{arch}", "lists") if arch else None
+    if arch and not any(n.endswith("_Packages") for n in (os.listdir(lists) if os.path.isdir(lists) else [])):
         say(f"fetching Debian's {DEB_ARCH[arch]} package lists into {cache}/apt-{arch}/")
         apt(["update"], cache, arch)
     before = set(os.listdir(cache))
