@@ -275,6 +275,27 @@ esac
        r.stdout[-1500:] + str(lava))
 
 
+def group_stop_test():
+    """What stops lava-run stops what it started, even a child that outlives a SIGTERM'd parent."""
+    mark = f"t-lava-group-{os.getpid()}"
+    code = ("import os, subprocess, sys\nfrom msb.cli import spawn, stop_child\n"
+            "p = spawn(['sh', '-c', 'trap \"\" TERM; sleep 300 & sleep 300'], group=True)\n"
+            "import time; time.sleep(0.5)\nstop_child(p, grace=1)\nprint(p.returncode)")
+    try:
+        r = subprocess.run([sys.executable, "-c", f"import sys; sys.path.insert(0, {os.path.join(TOP, 'plots')!r})\n"
+                            + code], env=dict(os.environ, MSB_T_LAVA=mark), capture_output=True, text=True,
+                           timeout=30)
+        why = r.stderr[-300:] if r.returncode else ""
+    except subprocess.TimeoutExpired:
+        why = "stop_child still waiting after 30 s"
+    left = wait_for(lambda: not processes_marked("MSB_T_LAVA", mark), 5)
+    stray = processes_marked("MSB_T_LAVA", mark)
+    for pid in stray:
+        os.kill(pid, signal.SIGKILL)
+    ok(not why and left, "stop_child of a process group: the leader and the child it left are gone",
+       f"{why} left: {stray}")
+
+
 def stop_test(plain):
     mark = f"t-lava-{os.getpid()}"
     env = dict(os.environ, MSB_T_LAVA=mark)
@@ -289,6 +310,17 @@ def stop_test(plain):
     ok(qemu and proc.returncode == 143 and left,
        "SIGTERM during a job: exit 143, lava-run and its qemu stopped",
        f"qemu seen {qemu}, exit {proc.returncode}, left {processes_marked('MSB_T_LAVA', mark)}: {out[-500:]}")
+    mark += "-timeout"
+    env = dict(os.environ, MSB_T_LAVA=mark)
+    start = time.monotonic()
+    r = subprocess.run([SCRIPT, "--out", os.path.join(tmp, "slow"), "--kernel", f"p={plain}", "--boots", "1",
+                        "--timeout", "10", "--no-compare"], env=env,
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    secs = time.monotonic() - start
+    left = wait_for(lambda: not processes_marked("MSB_T_LAVA", mark), 15)
+    ok(r.returncode == 3 and "time limit" in r.stdout and secs < 60 and left,
+       f"a job past --timeout fails (exit 3, {secs:.0f} s) and leaves no lava-run or qemu behind",
+       f"{processes_marked('MSB_T_LAVA', mark)} {r.stdout[-600:]}")
 
 
 def main():
@@ -299,6 +331,7 @@ def main():
         done()
         return
     log_tests()
+    group_stop_test()
     job_render_test()
     busybox = os.path.realpath("/bin/busybox")
     if os.path.isfile(busybox) and os.path.isfile(os.path.join(TOP, "build-static", "msealbench")):
