@@ -33,7 +33,7 @@ def default_cache():
     return os.path.join(os.environ.get("TMPDIR", "/tmp"), "msealbench-lava-cache")
 
 
-def apt(args, cache, arch=None, what=""):
+def apt(args, cache, arch=None, what="", cwd=None):
     """apt-get with its lists, cache and (empty) dpkg status under cache/apt-<arch>: Debian's
     packages of another architecture without touching the system's APT or dpkg state."""
     cmd = ["apt-get", "-q"]
@@ -48,7 +48,7 @@ def apt(args, cache, arch=None, what=""):
                 "-o", f"Dir::State::status={status}", "-o", f"APT::Architecture={DEB_ARCH[arch]}",
                 "-o", f"APT::Architectures::={DEB_ARCH[arch]}"]
     status, out, _ = run_child(cmd + args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                               text=True, cwd=cache)
+                               text=True, cwd=cwd or cache)
     if status != 0:
         raise VmError(f"apt-get {' '.join(args)} failed{what}: {out.strip()[-600:]}")
 
@@ -63,24 +63,39 @@ def debian_package(package, cache, arch=None):
     os.makedirs(cache, exist_ok=True)
     if shutil.which("apt-get") is None or shutil.which("dpkg") is None:
         raise VmError(f"{package}: apt-get and dpkg are needed to fetch it (Debian's package)")
-    lists = os.path.join(cache, f"apt-{arch}", "lists") if arch else None
-    if arch and not any(n.endswith("_Packages") for n in (os.listdir(lists) if os.path.isdir(lists) else [])):
-        say(f"fetching Debian's {DEB_ARCH[arch]} package lists into {cache}/apt-{arch}/")
-        apt(["update"], cache, arch)
-    before = set(os.listdir(cache))
+    if arch:
+        private_lists(cache, arch)
+    download = os.path.join(cache, f"{name}.download")
+    shutil.rmtree(download, ignore_errors=True)
+    os.makedirs(download)
     say(f"fetching Debian's {package}{':' + DEB_ARCH[arch] if arch else ''} into {cache}/")
-    apt(["download", package], cache, arch)
-    debs = [f for f in set(os.listdir(cache)) - before if f.endswith(".deb")]
+    try:
+        apt(["download", package], cache, arch, cwd=download)
+    except VmError:
+        if arch:
+            raise
+        # the system's package lists may be missing or stale: the host's, fetched into the cache
+        private_lists(cache, HOST_ARCH)
+        apt(["download", package], cache, HOST_ARCH, cwd=download)
+    debs = [f for f in os.listdir(download) if f.endswith(".deb")]
     if len(debs) != 1:
-        raise VmError(f"apt-get download {package}: expected one .deb in {cache}, got {debs}")
+        raise VmError(f"apt-get download {package}: expected one .deb in {download}, got {debs}")
     tmp = root + ".tmp"
     shutil.rmtree(tmp, ignore_errors=True)
-    status, out, _ = run_child(["dpkg", "-x", os.path.join(cache, debs[0]), tmp],
+    status, out, _ = run_child(["dpkg", "-x", os.path.join(download, debs[0]), tmp],
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     if status != 0:
         raise VmError(f"dpkg -x {debs[0]}: {out.strip()[-300:]}")
     os.rename(tmp, root)
     return root
+
+
+def private_lists(cache, arch):
+    """Debian's package lists of arch in cache/apt-<arch>/ (fetched once)."""
+    lists = os.path.join(cache, f"apt-{arch}", "lists")
+    if not any(n.endswith("_Packages") for n in (os.listdir(lists) if os.path.isdir(lists) else [])):
+        say(f"fetching Debian's {DEB_ARCH[arch]} package lists into {cache}/apt-{arch}/")
+        apt(["update"], cache, arch)
 
 
 def busybox(arch, cache):
