@@ -157,6 +157,16 @@ def usage_tests():
        r.stderr.strip())
     r = subprocess.run([SCRIPT, "--kernel", "a=/nonexistent", "--append", 'x="y"'], capture_output=True, text=True)
     ok(r.returncode == 2 and "quotes" in r.stderr, "--append with quotes: exit 2", r.stderr.strip())
+    xdg = os.path.join(tmp, "xdg-usage")
+    os.makedirs(xdg)
+    with open(os.path.join(xdg, "lavacli.yaml"), "w") as f:
+        f.write("mylab:\n  uri: https://lab.example.org/RPC2\n  token: secret-token-value\n")
+    r = subprocess.run([SCRIPT, "--kernel", f"a={os.path.join(KERNELS, 'x86_64-plain.bzImage')}", "--lab",
+                        "https://other.example.org", "--artifacts-url", "https://x", "--out", os.path.join(tmp, "u")],
+                       capture_output=True, text=True, env=dict(os.environ, XDG_CONFIG_HOME=xdg))
+    ok(r.returncode == 2 and "no lavacli identity" in r.stderr and "secret-token" not in r.stderr + r.stdout
+       and not os.path.exists(os.path.join(tmp, "u", "ramdisk-x86_64.cpio")),
+       "--lab without a lavacli identity: exit 2 before anything is built, the token never shown", r.stderr.strip())
     r = subprocess.run([MSEALBENCH, "lava", "--help"], capture_output=True, text=True)
     ok(r.returncode == 0 and "--kernel LABEL=PATH" in r.stdout, "msealbench lava execs the script (--help)",
        (r.stderr or r.stdout)[-300:])
