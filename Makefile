@@ -181,8 +181,11 @@ install: all static
 			install -D -m $$mode "$$src/$$f" "$$dst/$$f" || exit 1; \
 		done || exit 1; \
 	done
-	install -d $(DESTDIR)$(PREFIX)/share/msealbench/data
+	install -d $(DESTDIR)$(PREFIX)/share/msealbench/data $(DESTDIR)$(PREFIX)/share/msealbench/lava/jobs
 	install -m 644 data/*.json $(DESTDIR)$(PREFIX)/share/msealbench/data/
+	install -m 644 lava/msealbench.yaml lava/lava-steps.sh $(DESTDIR)$(PREFIX)/share/msealbench/lava/
+	install -m 755 lava/ramdisk-init $(DESTDIR)$(PREFIX)/share/msealbench/lava/
+	install -m 644 lava/jobs/* $(DESTDIR)$(PREFIX)/share/msealbench/lava/jobs/
 	install -m 644 results/schema-v1.json $(DESTDIR)$(PREFIX)/share/msealbench/schema-v1.json
 	install -m 644 src/msealbench.1 $(DESTDIR)$(PREFIX)/share/man/man1/msealbench.1
 
@@ -195,6 +198,6 @@ uninstall:
 	rm -rf $(DESTDIR)$(PREFIX)/libexec/msealbench $(DESTDIR)$(PREFIX)/share/msealbench
 
 clean:
-	rm -rf build build-arm64 build-static build-deb plots/out
+	rm -rf build build-arm64 build-static build-deb build-lava plots/out
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

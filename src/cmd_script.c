@@ -24,6 +24,7 @@ struct script {
 
 static const struct script scripts[] = {
 	{ "vm", "../vm/msealbench-vm", "../share/msealbench/vm/msealbench-vm" },
+	{ "lava", "../vm/msealbench-lava", "../share/msealbench/vm/msealbench-lava" },
 	{ "compare", "../plots/compare.py", "../share/msealbench/plots/compare.py" },
 	{ "plot", "../plots/plot.py", "../share/msealbench/plots/plot.py" },
 	{ "validate", "../plots/validate.py", "../share/msealbench/plots/validate.py" },
@@ -68,6 +69,9 @@ static int script_main(int argc, char **argv, const char *self_exe)
 /* No help of their own: `CMD --help` is the script's, and `msealbench help CMD` runs it. */
 const struct command cmd_vm = { "vm", script_main,
 				"boot kernels under qemu, run the suite inside each and compare them", NULL };
+const struct command cmd_lava = { "lava", script_main,
+				  "run the suite as a LAVA test in kernels (lava-run here, or a lab) and compare them",
+				  NULL };
 const struct command cmd_compare = { "compare", script_main,
 				     "compare the seal modes of a run, or runs against a baseline", NULL };
 const struct command cmd_plot = { "plot", script_main, "draw a run's plots with gnuplot", NULL };

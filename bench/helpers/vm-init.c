@@ -18,6 +18,9 @@
  *     send  NAME  PATH                                send a file (read to EOF: works for /proc)
  * Markers: "MSB:INIT", "MSB:RUN name", "MSB:EXIT name status|signal N", "MSB:MISSING name why",
  * "MSB:DONE". It is static (the initramfs holds no libc) and needs nothing but the kernel.
+ *
+ * `vm-init send NAME PATH` (not as PID 1) sends one file that way and exits: the LAVA test
+ * definition (lava/) brings its files back through the job log with it.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -341,8 +344,17 @@ static void quiet_kernel(void)
 	}
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	if (getpid() != 1) {
+		if (argc == 4 && strcmp(argv[1], "send") == 0) {
+			send_file(argv[2], argv[3]);
+			return 0;
+		}
+		fprintf(stderr, "usage: vm-init send NAME PATH (as a program; as /init it follows %s)\n",
+			PLAN_PATH);
+		return 2;
+	}
 	/* The kernel opened /dev/console for us if the initramfs has it; make sure anyway. */
 	if (fcntl(STDOUT_FILENO, F_GETFD) < 0) {
 		int fd = open("/dev/console", O_RDWR);

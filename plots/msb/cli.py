@@ -57,16 +57,44 @@ def _die_with(parent):
         os._exit(127)
 
 
-def spawn(cmd, **kw):
+def spawn(cmd, group=False, **kw):
     """subprocess.Popen of a child that dies with this process and is stopped when it ends.
+    group: the child leads a process group of its own, and stopping it stops the whole group
+    (a child that starts programs of its own, as lava-run starts qemu).
     A program that cannot be started is a Failure naming it."""
     try:
-        proc = subprocess.Popen(cmd, preexec_fn=functools.partial(_die_with, os.getpid()), **kw)
+        proc = subprocess.Popen(cmd, preexec_fn=functools.partial(_die_with, os.getpid()),
+                                start_new_session=group, **kw)
     except OSError as e:
         why = "not found" if isinstance(e, FileNotFoundError) else e.strerror
         raise Failure(f"cannot start {cmd[0]}: {why}") from None
+    proc.msb_group = group
     _children.add(proc)
     return proc
+
+
+def _signal(proc, signum):
+    """signum to the child, or to its whole process group when it leads one."""
+    try:
+        if getattr(proc, "msb_group", False):
+            os.killpg(proc.pid, signum)
+        else:
+            proc.send_signal(signum)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def stop_child(proc, grace=STOP_GRACE):
+    """Stops a child (its group, if it leads one): SIGTERM, SIGKILL after grace seconds;
+    waited for. A group leader that has exited may have left members: they get SIGKILL."""
+    _signal(proc, signal.SIGTERM)
+    try:
+        proc.wait(grace)
+    except subprocess.TimeoutExpired:
+        pass
+    _signal(proc, signal.SIGKILL)
+    proc.wait()
+    finished(proc)
 
 
 def finished(proc):
@@ -103,14 +131,16 @@ def _clean_up():
     remove the temporary files."""
     signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
     for proc in _children:
-        proc.terminate()
+        _signal(proc, signal.SIGTERM)
     deadline = time.monotonic() + STOP_GRACE
     for proc in _children:
         try:
             proc.wait(max(0.0, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
-            proc.kill()
+            _signal(proc, signal.SIGKILL)
             proc.wait()
+        if getattr(proc, "msb_group", False):
+            _signal(proc, signal.SIGKILL)   # what the group leader left behind
     _children.clear()
     for path in list(_temporaries):
         remove_temporary(path)

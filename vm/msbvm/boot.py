@@ -125,12 +125,12 @@ def host_tsc_khz():
     return 2000000
 
 
-def kernel_args(arch, accel, extra):
-    """Kernel command line. x86-64 under TCG: the guest's TSC calibration fails at random, and the
+def kernel_args(arch, accel, extra, quiet=True):
+    """Kernel command line (quiet=False where a watcher waits for "Linux version", as LAVA does). x86-64 under TCG: the guest's TSC calibration fails at random, and the
     kernel then falls back to jiffies (4 ms clock resolution, no vDSO clock), so one boot would
     measure with the TSC and the next without. tsc_early_khz skips the calibration and
     tsc=reliable the watchdog: every boot uses the TSC."""
-    args = f"console={ARCHES[arch]['console']} quiet panic=-1 rdinit=/init"
+    args = f"console={ARCHES[arch]['console']}{' quiet' if quiet else ''} panic=-1 rdinit=/init"
     if arch == "x86_64" and accel == "tcg":
         args += f" tsc_early_khz={host_tsc_khz()} tsc=reliable"
     return args + (" " + extra if extra else "")

@@ -23,9 +23,11 @@ def cpio_newc(entries):
     return bytes(out)
 
 
-def build_initramfs(files, plan):
+def build_initramfs(files, plan, links=None):
+    """files {guest path: host path}, plan (text of msb/plan, or None for none), links
+    {guest path: symlink target}: the newc cpio."""
     dirs = {"dev", "msb", "msb/helpers", "proc", "sys", "tmp"}
-    for guest in files:
+    for guest in list(files) + list(links or {}):
         parts = guest.split("/")[:-1]
         dirs.update("/".join(parts[:i]) for i in range(1, len(parts) + 1))
     entries = [(d, 0o040755, b"", (0, 0)) for d in dirs]
@@ -33,7 +35,10 @@ def build_initramfs(files, plan):
     for guest, host in files.items():
         with open(host, "rb") as f:
             entries.append((guest, 0o100755, f.read(), (0, 0)))
-    entries.append(("msb/plan", 0o100644, plan.encode(), (0, 0)))
+    for guest, target in (links or {}).items():
+        entries.append((guest, 0o120777, target.encode(), (0, 0)))
+    if plan is not None:
+        entries.append(("msb/plan", 0o100644, plan.encode(), (0, 0)))
     return cpio_newc(entries)
 
 

@@ -1,10 +1,14 @@
 """The boots of one kernel merged into one results file (schema v1 through msb.results): samples
 concatenated, rounds continued, context.vm saying how the kernel was booted and what it sealed."""
+import gzip
 import hashlib
 import json
+import os
 import re
 
 from msb import results
+
+from .common import say, write_file
 
 
 
@@ -131,6 +135,55 @@ def boot_info(k, b, n):
                         f"{b.missing.get('run.json', 'file not sent')})"
         info["status"] = "failed"
     return info, run, env
+
+
+def record_boot(k, b, n, out, log):
+    """One finished boot (or LAVA job) of kernel k: its info kept in k.boots, its results
+    written to OUT/boots/LABEL-N.json, one line said; returns why it failed, or None."""
+    info, run, _ = boot_info(k, b, n)
+    info.update(getattr(b, "extra_info", {}))
+    k.boots.append((b, info))
+    if "config.gz" in b.files and k.config is None:
+        try:
+            k.config = gzip.decompress(b.files["config.gz"])
+        except (OSError, EOFError):
+            info["error"] = (info["error"] or "") + " /proc/config.gz did not decompress"
+    if run is not None:
+        results.write_run(os.path.join(out, "boots", f"{k.label}-{n}.json"), run)
+    sealed = info["kernel_sealed_system_mappings"]
+    seen = ("unknown" if sealed is None else ", ".join(sealed) if sealed else "none")
+    if info["error"]:
+        say(f"{k.label} boot {n} FAILED after {b.seconds:.1f} s: {info['error']}"
+            f" (console log: {log})")
+        return f"{k.label} boot {n}: {info['error']}"
+    say(f"{k.label} boot {n}: {b.seconds:.1f} s, release "
+        f"{(run or {}).get('context', {}).get('kernel', {}).get('release')}, "
+        f"kernel-sealed system mappings: {seen} ({info['kernel_sealed_source']})")
+    return None
+
+
+def write_merged(kernels, out, args, notes, more_context=None):
+    """OUT/<label>.json of each kernel with results (and OUT/<label>.config); the kernels
+    written. more_context(k): entries added to the merged file's context."""
+    written = []
+    for k in kernels:
+        if k.config:
+            write_file(os.path.join(out, f"{k.label}.config"), k.config)
+        if not k.runs:
+            say(f"{k.label}: no boot produced results; no {k.label}.json")
+            continue
+        path = os.path.join(out, f"{k.label}.json")
+        doc = merged_results(k, k.qemu, args, notes)
+        doc["context"].update(more_context(k) if more_context else {})
+        results.write_run(path, doc)
+        written.append(k)
+        v = doc["context"]["vm"]
+        sealed = v["kernel_sealed_system_mappings"]
+        say(f"{k.label}: {path}: {len(k.runs)} boot(s) merged, kernel "
+            f"{v['release']}, CONFIG_MSEAL_SYSTEM_MAPPINGS="
+            f"{(v['config'] or {}).get('options', {}).get('CONFIG_MSEAL_SYSTEM_MAPPINGS', '?')}, "
+            f"kernel-sealed: {'unknown' if sealed is None else ', '.join(sealed) or 'none'}")
+    return written
 
 
 def merged_results(k, qemu_version, args, notes):
