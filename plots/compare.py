@@ -8,15 +8,18 @@ equivalent / inconclusive.
   compare.py BASE.json CAND.json     two runs (kernel A vs B): cells matched by benchmark,
                                      parameters and seal mode
   compare.py DIR | compare.py F1 F2 F3 ... --history
-                                     many runs: each against the first (or --baseline)
+                                     many runs: each against the first (or --baseline),
+                                     and the change points of each cell's history
 
-Exit status: 0 no regression, 1 at least one regression, 2 bad input, 3 internal error.
+Exit status: 0 no regression, 1 at least one regression (a history: the newest run is past a
+new regression change point; a history too short for one: the newest run regresses against
+the baseline), 2 bad input, 3 internal error.
 """
 import argparse
 import os
 import sys
 
-from msb import cli, comparison, report, results, tables
+from msb import changepoints, cli, comparison, report, results, tables
 from msb.comparison import Settings
 from msb.results import BadInput
 
@@ -49,8 +52,32 @@ def parse_args(argv):
     parser.add_argument("--history", action="store_true", help="treat the files as a history")
     parser.add_argument("--order", choices=("date", "label", "files"), default="date",
                         help="history order: context.date (default), label, or as given")
-    parser.add_argument("--baseline", help="history: label or file name of the baseline run")
+    parser.add_argument("--baseline", help="history: first (default), rolling:N (each run against the "
+                        "median of the N runs before it), or the label or file name of a run")
+    add_detection_options(parser)
     return parser.parse_args(argv)
+
+
+def add_detection_options(parser):
+    """History: how change points are sought (msb/changepoints.py)."""
+    default = changepoints.Detection()
+    parser.add_argument("--cp-alpha", type=cli.number_in(float, 1e-4, 0.5), default=default.alpha,
+                        help=f"history: permutation p at most this keeps a change point ({default.alpha:g})")
+    parser.add_argument("--permutations", type=cli.number_in(int, 19, 10000), default=default.permutations,
+                        help=f"history: permutations behind each p ({default.permutations}; 19 to 10000)")
+    parser.add_argument("--min-segment", type=cli.number_in(int, 2, 1000), default=default.min_size,
+                        help=f"history: runs on each side of a change point, at least ({default.min_size})")
+    parser.add_argument("--recent", type=cli.number_in(int, 1, 100000), default=default.recent,
+                        help=f"history: a change point within the last N runs is new ({default.recent})")
+    parser.add_argument("--no-change-points", action="store_true",
+                        help="history: no change points; the exit status follows the newest run's verdicts")
+
+
+def detection_from(args):
+    if args.no_change_points:
+        return None
+    return changepoints.Detection(alpha=args.cp_alpha, permutations=args.permutations,
+                                  min_size=args.min_segment, recent=args.recent)
 
 
 def settings_from(args):
@@ -62,7 +89,7 @@ def print_report(args, analysis):
     """Prints the report in --format, the warnings on stderr; the exit status."""
     warnings = comparison.partial_warnings(analysis.runs)
     if analysis.mode == "history":
-        status = 1 if report.latest_regressions(analysis) else 0
+        status = report.history_status(analysis)
         document = report.history(analysis, warnings, status)
     else:
         warnings += comparison.outlier_warnings(analysis.comparisons)
@@ -85,7 +112,7 @@ def run_compare(args):
     cli.warn(PROG, warnings)
     analysis = comparison.analyse(mode, runs, settings, args.base_seal,
                                   comparison.candidate_seals(args.cand_seal),
-                                  args.allow_unmatched, args.baseline)
+                                  args.allow_unmatched, args.baseline, detection=detection_from(args))
     return print_report(args, analysis)
 
 
