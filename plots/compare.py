@@ -54,30 +54,8 @@ def parse_args(argv):
                         help="history order: context.date (default), label, or as given")
     parser.add_argument("--baseline", help="history: first (default), rolling:N (each run against the "
                         "median of the N runs before it), or the label or file name of a run")
-    add_detection_options(parser)
+    changepoints.add_options(parser)
     return parser.parse_args(argv)
-
-
-def add_detection_options(parser):
-    """History: how change points are sought (msb/changepoints.py)."""
-    default = changepoints.Detection()
-    parser.add_argument("--cp-alpha", type=cli.number_in(float, 1e-4, 0.5), default=default.alpha,
-                        help=f"history: permutation p at most this keeps a change point ({default.alpha:g})")
-    parser.add_argument("--permutations", type=cli.number_in(int, 19, 10000), default=default.permutations,
-                        help=f"history: permutations behind each p ({default.permutations}; 19 to 10000)")
-    parser.add_argument("--min-segment", type=cli.number_in(int, 2, 1000), default=default.min_size,
-                        help=f"history: runs on each side of a change point, at least ({default.min_size})")
-    parser.add_argument("--recent", type=cli.number_in(int, 1, 100000), default=default.recent,
-                        help=f"history: a change point within the last N runs is new ({default.recent})")
-    parser.add_argument("--no-change-points", action="store_true",
-                        help="history: no change points; the exit status follows the newest run's verdicts")
-
-
-def detection_from(args):
-    if args.no_change_points:
-        return None
-    return changepoints.Detection(alpha=args.cp_alpha, permutations=args.permutations,
-                                  min_size=args.min_segment, recent=args.recent)
 
 
 def settings_from(args):
@@ -112,7 +90,7 @@ def run_compare(args):
     cli.warn(PROG, warnings)
     analysis = comparison.analyse(mode, runs, settings, args.base_seal,
                                   comparison.candidate_seals(args.cand_seal),
-                                  args.allow_unmatched, args.baseline, detection=detection_from(args))
+                                  args.allow_unmatched, args.baseline, detection=changepoints.detection_from(args))
     return print_report(args, analysis)
 
 

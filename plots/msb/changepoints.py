@@ -15,7 +15,7 @@ import math
 import random
 import zlib
 
-from . import results, stats
+from . import cli, results, stats
 
 REGRESSION = "regression"
 IMPROVEMENT = "improvement"
@@ -227,3 +227,31 @@ def long_enough(runs, detection):
 
 def describe(history):
     return f"{history.benchmark} [{results.params_text(history.params)}] seal={history.seal}"
+
+
+# ------------------------------------------------------------------ options
+
+def add_options(parser):
+    """History: how change points are sought (msb/changepoints.py)."""
+    default = Detection()
+    parser.add_argument("--cp-alpha", type=cli.number_in(float, 1e-4, 0.5), default=default.alpha,
+                        help=f"history: permutation p at most this keeps a change point ({default.alpha:g})")
+    parser.add_argument("--permutations", type=cli.number_in(int, 19, 10000), default=default.permutations,
+                        help=f"history: permutations behind each p ({default.permutations}; 19 to 10000)")
+    parser.add_argument("--min-segment", type=cli.number_in(int, 2, 1000), default=default.min_size,
+                        help=f"history: runs on each side of a change point, at least ({default.min_size})")
+    parser.add_argument("--recent", type=cli.number_in(int, 1, 100000), default=default.recent,
+                        help=f"history: a change point within the last N runs is new ({default.recent})")
+    parser.add_argument("--no-change-points", action="store_true",
+                        help="history: no change points; the exit status follows the newest run's verdicts")
+
+
+def detection_from(args):
+    """The Detection of add_options' options; None with --no-change-points."""
+    if args.no_change_points:
+        return None
+    if args.cp_alpha * (args.permutations + 1) < 1:
+        raise results.BadInput(f"--cp-alpha {args.cp_alpha:g} is below the smallest p {args.permutations} "
+                               f"permutations can give (1/{args.permutations + 1}): raise --permutations")
+    return Detection(alpha=args.cp_alpha, permutations=args.permutations, min_size=args.min_segment,
+                     recent=args.recent)
