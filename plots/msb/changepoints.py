@@ -12,6 +12,7 @@ Deterministic given the seed: each cell draws its permutations and bootstrap fro
 """
 import dataclasses
 import math
+import operator
 import random
 import zlib
 
@@ -26,7 +27,7 @@ SHIFT_ITERATIONS = 1000       # bootstrap resamples behind a shift's CI
 @dataclasses.dataclass
 class Detection:
     alpha: float = 0.01         # a split is kept when its permutation p is at most this
-    permutations: int = 199     # the smallest p they can give is 1 / (permutations + 1)
+    permutations: int = 999     # the smallest p they can give is 1 / (permutations + 1)
     min_size: int = 3           # runs on each side of a split, at least
     recent: int = 5             # a change point within the last `recent` runs is new (exit status)
 
@@ -74,24 +75,32 @@ class CellHistory:
 
 # ------------------------------------------------------------------ the statistic
 
+def distances(values):
+    return [[abs(a - b) for b in values] for a in values]
+
+
 def best_split(values, min_size):
     """(tau, Q): the split values[:tau] | values[tau:] with the largest energy statistic
     Q = m n / (m + n) * (2 mean|x - y| - mean|x - x'| - mean|y - y'|), each side at least
-    min_size long (min_size >= 2, so both within-side means exist); (None, 0) when no split fits.
-    O(n^2): the three sums are carried from one split to the next."""
-    n = len(values)
+    min_size long (min_size >= 2, so both within-side means exist); (None, 0) when no split fits."""
+    return best_split_of(distances(values), min_size)
+
+
+def best_split_of(distance, min_size):
+    """best_split from the matrix of pairwise distances: O(n^2), the three sums carried from one
+    split to the next (the rows are summed as slices: by symmetry a row holds the column too)."""
+    n = len(distance)
     if n < 2 * min_size:
         return None, 0.0
-    distance = [[abs(a - b) for b in values] for a in values]
-    total = sum(distance[i][k] for i in range(n) for k in range(i + 1, n))
-    left = sum(distance[i][k] for i in range(min_size) for k in range(i + 1, min_size))
-    right = sum(distance[i][k] for i in range(min_size, n) for k in range(i + 1, n))
+    total = sum(sum(distance[i][i + 1:]) for i in range(n))
+    left = sum(sum(distance[i][i + 1:min_size]) for i in range(min_size))
+    right = sum(sum(distance[i][i + 1:]) for i in range(min_size, n))
     best_tau, best_q = None, -math.inf
     for tau in range(min_size, n - min_size + 1):
         if tau > min_size:  # point tau - 1 moved from the right side to the left
-            moved = tau - 1
-            left += sum(distance[i][moved] for i in range(moved))
-            right -= sum(distance[moved][k] for k in range(moved + 1, n))
+            row = distance[tau - 1]
+            left += sum(row[:tau - 1])
+            right -= sum(row[tau:])
         m, r = tau, n - tau
         between = total - left - right
         q = m * r / n * (2.0 * between / (m * r) - left / (m * (m - 1) / 2.0) - right / (r * (r - 1) / 2.0))
@@ -104,12 +113,14 @@ def permutation_p(values, observed, rng, detection):
     """The share of random orderings of values whose best split is at least as strong as observed,
     counting the observed order: (1 + as strong) / (1 + permutations). Stops as soon as the p can
     no longer reach alpha (then the p returned is that of the permutations drawn so far)."""
-    shuffled = list(values)
+    distance = distances(values)
+    order = list(range(len(values)))
     as_strong = 0
     allowed = detection.alpha * (detection.permutations + 1) - 1  # as_strong above this: not kept
     for drawn in range(1, detection.permutations + 1):
-        rng.shuffle(shuffled)
-        if best_split(shuffled, detection.min_size)[1] >= observed:
+        rng.shuffle(order)
+        pick = operator.itemgetter(*order)
+        if best_split_of([pick(distance[i]) for i in order], detection.min_size)[1] >= observed:
             as_strong += 1
             if as_strong > allowed:
                 return (1 + as_strong) / (1 + drawn)

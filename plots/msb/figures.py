@@ -324,7 +324,7 @@ def change_point_elements(seals, histories, run_count):
                          f"fc rgb '{colour(number)}' fs transparent solid {0.05 if segment % 2 == 0 else 0.13:g} noborder")
         levels.append(([seal, "from", "level", "length", "zero"], rows))
         marks.append(([seal, "x", "level", "text"],
-                      [[p.run_index - 0.5, p.after, f"{p.label} {p.change * 100:+.1f}% p={p.p_value:.3f}"]
+                      [[p.run_index - 0.5, p.after, f"{p.change * 100:+.1f}% p={p.p_value:.3f} at {p.label}"]
                        for p in history.change_points]))
         spans += [f"set arrow from first {p.run_index - 0.5:g}, graph 0 to first {p.run_index - 0.5:g}, graph 1 "
                   f"nohead dt 2 lw 2 lc rgb '{colour(number)}'" for p in history.change_points]
