@@ -7,6 +7,7 @@ import gzip
 import json
 import os
 import re
+import resource
 import subprocess
 import sys
 import tempfile
@@ -49,8 +50,11 @@ def history_dir(name, runs, step=None, seed=7, label=None, gz=False):
     return directory
 
 
-def run_tool(tool, *args):
-    result = subprocess.run([sys.executable, tool, *args], capture_output=True, text=True, timeout=300)
+def run_tool(tool, *args, memory=None):
+    """tool's status, stdout and stderr; memory: an address-space limit in bytes for it."""
+    limit = (lambda: resource.setrlimit(resource.RLIMIT_AS, (memory, memory))) if memory else None
+    result = subprocess.run([sys.executable, tool, *args], capture_output=True, text=True, timeout=300,
+                            preexec_fn=limit)
     return result.returncode, result.stdout, result.stderr
 
 
@@ -76,9 +80,12 @@ def test_gzip():
     packed = os.path.join(WORK, "packed.json.gz")
     with open(plain, "rb") as f, open(packed, "wb") as g:
         g.write(gzip.compress(f.read()))
-    a, b = results.load_run(plain), results.load_run(packed)
-    ok([c.samples for c in a.cells] == [c.samples for c in b.cells] and b.label == "packed",
-       "a .json.gz results file reads as the plain file does (label without .json.gz)", b.label)
+    try:
+        a, b = results.load_run(plain), results.load_run(packed)
+        same, why = [c.samples for c in a.cells] == [c.samples for c in b.cells] and b.label == "packed", b.label
+    except results.BadInput as e:
+        same, why = False, str(e)
+    ok(same, "a .json.gz results file reads as the plain file does (label without .json.gz)", why)
     status, out, err = run_tool(COMPARE, "--bootstrap", "200", packed)
     ok(status in (0, 1) and "seal modes compared" in out, "compare reads a .json.gz run", err)
     directory = history_dir("gz-history", 4, gz=True)
@@ -96,6 +103,14 @@ def test_gzip_bomb():
     lines = err.strip().splitlines()
     ok(small and status == 2 and len(lines) == 1 and "decompresses to more than 64 MiB" in err,
        "a gzip bomb (small file, 65 MiB of text) is one line, exit 2", f"status {status}: {err[-300:]}")
+    # 300 gzip members of 8 MiB each: 2.4 GiB of text in a 2.5 MB file, read under a 1 GiB
+    # address-space limit: only a reader that stops at the limit gets to say so
+    huge = os.path.join(WORK, "huge.json.gz")
+    with open(huge, "wb") as f:
+        f.write(gzip.compress(b" " * (8 << 20)) * 300)
+    status, out, err = run_tool(COMPARE, huge, memory=1 << 30)
+    ok(status == 2 and len(err.strip().splitlines()) == 1 and "decompresses to more than 64 MiB" in err,
+       "a 2.4 GiB gzip bomb is refused within 1 GiB of memory: one line, exit 2", f"status {status}: {err[-300:]}")
     damaged = os.path.join(WORK, "damaged.json.gz")
     with open(damaged, "wb") as f:
         f.write(gzip.compress(b'{"schema": "msealbench-results"}')[:20])
