@@ -35,9 +35,11 @@ def parse_args(argv):
     parser.add_argument("--benchmark", default="mremap.move",
                         help="the cells of the history (a synth suite pattern: mremap.move has 3 parameter "
                              "sets, x2 seal modes = 6 cells)")
-    parser.add_argument("--rounds", type=cli.number_in(int, 2, 100), default=12, help="rounds per run (12)")
-    parser.add_argument("--drift", type=cli.number_in(float, 0, 0.5), default=0.02,
-                        help="sd of the drift shared by each round (synth's 0.02): sets the run-to-run noise")
+    parser.add_argument("--rounds", type=cli.number_in(int, 2, 100), default=15,
+                        help="rounds per run (15, as msealbench run)")
+    parser.add_argument("--drift", type=cli.number_in(float, 0, 0.5), default=0.01,
+                        help="sd of the drift shared by the cells of a round (0.01; synth.py's runs: 0.02): "
+                             "sets the run-to-run noise, printed as the CV of a cell's level")
     parser.add_argument("--seed", type=cli.SEED, default=1, help="first seed (1)")
     parser.add_argument("--cp-alpha", type=cli.number_in(float, 1e-4, 0.5), default=changepoints.Detection().alpha,
                         help="compare's --cp-alpha (its default)")

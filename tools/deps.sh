@@ -28,6 +28,7 @@ qemu-system-aarch64:qemu-system-arm
 cpio:cpio
 gzip:gzip
 /usr/lib/python3/dist-packages/jsonschema/__init__.py:python3-jsonschema
+/usr/lib/python3/dist-packages/yaml/__init__.py:python3-yaml
 "
 case "$want" in
   bench) needs="$bench_needs" ;;
