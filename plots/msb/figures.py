@@ -306,9 +306,11 @@ def history_baseline(analysis):
 
 def change_point_elements(seals, histories, run_count):
     """Data blocks of segment levels ([x from, level, x length, 0]) and change-point marks
-    ([x, level after, text]) per seal mode that has change points, and the script lines that shade
-    each segment (numbers only: the text stays in the data file) and draw each change point."""
+    ([x, height, text]) per seal mode that has change points, and the script lines that shade
+    each segment (numbers only: the text stays in the data file) and draw each change point. The
+    texts stand at the highest level drawn, one line apart per seal mode (change_point_plots)."""
     levels, marks, spans = [], [], []
+    top = max((v for h in histories.values() if h.change_points for v in h.levels), default=0.0)
     for number, seal in enumerate(seals):
         history = histories.get(seal)
         if history is None or not history.change_points:
@@ -323,8 +325,8 @@ def change_point_elements(seals, histories, run_count):
             spans.append(f"set object rect from first {start:g}, graph 0 to first {end:g}, graph 1 behind "
                          f"fc rgb '{colour(number)}' fs transparent solid {0.05 if segment % 2 == 0 else 0.13:g} noborder")
         levels.append(([seal, "from", "level", "length", "zero"], rows))
-        marks.append(([seal, "x", "level", "text"],
-                      [[p.run_index - 0.5, p.after, f"{p.change * 100:+.1f}% p={p.p_value:.3f} at {p.label}"]
+        marks.append(([seal, "x", "height", "text"],
+                      [[p.run_index - 0.5, top, f"{p.change * 100:+.1f}% p={p.p_value:.3f} at {p.label}"]
                        for p in history.change_points]))
         spans += [f"set arrow from first {p.run_index - 0.5:g}, graph 0 to first {p.run_index - 0.5:g}, graph 1 "
                   f"nohead dt 2 lw 2 lc rgb '{colour(number)}'" for p in history.change_points]
@@ -339,7 +341,7 @@ def change_point_plots(name, numbers, first_block):
         level_block, mark_block = first_block + i, first_block + len(numbers) + i
         plots += [f"'{name}.dat' index {level_block} using 1:2:3:4 with vectors nohead lw 3 lc rgb '{colour(number)}' "
                   "notitle",
-                  f"'{name}.dat' index {mark_block} using 1:2:3 with labels left offset 0.5,{1 + 1.2 * i:g} "
+                  f"'{name}.dat' index {mark_block} using 1:2:3 with labels left offset 0.5,{1 + 1.4 * i:g} "
                   f"tc rgb '{colour(number)}' notitle"]
     if numbers:
         plots.append("keyentry with lines dt 2 lw 2 lc rgb 'black' title 'change point (level per segment)'")
