@@ -8,18 +8,21 @@ equivalent / inconclusive.
   compare.py BASE.json CAND.json     two runs (kernel A vs B): cells matched by benchmark,
                                      parameters and seal mode
   compare.py DIR | compare.py F1 F2 F3 ... --history
-                                     many runs: each against the first (or --baseline)
+                                     many runs: each against the first (or --baseline),
+                                     and the change points of each cell's history
 
 Formats (--format): text, markdown, json; email (the verdict table in 100 columns); bmf
 (Bencher Metric Format); github-action (github-action-benchmark customSmallerIsBetter); junit;
 tap (TAP 13, kselftest style); csv (one row per compared cell).
 
-Exit status: 0 no regression, 1 at least one regression, 2 bad input, 3 internal error.
+Exit status: 0 no regression, 1 at least one regression (a history: the newest run is past a
+new regression change point; a history too short for one: the newest run regresses against
+the baseline), 2 bad input, 3 internal error.
 """
 import argparse
 import sys
 
-from msb import ci_formats, cli, comparison, paths, report, results, tables
+from msb import changepoints, ci_formats, cli, comparison, paths, report, results, tables
 from msb.comparison import Settings
 from msb.results import BadInput
 
@@ -54,7 +57,9 @@ def parse_args(argv):
     parser.add_argument("--history", action="store_true", help="treat the files as a history")
     parser.add_argument("--order", choices=("date", "label", "files"), default="date",
                         help="history order: context.date (default), label, or as given")
-    parser.add_argument("--baseline", help="history: label or file name of the baseline run")
+    parser.add_argument("--baseline", help="history: first (default), rolling:N (each run against the "
+                        "median of the N runs before it), or the label or file name of a run")
+    changepoints.add_options(parser)
     return parser.parse_args(argv)
 
 
@@ -67,7 +72,7 @@ def print_report(args, analysis):
     """Prints the report in --format, the warnings on stderr; the exit status."""
     warnings = comparison.partial_warnings(analysis.runs)
     if analysis.mode == "history":
-        status = 1 if report.latest_regressions(analysis) else 0
+        status = report.history_status(analysis)
         document = report.history(analysis, warnings, status)
     else:
         warnings += comparison.outlier_warnings(analysis.comparisons)
@@ -91,7 +96,7 @@ def run_compare(args):
     cli.warn(PROG, warnings)
     analysis = comparison.analyse(mode, runs, settings, args.base_seal,
                                   comparison.candidate_seals(args.cand_seal),
-                                  args.allow_unmatched, args.baseline)
+                                  args.allow_unmatched, args.baseline, detection=changepoints.detection_from(args))
     return print_report(args, analysis)
 
 

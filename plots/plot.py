@@ -4,7 +4,8 @@
   plot.py                      the newest run in results/
   plot.py RUN.json             one run: seal modes side by side (bars, forest, CDFs, scaling)
   plot.py BASE.json CAND.json  two runs: the same plots, baseline run against candidate run
-  plot.py DIR | F1 F2 F3 ...   history: median and CI per run, regressions marked
+  plot.py DIR | F1 F2 F3 ...   history: median and CI per run, regressions marked, change
+                               points drawn with the level of each segment shaded
                                (also --history for two files)
 
 Each kind of plot is one generated gnuplot script (bars.gp, forest.gp, cdf.gp, scaling.gp,
@@ -16,7 +17,7 @@ Exit status: 0 drawn, 2 bad input or an output that cannot be written (a full di
 import argparse
 import sys
 
-from msb import cli, comparison, figures, gnuplot, paths, results
+from msb import changepoints, cli, comparison, figures, gnuplot, paths, results
 from msb.comparison import Settings
 from msb.gnuplot import GnuplotError
 from msb.results import BadInput
@@ -38,13 +39,14 @@ def parse_args(argv):
                         help="without inputs: draw the newest run of this directory (results/)")
     parser.add_argument("--history", action="store_true")
     parser.add_argument("--order", choices=("date", "label", "files"), default="date")
-    parser.add_argument("--baseline", help="history: label or file name of the baseline run")
+    parser.add_argument("--baseline", help="history: first (default), rolling:N, or the label or file name of a run")
     parser.add_argument("--base-seal", default="none")
     parser.add_argument("--cand-seal")
     parser.add_argument("--margin", type=cli.percent, default=cli.percent("2"))
     parser.add_argument("--threshold", type=cli.percent, default=cli.percent("1"))
     parser.add_argument("--bootstrap", type=cli.BOOTSTRAP, default=2000)
     parser.add_argument("--seed", type=cli.SEED, default=1)
+    changepoints.add_options(parser)
     args = parser.parse_args(argv)
     args.formats = [f for f in args.formats.split(",") if f]
     unknown = [f for f in args.formats if f not in gnuplot.FORMATS]
@@ -79,7 +81,8 @@ def draw(args):
     cli.warn(PROG, warnings)
     analysis = comparison.analyse(mode, runs, settings, args.base_seal,
                                   comparison.candidate_seals(args.cand_seal), allow_unmatched=True,
-                                  baseline=args.baseline, locations=True)
+                                  baseline=args.baseline, locations=True,
+                                  detection=changepoints.detection_from(args) if mode == "history" else None)
     cli.make_directory(args.out)
     drawn_figures = figures_of(args.out, analysis)
     drawn = []

@@ -8,15 +8,20 @@ For tests and demos of compare/plot/validate without the C runner:
     rare outliers; --effect PCT[:MODE] adds a true cost to a seal mode.
   synth.py history DIR [--runs N]
     writes N labelled runs, the last one with a 6% slowdown in mremap, for trend plots.
+  synth.py history DIR --runs 20 --step 3%:12 [--step-filter mremap] [--seed S] [--gzip]
+    runs r01..r20 with every cell (or those matching the filter) 3% slower from run 12 on:
+    a known change point; --gzip writes run-NN.json.gz.
 """
 import argparse
+import gzip
+import json
 import os
 import sys
 
 from msb import cli, results
 from msb.cli import OutputError
 from msb.results import BadInput
-from msb.synth import suite_specs, synthetic_run
+from msb.synth import suite_specs, synthetic_history, synthetic_run
 
 
 def parse_percent_mode(text, option):
@@ -49,6 +54,17 @@ def run_command(args):
 
 
 def history_command(args):
+    if args.step:
+        fraction, first = parse_step(args.step)
+        if first > args.runs:
+            raise BadInput(f"--step {args.step!r}: run {first} is past the last run ({args.runs})")
+        filters = [f for f in (args.filter or "").split(",") if f]
+        specs = suite_specs(["none", "sysmap"], filters)
+        for name, document in synthetic_history(specs, args.runs, seed=args.seed, rounds=args.rounds,
+                                                step=(fraction, first, args.step_filter)):
+            write_history_file(args, name, document)
+        print(f"synth: wrote {args.runs} runs to {args.dir}, {fraction * 100:+g}% from run {first}")
+        return
     for index in range(args.runs):
         last = index == args.runs - 1
         seals = ["none", "sysmap"]
@@ -59,8 +75,26 @@ def history_command(args):
                     spec["median"] *= 1.06
         document = synthetic_run(specs, seed=100 + index, rounds=12, label=f"6.{10 + index}",
                                  date=f"2026-11-{10 + index:02d}T07:00:00Z")
-        results.write_run(os.path.join(args.dir, f"run-{index:02d}.json"), document)
+        write_history_file(args, f"run-{index:02d}.json", document)
     print(f"synth: wrote {args.runs} runs to {args.dir}")
+
+
+def write_history_file(args, name, document):
+    path = os.path.join(args.dir, name)
+    if not args.gzip:
+        results.write_run(path, document)
+        return
+    cli.make_directory(args.dir)
+    text = json.dumps(document, indent=1, allow_nan=False) + "\n"
+    cli.write_file(path + ".gz", gzip.compress(text.encode("utf-8"), mtime=0))
+
+
+def parse_step(text):
+    """"3%:12" -> (0.03, 12): cells slower by 3% from run 12 (1-based) on."""
+    fraction, run = parse_percent_mode(text, "--step")
+    if run is None or not run.isdigit() or int(run) < 1:
+        raise BadInput(f"--step {text!r}: expected PCT:RUN with RUN the first slower run (1, 2, ...), e.g. 3%:12")
+    return fraction, int(run)
 
 
 def parse_args(argv):
@@ -82,6 +116,12 @@ def parse_args(argv):
     history = commands.add_parser("history", help="write a directory of labelled runs")
     history.add_argument("dir")
     history.add_argument("--runs", type=cli.number_in(int, 1, 1000), default=6)
+    history.add_argument("--step", help="PCT:RUN: cells slower by PCT from run RUN (1-based) on")
+    history.add_argument("--step-filter", help="--step: only benchmarks matching this pattern")
+    history.add_argument("--filter", help="--step: benchmarks in the runs, comma separated (default all)")
+    history.add_argument("--seed", type=cli.SEED, default=100, help="--step: seed of the history (100)")
+    history.add_argument("--rounds", type=cli.number_in(int, 1, 1000), default=12, help="--step: rounds per run (12)")
+    history.add_argument("--gzip", action="store_true", help="write run-NN.json.gz")
     return parser.parse_args(argv)
 
 

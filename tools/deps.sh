@@ -55,6 +55,7 @@ lintian:lintian
 /usr/bin/lava-run:lava-dispatcher
 /usr/lib/python3/dist-packages/jinja2/__init__.py:python3-jinja2
 /bin/busybox:busybox-static
+/usr/lib/python3/dist-packages/yaml/__init__.py:python3-yaml
 "
 # lava-dispatcher (msealbench lava, tests/t_lava.py) brings 151 packages (new or upgraded): on a bookworm
 # machine without them, apt-get install took 57 s of wall time (52.8 MB fetched).

@@ -9,7 +9,7 @@ import math
 import os
 import zlib
 
-from . import results, stats
+from . import changepoints, results, stats
 from .results import BadInput
 
 REGRESSION = "regression"
@@ -497,8 +497,23 @@ def compare_pairs(pairs, settings, names_of, paired):
 
 # ------------------------------------------------------------------ history
 
+ROLLING = "rolling:"
+MAX_ROLLING = 1000
+
+
+def rolling_window(wanted):
+    """N of --baseline rolling:N (the median of the last N runs), None for any other baseline."""
+    if not wanted or not wanted.startswith(ROLLING):
+        return None
+    text = wanted[len(ROLLING):]
+    if not text.isdigit() or not 1 <= int(text) <= MAX_ROLLING:
+        raise BadInput(f"--baseline {wanted!r}: expected rolling:N with N from 1 to {MAX_ROLLING}")
+    return int(text)
+
+
 def pick_baseline(runs, wanted):
-    if not wanted:
+    """The baseline run: the first (wanted None or "first"), or the run of that label or file name."""
+    if not wanted or wanted == "first":
         return runs[0]
     for run in runs:
         if wanted in (run.label, run.path, os.path.basename(run.path)):
@@ -506,14 +521,36 @@ def pick_baseline(runs, wanted):
     raise BadInput(f"--baseline {wanted!r} names no run (labels: {', '.join(r.label for r in runs)})")
 
 
-def compare_history(runs, baseline, settings):
-    """Each run against the baseline, time only. Returns [(run, comparisons, not_compared)]."""
+def pooled_run(runs):
+    """One Run whose cells hold every round of the runs (rounds renumbered so they stay apart):
+    a rolling baseline, located by the median of the round medians of the last N runs."""
+    cells = {}
+    for number, run in enumerate(runs):
+        for cell in run.ok_cells():
+            pooled = cells.get(cell.key)
+            if pooled is None:
+                pooled = cells[cell.key] = dataclasses.replace(cell, samples=[], rounds=[], counters={}, boots=[])
+            offset = number * (results.ROUND_LIMIT + 1)
+            pooled.samples += cell.samples
+            pooled.rounds += [offset + r for r in cell.rounds]
+    label = f"median of {runs[0].label}..{runs[-1].label}" if len(runs) > 1 else runs[0].label
+    return results.Run(path=label, label=label, date=runs[-1].date, partial=False, context={},
+                       cells=list(cells.values()))
+
+
+def compare_history(runs, baseline, settings, window=None):
+    """Each run against the baseline, or with a window, against the pooled window runs before
+    it (the first run has none); time only. Returns [(run, comparisons, not_compared)]."""
     columns = []
-    for run in runs:
-        if run is baseline:
+    for index, run in enumerate(runs):
+        if window:
+            base = pooled_run(runs[max(0, index - window):index]) if index else None
+        else:
+            base = None if run is baseline else baseline
+        if base is None:
             columns.append((run, [], []))
             continue
-        pairs, unmatched = pairs_between_runs(baseline, run, allow_unmatched=True)
+        pairs, unmatched = pairs_between_runs(base, run, allow_unmatched=True)
         comparisons, not_compared = compare_pairs(
             pairs, settings, lambda b, c: (b.seal, c.seal), paired=False)
         columns.append((run, comparisons, unmatched + not_compared))
@@ -694,6 +731,9 @@ class Analysis:
     geomeans: list = dataclasses.field(default_factory=list)
     not_compared: list = dataclasses.field(default_factory=list)
     baseline: object = None     # history: the run the others are compared with
+    rolling: int = None         # history: each run against the last `rolling` runs instead
+    detection: object = None    # history: changepoints.Detection, when change points were sought
+    histories: list = dataclasses.field(default_factory=list)  # history: changepoints.CellHistory per cell
     columns: list = dataclasses.field(default_factory=list)  # history: [(run, comparisons, not_compared)]
     locations: dict = dataclasses.field(default_factory=dict, repr=False)
     control_floors: dict = dataclasses.field(default_factory=dict)  # two runs: control_floors()
@@ -707,14 +747,20 @@ class Analysis:
 
 
 def analyse(mode, runs, settings, base_seal="none", cand_seals=None, allow_unmatched=False,
-            baseline=None, locations=False):
+            baseline=None, locations=False, detection=None):
     """The comparisons of runs (as results.select_runs gave them), with group geomeans or,
-    for a history, each run against the baseline; locations: also every measured cell's
-    median with its CI (what the plots draw). A run of one seal mode has locations only."""
+    for a history, each run against the baseline (a run, or rolling:N) and, given a
+    changepoints.Detection, the change points of each cell; locations: also every measured
+    cell's median with its CI (what the plots draw). A run of one seal mode has locations only."""
     analysis = Analysis(mode, runs, settings)
     if mode == "history":
-        analysis.baseline = pick_baseline(runs, baseline)
-        analysis.columns = compare_history(runs, analysis.baseline, settings)
+        analysis.rolling = rolling_window(baseline)
+        analysis.baseline = runs[0] if analysis.rolling else pick_baseline(runs, baseline)
+        analysis.columns = compare_history(runs, analysis.baseline, settings, analysis.rolling)
+        if detection is not None:
+            analysis.detection = detection
+            analysis.histories = changepoints.detect(runs, detection, settings.threshold,
+                                                     settings.confidence, settings.seed)
         found = None
     elif mode == "files":
         found = compare_two_runs(runs[0], runs[1], settings, allow_unmatched)

@@ -8,7 +8,7 @@ import math
 import os
 import re
 
-from . import comparison, gnuplot, results
+from . import comparison, gnuplot, results, stats
 from .comparison import REGRESSION, IMPROVEMENT, EQUIVALENT, INCONCLUSIVE, NOT_ATTRIBUTABLE, UNDECIDABLE
 from .gnuplot import Figure, script_string, slug
 
@@ -169,7 +169,8 @@ def caption(analysis, section=None):
     runs = analysis.runs
     if analysis.mode == "history":
         found = [c for _, members, _ in analysis.columns for c in members]
-        return [f"baseline {run_facts(analysis.baseline)}",
+        return [f"baseline the last {analysis.rolling} runs (rolling)" if analysis.rolling
+                else f"baseline {run_facts(analysis.baseline)}",
                 f"{len(runs)} runs, {runs[0].date[:10] or '?'} to {runs[-1].date[:10] or '?'}; cells against the "
                 f"baseline: {verdict_counts(found)}"]
     if analysis.mode == "files":
@@ -578,13 +579,17 @@ def scaling_figures(out_dir, analysis):
     return [scaling_figure(out_dir, key, by_series, scaling_ratios(compared, key), analysis, footer)
             for key, by_series in groups.items()
             if any(len(cells) >= 2 for cells in by_series.values())]
+
+
 # ------------------------------------------------------------------ history
 
-def history_figure(out_dir, group, cells, verdicts, analysis):
+def history_figure(out_dir, group, cells, verdicts, analysis, histories=None):
     """group: (benchmark, params text); cells[(seal, run.path)] -> cell;
-    verdicts[(seal, run.path)] -> verdict against the baseline."""
+    verdicts[(seal, run.path)] -> verdict against the baseline; histories[seal] -> the
+    changepoints.CellHistory of the cell: its change points are dashed lines, the level of each
+    segment between them a line over a shaded span."""
     benchmark, params = group
-    runs, baseline, settings = analysis.runs, analysis.baseline, analysis.settings
+    runs, settings = analysis.runs, analysis.settings
     seals = sorted({seal for seal, _ in cells}, key=results.seal_order(*runs))
     divisor, unit = scaled_unit(next(iter(cells.values())).unit,
                                 [v for cell in cells.values() for v in location(analysis, cell)])
@@ -601,7 +606,8 @@ def history_figure(out_dir, group, cells, verdicts, analysis):
                          1 if marked else 0])
         blocks.append(([seal, "run", "median", "low", "high", "regression"], rows))
     name = "history-" + slug(f"{benchmark}-{params}")
-    gnuplot.write_data(data_path(out_dir, name), blocks)
+    levels, marks, spans = change_point_elements(seals, histories or {}, len(runs), divisor)
+    gnuplot.write_data(data_path(out_dir, name), blocks + levels + marks)
     plots = []
     for i in range(len(blocks)):
         source = f"'{name}.dat' index {i}"
@@ -610,7 +616,8 @@ def history_figure(out_dir, group, cells, verdicts, analysis):
                   f"{source} using 1:($6 > 0 ? $3 : NaN) with points pt 6 ps 2.5 lw 2 "
                   f"lc rgb '#{VERDICT_COLOURS[REGRESSION]:06x}' notitle"]
     plots.append(f"keyentry with points pt 6 ps 2 lw 2 lc rgb '#{VERDICT_COLOURS[REGRESSION]:06x}' "
-                 f"title {script_string('regression against ' + baseline.label)}")
+                 f"title {script_string('regression against ' + history_baseline(analysis))}")
+    plots += change_point_plots(name, [seals.index(header[0]) for header, _ in levels], len(blocks))
     label = benchmark if params == "-" else f"{benchmark} {params}"
     body = [
         title_command(f"{label}: median with {settings.confidence:.0%} CI per run"),
@@ -618,12 +625,62 @@ def history_figure(out_dir, group, cells, verdicts, analysis):
         f"set xrange [-0.5:{len(runs) - 0.5}]", "set xtics rotate by 30 right nomirror",
         f"set bmargin {AXIS_LINES + 0.5 * label_width(r[1] for _, rows in blocks for r in rows) + len(footer):g}",
         f"set lmargin {max(10, 0.87 * label_width([fit(runs[0].label, 20)]) + 2):g}",
-        "set grid ytics", *key_on_top(seals + ["regression against " + baseline.label], 14)[0],
+        "set grid ytics", *key_on_top(seals + ["regression against " + history_baseline(analysis)], 14)[0],
         *caption_commands(footer),
-        "set style fill transparent solid 0.2 noborder",
+        "set style fill transparent solid 0.2 noborder", *spans,
         "plot " + ", ".join(plots),
     ]
     return Figure(name, body, WIDTH, 480 + len(footer) * LINE_PX)
+
+
+def history_baseline(analysis):
+    if analysis.rolling:
+        return f"the last {analysis.rolling} runs"
+    return analysis.baseline.label
+
+
+def change_point_elements(seals, histories, run_count, divisor=1.0):
+    """Data blocks of segment levels ([x from, level, x length, 0]) and change-point marks
+    ([x, height, text]) per seal mode that has change points, and the script lines that shade
+    each segment (numbers only: the text stays in the data file) and draw each change point. The
+    texts stand at the highest level drawn, one line apart per seal mode (change_point_plots)."""
+    levels, marks, spans = [], [], []
+    top = max((v / divisor for h in histories.values() if h.change_points for v in h.levels), default=0.0)
+    for number, seal in enumerate(seals):
+        history = histories.get(seal)
+        if history is None or not history.change_points:
+            continue
+        edges = [0] + [p.run_index for p in history.change_points] + [run_count]
+        rows = []
+        for segment in range(len(edges) - 1):
+            start, end = edges[segment] - 0.5, edges[segment + 1] - 0.5
+            inside = [v for i, v in zip(history.run_indexes, history.levels) if edges[segment] <= i < edges[segment + 1]]
+            if inside:
+                rows.append([start, stats.median(inside) / divisor, end - start, 0])
+            spans.append(f"set object rect from first {start:g}, graph 0 to first {end:g}, graph 1 behind "
+                         f"fc rgb '{colour(number)}' fs transparent solid {0.05 if segment % 2 == 0 else 0.13:g} noborder")
+        levels.append(([seal, "from", "level", "length", "zero"], rows))
+        marks.append(([seal, "x", "height", "text"],
+                      [[p.run_index - 0.5, top, f"{p.change * 100:+.1f}% p={p.p_value:.3f} at {p.label}"]
+                       for p in history.change_points]))
+        spans += [f"set arrow from first {p.run_index - 0.5:g}, graph 0 to first {p.run_index - 0.5:g}, graph 1 "
+                  f"nohead dt 2 lw 2 lc rgb '{colour(number)}'" for p in history.change_points]
+    return levels, marks, spans
+
+
+def change_point_plots(name, numbers, first_block):
+    """The plot elements of change_point_elements' data blocks (after the first_block ones), one
+    level block and one mark block for each seal mode of numbers (its index: its colour)."""
+    plots = []
+    for i, number in enumerate(numbers):
+        level_block, mark_block = first_block + i, first_block + len(numbers) + i
+        plots += [f"'{name}.dat' index {level_block} using 1:2:3:4 with vectors nohead lw 3 lc rgb '{colour(number)}' "
+                  "notitle",
+                  f"'{name}.dat' index {mark_block} using 1:2:3 with labels left offset 0.5,{1 + 1.4 * i:g} "
+                  f"tc rgb '{colour(number)}' notitle"]
+    if numbers:
+        plots.append("keyentry with lines dt 2 lw 2 lc rgb 'black' title 'change point (level per segment)'")
+    return plots
 
 
 def history_figures(out_dir, analysis):
@@ -634,8 +691,11 @@ def history_figures(out_dir, analysis):
             cells.setdefault(group, {})[(cell.seal, run.path)] = cell
         for c in comparisons:
             verdicts[(c.benchmark, results.params_text(c.params), c.cand_name, run.path)] = c.verdict
+    histories = {}
+    for history in analysis.histories:
+        histories.setdefault((history.benchmark, results.params_text(history.params)), {})[history.seal] = history
     figures = []
     for group, group_cells in cells.items():
         group_verdicts = {(seal, path): v for (b, p, seal, path), v in verdicts.items() if (b, p) == group}
-        figures.append(history_figure(out_dir, group, group_cells, group_verdicts, analysis))
+        figures.append(history_figure(out_dir, group, group_cells, group_verdicts, analysis, histories.get(group)))
     return figures

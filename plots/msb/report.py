@@ -3,7 +3,7 @@ table), with the data behind it for --format json. The renderers of msb/tables.p
 """
 import math
 
-from . import comparison, results
+from . import changepoints, comparison, results, stats
 from .comparison import REGRESSION, IMPROVEMENT, EQUIVALENT, INCONCLUSIVE, NOT_ATTRIBUTABLE, UNDECIDABLE, TIME
 from .tables import Heading, Items, Literal, Report, Table, blank, line
 
@@ -177,22 +177,25 @@ def pairwise(analysis, warnings, status):
 
 # ------------------------------------------------------------ history output
 
-def history_table(columns, baseline, settings):
+def history_table(columns, baseline, settings, rolling=None):
+    """One row per cell, one column per run: its median, and against the baseline (the
+    baseline run, or with rolling the runs before it) the change, significance and verdict."""
     cells = {}
     for run, comparisons, _ in columns:
         for c in comparisons:
             key = (c.benchmark, results.params_text(c.params), c.base_name)
             cells.setdefault(key, {})[run.path] = c
-    header = ["benchmark", "params", "seal"] + [run.label + (" (base)" if run is baseline else "")
+    header = ["benchmark", "params", "seal"] + [run.label + (" (base)" if run is baseline and not rolling else "")
                                                for run, _, _ in columns]
     rows = []
     for (benchmark, params, seal), by_run in cells.items():
-        any_c = next(iter(by_run.values()))
         row = [benchmark, params, seal]
         for run, _, _ in columns:
             c = by_run.get(run.path)
             if run is baseline:
-                row.append(format_value(any_c.base_median))
+                own = next((cell for cell in run.ok_cells() if (cell.benchmark, cell.params_text, cell.seal)
+                            == (benchmark, params, seal)), None)
+                row.append(format_value(stats.median(own.samples)) if own else "-")
             elif c is None:
                 row.append("-")
             else:
@@ -207,24 +210,96 @@ def latest_regressions(analysis):
     return [c for c in analysis.columns[-1][1] if c.verdict == REGRESSION]
 
 
+def change_point_gate(analysis):
+    """Whether change points decide the exit status: they were sought and the history is long
+    enough to hold one; otherwise the newest run's verdicts against the baseline do."""
+    return analysis.detection is not None and changepoints.long_enough(analysis.runs, analysis.detection)
+
+
+def history_status(analysis):
+    """1 when the newest run is past a new regression: a change point (change_point_gate) or,
+    for a short history, a regression against the baseline; else 0."""
+    if change_point_gate(analysis):
+        return 1 if changepoints.new_regressions(analysis.histories) else 0
+    return 1 if latest_regressions(analysis) else 0
+
+
+def format_shift(point):
+    return (f"{point.change * 100:+.2f}% [{(point.ci_low - 1) * 100:+.2f}%, "
+            f"{(point.ci_high - 1) * 100:+.2f}%]")
+
+
+def change_point_table(histories):
+    header = ["benchmark", "params", "seal", "at run", "level before -> after", "change [CI]", "p",
+              "runs before/after", "kind"]
+    rows = []
+    for history in histories:
+        for point in history.change_points:
+            rows.append([history.benchmark, results.params_text(history.params), history.seal, point.label,
+                         f"{format_value(point.before)} -> {format_value(point.after)}", format_shift(point),
+                         f"{point.p_value:.4f}", f"{point.runs_before}/{point.runs_after}",
+                         point.kind + (" (new)" if point.new else "")])
+    return header, rows
+
+
+def detection_line(detection, settings):
+    return (f"change points: E-divisive means, kept when the permutation p <= {detection.alpha:g} "
+            f"({detection.permutations} permutations, seed {settings.seed}), at least {detection.min_size} runs "
+            f"on each side; a change of at least {settings.threshold * 100:g}% is a regression or improvement, "
+            f"new within the last {detection.recent} runs")
+
+
+def change_point_blocks(analysis):
+    """The change-point section of a history report, and what decided the exit status."""
+    detection = analysis.detection
+    if detection is None:
+        return []
+    blocks = [blank(), Heading(2, ("change points per cell",)), line(detection_line(detection, analysis.settings))]
+    if not changepoints.long_enough(analysis.runs, detection):
+        return blocks + [line(f"{len(analysis.runs)} runs: too few for a change point (at least "
+                              f"{2 * detection.min_size}); the exit status follows the newest run's verdicts")]
+    header, rows = change_point_table(analysis.histories)
+    blocks += [Table(header, rows) if rows else line("none found")]
+    found = changepoints.new_regressions(analysis.histories)
+    blocks.append(line(f"new regressions the newest run is past: {len(found)}"))
+    blocks += [line("  ", Literal(changepoints.describe(h)), " at run ", Literal(p.label), f": {format_shift(p)}")
+               for h, p in found]
+    return blocks
+
+
+def baseline_name(analysis):
+    if analysis.rolling:
+        return f"the median of the last {analysis.rolling} runs before each"
+    return analysis.baseline.label
+
+
 def history(analysis, warnings, status):
-    """The report of many runs, each against the baseline."""
+    """The report of many runs, each against the baseline, and the change points of each cell."""
     columns, baseline, settings = analysis.columns, analysis.baseline, analysis.settings
     latest_run = columns[-1][0]
     regressions = latest_regressions(analysis)
-    blocks = [Heading(1, (f"history of {len(columns)} runs against ", Literal(baseline.label))),
-              line(settings_line(settings)), blank(), Table(*history_table(columns, baseline, settings)), blank(),
+    against = Literal(baseline.label) if not analysis.rolling else baseline_name(analysis)
+    blocks = [Heading(1, (f"history of {len(columns)} runs against ", against)),
+              line(settings_line(settings)), blank(),
+              Table(*history_table(columns, baseline, settings, analysis.rolling)), blank(),
               line(LEGEND + "; verdict R regression, I improvement, = equivalent, ? inconclusive, "
                    "u undecidable (too few rounds)")]
     blocks += [line("  ", Literal(run.label), ": not compared: ", *not_compared_parts(n))
                for run, _, not_compared in columns for n in not_compared]
     blocks += [blank(), line("latest run ", Literal(latest_run.label), f": {len(regressions)} regressions against ",
-                             Literal(baseline.label))]
+                             against)]
+    blocks += change_point_blocks(analysis)
     data = {"schema": "msealbench-compare-history", "schema_version": 1,
-            "baseline": baseline.path, "settings": vars(settings),
+            "baseline": baseline.path if not analysis.rolling else f"rolling:{analysis.rolling}",
+            "settings": vars(settings),
             "runs": [{"path": run.path, "label": run.label, "date": run.date,
                       "comparisons": [c.as_dict() for c in comparisons],
                       "not_compared": [n.as_dict() for n in not_compared]}
                      for run, comparisons, not_compared in columns],
             "warnings": warnings, "regressions_in_latest": len(regressions), "exit_status": status}
+    if analysis.detection is not None:
+        data["change_points"] = {"detection": vars(analysis.detection),
+                                 "decides_exit_status": change_point_gate(analysis),
+                                 "cells": [h.as_dict() for h in analysis.histories],
+                                 "new_regressions": len(changepoints.new_regressions(analysis.histories))}
     return Report(blocks, data, analysis)

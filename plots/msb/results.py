@@ -6,9 +6,12 @@ Anything a reader cannot trust raises BadInput with a one-line message that name
 file and the problem; callers turn it into exit status 2.
 """
 import dataclasses
+import gzip
+import io
 import json
 import os
 import stat
+import zlib
 
 from . import cli, stats
 
@@ -18,6 +21,8 @@ KNOWN_SCHEMA_VERSIONS = (1,)
 SUMMARY_FIELDS = ("n", "median", "mean", "stddev", "cv", "min", "max", "p5", "p95")
 CELL_STATUSES = ("ok", "skipped", "failed")
 MAX_FILE_BYTES = 64 << 20        # results/README.md: larger files are refused
+RESULTS_SUFFIXES = (".json", ".json.gz")  # a results file, plain or gzip-compressed
+GZIP_MAGIC = b"\x1f\x8b"
 TIME_RANGE = (1e-6, 1e15)        # ns per operation: a sample outside is not a measurement
 COUNTER_RANGE = (0, 1e15)        # counter events per operation
 PARAM_LIMIT = 1e18               # magnitude of a numeric parameter value
@@ -115,8 +120,9 @@ def load_run(path):
 
 
 def _read_json(path):
-    """The JSON of a file of at most MAX_FILE_BYTES; anything else is BadInput. A pipe or
-    device is read up to the limit, so /dev/zero ends too."""
+    """The JSON of a file of at most MAX_FILE_BYTES, plain or gzip-compressed (the limit holds
+    for the decompressed text, so a gzip bomb ends early); anything else is BadInput. A pipe
+    or device is read up to the limit, so /dev/zero ends too."""
     try:
         with open(path, "rb") as f:
             info = os.fstat(f.fileno())
@@ -132,6 +138,8 @@ def _read_json(path):
         raise BadInput(f"{path}: cannot read: {e.strerror}") from None
     if len(data) > MAX_FILE_BYTES:
         raise BadInput(f"{path}: more than {MAX_FILE_BYTES >> 20} MiB, larger than results files may be")
+    if data.startswith(GZIP_MAGIC):
+        data = _gunzipped(path, data)
     try:
         return json.loads(data.decode("utf-8"))
     except UnicodeDecodeError:
@@ -142,6 +150,19 @@ def _read_json(path):
         raise BadInput(f"{path}: not a results file ({e})") from None
     except RecursionError:
         raise BadInput(f"{path}: not a results file (nested too deeply)") from None
+
+
+def _gunzipped(path, data):
+    """The decompressed bytes of a gzip file, read no further than MAX_FILE_BYTES + 1."""
+    try:
+        with gzip.GzipFile(fileobj=io.BytesIO(data)) as f:
+            text = f.read(MAX_FILE_BYTES + 1)
+    except (OSError, EOFError, zlib.error) as e:  # gzip.BadGzipFile is an OSError
+        raise BadInput(f"{path}: damaged gzip data ({e or 'truncated'})") from None
+    if len(text) > MAX_FILE_BYTES:
+        raise BadInput(f"{path}: decompresses to more than {MAX_FILE_BYTES >> 20} MiB, larger than "
+                       "results files may be")
+    return text
 
 
 def _check_schema(path, data):
@@ -157,8 +178,19 @@ def _run_label(path, context):
     label = context.get("label")
     if isinstance(label, str) and label.strip():
         return label.strip()
-    base = os.path.basename(path)
-    return base[:-5] if base.endswith(".json") else base
+    return results_stem(os.path.basename(path))
+
+
+def is_results_name(name):
+    return name.endswith(RESULTS_SUFFIXES)
+
+
+def results_stem(name):
+    """A file name without .json or .json.gz."""
+    for suffix in sorted(RESULTS_SUFFIXES, key=len, reverse=True):
+        if name.endswith(suffix):
+            return name[:-len(suffix)]
+    return name
 
 
 def _parse_cell(path, index, raw):
@@ -262,18 +294,18 @@ def _refuse_duplicates(path, cells):
 
 
 def runs_in(path):
-    """The results files of a directory (every *.json), loaded; BadInput if none.
+    """The results files of a directory (every *.json and *.json.gz), loaded; BadInput if none.
     A link to a file already listed (make bench's results/latest.json) counts once."""
     if not os.path.isdir(path):
         raise BadInput(f"{path}: no such directory")
     files, seen = [], set()
-    for name in sorted(n for n in os.listdir(path) if n.endswith(".json")):
+    for name in sorted(n for n in os.listdir(path) if is_results_name(n)):
         full = os.path.join(path, name)
         if os.path.realpath(full) not in seen:
             seen.add(os.path.realpath(full))
             files.append(full)
     if not files:
-        raise BadInput(f"{path}: holds no results files (*.json)")
+        raise BadInput(f"{path}: holds no results files (*.json, *.json.gz)")
     return [load_run(f) for f in files]
 
 
@@ -303,7 +335,7 @@ def order_runs(runs, order):
 
 def latest_run_path(directory):
     """The newest results file of a directory by context.date; BadInput if there is none."""
-    if os.path.isdir(directory) and not any(n.endswith(".json") for n in os.listdir(directory)):
+    if os.path.isdir(directory) and not any(is_results_name(n) for n in os.listdir(directory)):
         raise BadInput(f"{directory}: holds no results files yet: run `make bench`, or name a file")
     runs = runs_in(directory)
     return max(runs, key=lambda r: (r.date, r.path)).path

@@ -123,3 +123,21 @@ def _context(seed, label, date, seals, rounds, inject, events):
                   "cycle_counter": {"name": "tsc", "reliable": False, "hz": None}},
         "loop_overhead_ns": 0.5,
     }
+
+
+def synthetic_history(specs, runs, seed=100, rounds=12, step=None, drift_sd=0.02):
+    """[(file name, document)] of a history of runs labelled r01, r02, ... a day apart.
+    step = (fraction, first run (1-based), benchmark pattern or None): from that run on, the
+    matching cells are slower by fraction (a known change point for the detector to find)."""
+    history = []
+    for number in range(1, runs + 1):
+        run_specs = [dict(spec) for spec in specs]
+        if step and number >= step[1]:
+            for spec in run_specs:
+                if step[2] is None or _matches(spec["benchmark"], step[2]):
+                    spec["median"] *= 1.0 + step[0]
+        document = synthetic_run(run_specs, seed=seed * 1000 + number, rounds=rounds, drift_sd=drift_sd,
+                                 label=f"r{number:02d}",
+                                 date=f"2026-{1 + (number - 1) // 28:02d}-{1 + (number - 1) % 28:02d}T07:00:00Z")
+        history.append((f"run-{number:02d}.json", document))
+    return history
