@@ -25,6 +25,7 @@ static const struct script scripts[] = {
 	{ "compare", "../plots/compare.py", "../share/msealbench/plots/compare.py" },
 	{ "plot", "../plots/plot.py", "../share/msealbench/plots/plot.py" },
 	{ "validate", "../plots/validate.py", "../share/msealbench/plots/validate.py" },
+	{ "try", "../plots/try.py", "../share/msealbench/plots/try.py" },
 };
 
 static int script_main(int argc, char **argv, const char *self_exe)
@@ -65,3 +66,5 @@ const struct command cmd_compare = { "compare", script_main,
 const struct command cmd_plot = { "plot", script_main, "draw a run's plots with gnuplot", NULL };
 const struct command cmd_validate = { "validate", script_main,
 				      "measure how far compare's verdicts can be trusted on this machine", NULL };
+const struct command cmd_try = { "try", script_main,
+				 "run a program plain and sealed from inside (preloaded library): behaviour and time", NULL };

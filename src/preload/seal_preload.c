@@ -22,6 +22,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "maps.h"
 #include "seal.h"
 #include "util.h"
 
@@ -40,6 +41,24 @@ static void report_line(const char *line)
 		close(fd);
 	}
 	errno = saved;
+}
+
+static bool count_one(const struct mapping *m, void *arg)
+{
+	(void)m;
+	++*(long *)arg;
+	return true;
+}
+
+/* seal_apply() reads /proc/self/smaps twice (the targets, then the check that they show "sl"),
+ * and the report a third time; smaps costs far more than mseal. The plain runs read it as often,
+ * so what try's comparison sees of the library is mseal's cost, not the instrument's. */
+static void read_smaps_as_sealing_does(void)
+{
+	long n = 0;
+
+	maps_walk_self_smaps(count_one, &n);
+	maps_walk_self_smaps(count_one, &n);
 }
 
 __attribute__((constructor)) static void seal_at_start(void)
@@ -61,12 +80,14 @@ __attribute__((constructor)) static void seal_at_start(void)
 		report_line(line);
 		return;
 	}
+	if (mode == SEAL_NONE)
+		read_smaps_as_sealing_does();
 	count = seal_apply(mode, err, sizeof(err));
 	if (count < 0) {
 		snprintf(line, sizeof(line), "failed\t%d\t%s\t%d\t%s\t%s\n", (int)getpid(), name, -count, exe,
 			 err);
 	} else {
-		sealed_system_mappings_self(sealed_names, sizeof(sealed_names));
+		sealed_system_mappings_self(sealed_names, sizeof(sealed_names));	/* also in none */
 		snprintf(line, sizeof(line), "sealed\t%d\t%s\t%d\t%s\t%s\n", (int)getpid(), name, count, exe,
 			 sealed_names);
 	}
