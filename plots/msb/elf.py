@@ -78,3 +78,40 @@ def is_static_program(path):
         path = interpreter
     info = elf_info(path)
     return None if info is None else not info[1]
+
+
+def build_id(path):
+    """The GNU build ID (NT_GNU_BUILD_ID note of a PT_NOTE segment) of an ELF file as hex, or None."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read(1 << 16)   # the notes sit in the first pages of a program or library
+    except OSError:
+        return None
+    if len(data) < 64 or data[:4] != b"\x7fELF" or data[4] != 2 or data[5] != 1:
+        return None
+    phoff = struct.unpack_from("<Q", data, 32)[0]
+    phentsize, phnum = struct.unpack_from("<HH", data, 54)
+    for i in range(phnum):
+        at = phoff + i * phentsize
+        if at + 56 > len(data):
+            break
+        ptype, _, offset, _, _, filesz = struct.unpack_from("<IIQQQQ", data, at)
+        pos, end = offset, min(offset + filesz, len(data))
+        while ptype == 4 and pos + 12 <= end:
+            namesz, descsz, ntype = struct.unpack_from("<III", data, pos)
+            name_at = pos + 12
+            desc_at = name_at + (namesz + 3) // 4 * 4
+            if ntype == 3 and data[name_at:name_at + namesz] == b"GNU\0":
+                return data[desc_at:desc_at + descsz].hex()
+            pos = desc_at + (descsz + 3) // 4 * 4
+    return None
+
+
+def debug_file(path, root="/usr/lib/debug"):
+    """The detached debug symbols of an ELF file (Debian's *-dbg packages put them under
+    /usr/lib/debug/.build-id/NN/REST.debug), or None when none is installed."""
+    bid = build_id(path)
+    if not bid or len(bid) < 4:
+        return None
+    candidate = os.path.join(root, ".build-id", bid[:2], bid[2:] + ".debug")
+    return candidate if os.path.isfile(candidate) else None
