@@ -11,6 +11,7 @@ A program list is text, one entry a line, words split as a shell would (shlex), 
 """
 import dataclasses
 import os
+import re
 import shlex
 import signal
 
@@ -41,7 +42,9 @@ class Outcome:
         return f"exit {self.status}"
 
     def signature(self):
-        return (self.status, self.signal, self.stdout, self.stderr)
+        """What two runs that behaved alike share (addresses and process ids masked)."""
+        return (self.status, self.signal) + tuple(
+            tuple(comparable(line) for line in _lines(data)) for data in (self.stdout, self.stderr))
 
     def as_dict(self):
         return {"exit_status": self.status, "signal": self.signal,
@@ -59,14 +62,24 @@ def _lines(data):
     return data.decode("utf-8", "replace").splitlines()
 
 
+# What differs from run to run whatever the sealing: addresses (ASLR) and Valgrind's "==PID==".
+RUN_TO_RUN = re.compile(r"0x[0-9a-fA-F]{6,}|\b[0-9a-f]{8,16}-[0-9a-f]{8,16}\b|^==[0-9]+==")
+
+
+def comparable(line):
+    """line with addresses and process ids masked, for comparing runs."""
+    return None if line is None else RUN_TO_RUN.sub("#", line)
+
+
 def first_difference(plain, sealed):
     """(line number from 1, plain line, sealed line) of the first line where two outputs differ
-    (None for a line one of them lacks), or None when they are the same."""
+    (None for a line one of them lacks), or None when they are the same. Addresses and Valgrind's
+    process ids are masked first (comparable()): they change with every run."""
     a, b = _lines(plain), _lines(sealed)
     for i in range(max(len(a), len(b))):
         left = a[i] if i < len(a) else None
         right = b[i] if i < len(b) else None
-        if left != right:
+        if comparable(left) != comparable(right):
             return (i + 1, None if left is None else left[:DIFF_CONTEXT],
                     None if right is None else right[:DIFF_CONTEXT])
     return None
