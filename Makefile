@@ -166,6 +166,7 @@ install: all
 	$(if $(PRELOAD_LIB),install -m 644 $(PRELOAD_LIB) $(DESTDIR)$(PREFIX)/libexec/msealbench/)
 	install -d $(DESTDIR)$(PREFIX)/libexec/msealbench/msbvm
 	install -m 755 vm/msealbench-vm $(DESTDIR)$(PREFIX)/libexec/msealbench/msealbench-vm
+	install -m 644 vm/compat-default.list $(DESTDIR)$(PREFIX)/libexec/msealbench/
 	install -m 644 vm/msbvm/*.py $(DESTDIR)$(PREFIX)/libexec/msealbench/msbvm/
 	install -m 755 plots/*.py $(DESTDIR)$(PREFIX)/share/msealbench/plots/
 	install -m 644 plots/msb/*.py $(DESTDIR)$(PREFIX)/share/msealbench/plots/msb/
