@@ -52,7 +52,8 @@ def parse_args(argv):
                    help="what the sealed runs seal (default sysmap)")
     p.add_argument("--runs", type=cli.number_in(int, 1, 10000),
                    help="runs per mode, interleaved (at least 4 for a time verdict); default: from "
-                        f"{MIN_RUNS} on, until the wall-time verdict settles, {MAX_RUNS} runs or --budget")
+                        f"{MIN_RUNS} on, until the wall-time verdict settles, {MAX_RUNS} runs or --budget "
+                        f"(after {comparison.MIN_DECIDING_ROUNDS} runs at least)")
     p.add_argument("--budget", type=cli.number_in(float, 1, 86400), default=30,
                    help="seconds per program without --runs (default 30)")
     p.add_argument("--margin", type=cli.percent, default=0.05,
@@ -199,7 +200,8 @@ def try_program(name, argv, args, library, report, rng):
         if args.runs is not None:
             if done >= args.runs:
                 break
-        elif done >= MAX_RUNS or time.monotonic() - start > args.budget:
+        elif done >= MAX_RUNS or (done >= comparison.MIN_DECIDING_ROUNDS
+                                  and time.monotonic() - start > args.budget):
             break
         elif done >= MIN_RUNS and done % CHECK_EVERY == 0 and settled(runs, args.seal, settings):
             break
