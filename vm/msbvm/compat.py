@@ -198,6 +198,15 @@ def report(results, args, out, failed):
         blocks += [tables.Heading(2, (tables.Literal(base["kernel"].label), " against ",
                                       tables.Literal(other["kernel"].label))),
                    tables.Table(["program", base["kernel"].label, other["kernel"].label, "difference"], rows)]
+    if len(results) == 1:   # nothing to compare with: what each program did
+        rows = []
+        for p in base["programs"]:
+            o = base["outcomes"].get(p.name)
+            rows.append([p.name, o.ending() if o else "not run", (o.stdout.decode("utf-8", "replace").splitlines()
+                                                                  or [""])[0][:120] if o else base["skipped"].get(p.name, "")])
+            doc["programs"].append({"name": p.name, "command": p.argv, "kernel": base["kernel"].label,
+                                    "status": "ran" if o else "not run", "outcome": o.as_dict() if o else None})
+        blocks.append(tables.Table(["program", base["kernel"].label, "first line of stdout"], rows))
     for r in results:
         cfg = r["facts"]["config"] or {}
         blocks.append(tables.line(f"{r['kernel'].label}: kernel {r['facts']['release']}, "
