@@ -5,6 +5,7 @@ the vDSO remapper moves its vDSO on the plain kernel and gets EPERM on the seale
 tracing a program behaves alike in both; the same list runs through try on the host; list errors
 are one line, exit 2. Kernel boots are skipped with a reason where the kernels or qemu are missing
 (TCG: a few seconds a boot here)."""
+import atexit
 import json
 import os
 import shutil
@@ -19,6 +20,7 @@ sys.path.insert(0, os.path.join(TOP, "plots"))
 from msb import compat  # noqa: E402
 
 tmp = tempfile.mkdtemp(prefix="msealbench-t-compat.")
+atexit.register(shutil.rmtree, tmp, True)
 
 
 def write(name, text):

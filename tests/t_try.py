@@ -4,9 +4,11 @@ preload library reports what it sealed) and behaves the same; a static one is sa
 unsealable instead of passing as a clean run; the vDSO remapper, whose mremap of the vDSO is
 denied once sealed, is reported as behaving differently; maps shows a sealed child's system
 mappings with sl; bad input is one line, exit 2."""
+import atexit
 import ctypes
 import json
 import os
+import shutil
 import subprocess
 import tempfile
 
@@ -15,6 +17,7 @@ from taplib import MSEALBENCH, TOP, done, ok, skip
 HELPERS = os.path.join(TOP, "build", "helpers")
 LIBRARY = os.path.join(TOP, "build", "libmsealbench-seal.so")
 tmp = tempfile.mkdtemp(prefix="msealbench-t-try.")
+atexit.register(shutil.rmtree, tmp, True)
 
 
 def run(args, timeout=300):
