@@ -151,7 +151,8 @@ static bool check_sealed(const struct mapping *m, void *arg)
 static const char *seal_error_hint(int err)
 {
 	switch (err) {
-	case ENOSYS: return "no mseal(2) here: the kernel needs Linux 6.10 or later, or an emulator in between (Valgrind, qemu-user) does not know the call";
+	case ENOSYS: return "no mseal(2) here: the kernel needs Linux 6.10 or later, or an emulator in "
+			    "between (Valgrind, qemu-user) does not know the call";
 	case EPERM: return "this kernel refuses sealing here (mseal(2) seals only on 64-bit kernels)";
 	case ENOMEM: return "the mapping changed between reading /proc/self/smaps and sealing it";
 	case EINVAL: return "the kernel rejected the range or the flags of a whole mapping: a kernel bug?";
