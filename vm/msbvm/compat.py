@@ -60,8 +60,10 @@ def pack_program(program, arch):
     if info[0] != want:
         return None, f"{exe}: not an {arch} program (ELF machine {info[0]})"
     files, elves = {exe.lstrip("/"): exe}, [exe]
-    argv = [exe] + program.argv[1:]
-    extra = [a for a in program.argv[1:] if os.path.isabs(a) and os.path.isfile(a)]
+    # a path relative to here means the same file in the guest: made absolute, then packed
+    argv = [exe] + [os.path.abspath(a) if "/" in a and not os.path.isabs(a) and os.path.isfile(a) else a
+                    for a in program.argv[1:]]
+    extra = [a for a in argv[1:] if os.path.isabs(a) and os.path.isfile(a)]
     for path in program.files:
         if os.path.isdir(path):
             extra += [os.path.join(d, n) for d, _, names in os.walk(path) for n in names]
