@@ -105,7 +105,8 @@ def read_reports(path):
 
 
 def run_once(argv, mode, library, report, timeout):
-    """One run: (Outcome, wall seconds, report rows, the pid)."""
+    """One run: (Outcome, wall seconds, the library's report rows, the pid, CPU seconds of the
+    command and its children)."""
     env = dict(os.environ)
     env["LD_PRELOAD"] = library + (" " + env["LD_PRELOAD"] if env.get("LD_PRELOAD") else "")
     env["MSEALBENCH_SEAL"] = mode
@@ -259,6 +260,8 @@ def program_section(e, margin):
         s = m["sealing"]
         what = (f"{s['state']}: {s['mappings']} mappings ({' '.join(s['system_mappings']) or 'no system mapping'})"
                 if s["state"] == "sealed" else s["state"] if s["state"] == "loaded" else f"{s['state']}: {s['why']}")
+        if s["failures"]:
+            what += f"; sealing failed in {s['failures']} process(es) over the runs"
         rows.append([mode, ", ".join(m["endings"]) + ("" if m["consistent"] else " (output varies)"),
                      f"{m['wall_median_s'] * 1000:.2f} ms", f"{m['cpu_median_s'] * 1000:.2f} ms", what])
     items.append(tables.Table(["mode", "ending", "wall median", "CPU median", "sealing"], rows))
