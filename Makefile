@@ -58,8 +58,13 @@ HELPERS := $(HELPER_SRC:bench/helpers/%.c=$(BUILD)/helpers/%)
 UNIT_SRC := $(wildcard tests/unit_*.c)
 UNIT_TESTS := $(UNIT_SRC:tests/unit_%.c=$(BUILD)/tests/t_unit_%)
 
+# The preloaded library of `msealbench try` and `maps` (src/preload/): src/seal.c and the code
+# it needs, built position-independent with every symbol hidden. Not in static builds.
+PRELOAD_CORE := src/seal.c src/maps.c src/util.c src/child.c src/emulation.c src/preload/seal_preload.c
+PRELOAD_LIB := $(if $(filter 1,$(STATIC)),,$(BUILD)/libmsealbench-seal.so)
+
 .PHONY: all build deps deps-check bench check test install uninstall deb clean compare plots validate targets peers static help
-all: $(BUILD)/msealbench $(HELPERS)
+all: $(BUILD)/msealbench $(HELPERS) $(PRELOAD_LIB)
 
 help:
 	@echo "make bench      run the default benchmark suite, write results/, the comparison and plots/out/"
@@ -92,6 +97,13 @@ FORCE:
 $(BUILD)/%.o: %.c $(BUILD)/build-flags
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/pic/%.o: %.c $(BUILD)/build-flags
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -fPIC -fvisibility=hidden -c -o $@ $<
+
+$(BUILD)/libmsealbench-seal.so: $(PRELOAD_CORE:%.c=$(BUILD)/pic/%.o)
+	$(CC) -shared -Wl,--no-undefined -Wl,-z,now -o $@ $^ $(filter-out -lpfm,$(LDLIBS))
 
 # Helpers that benchmarks exec: static, so exec cost does not depend on the dynamic loader
 # unless a helper's name says it is dynamic.
@@ -181,6 +193,7 @@ install: all static
 			install -D -m $$mode "$$src/$$f" "$$dst/$$f" || exit 1; \
 		done || exit 1; \
 	done
+	$(if $(PRELOAD_LIB),install -m 644 $(PRELOAD_LIB) $(DESTDIR)$(PREFIX)/libexec/msealbench/)
 	install -d $(DESTDIR)$(PREFIX)/share/msealbench/data $(DESTDIR)$(PREFIX)/share/msealbench/lava/jobs
 	install -m 644 data/*.json $(DESTDIR)$(PREFIX)/share/msealbench/data/
 	install -m 644 lava/msealbench.yaml lava/lava-steps.sh $(DESTDIR)$(PREFIX)/share/msealbench/lava/

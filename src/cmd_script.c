@@ -30,6 +30,7 @@ static const struct script scripts[] = {
 	{ "validate", "../plots/validate.py", "../share/msealbench/plots/validate.py" },
 	{ "report", "../plots/report.py", "../share/msealbench/plots/report.py" },
 	{ "export", "../plots/export.py", "../share/msealbench/plots/export.py" },
+	{ "try", "../plots/try.py", "../share/msealbench/plots/try.py" },
 };
 
 static int script_main(int argc, char **argv, const char *self_exe)
@@ -81,3 +82,5 @@ const struct command cmd_validate = { "validate", script_main,
 				      "measure how far compare's verdicts can be trusted on this machine", NULL };
 const struct command cmd_export = { "export", script_main,
 				    "write a results file as CSV, google-benchmark JSON, BMF or github-action JSON", NULL };
+const struct command cmd_try = { "try", script_main,
+				 "run a program plain and sealed from inside (preloaded library): behaviour and time", NULL };

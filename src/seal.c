@@ -108,7 +108,7 @@ struct seal_plan {
 	size_t n, cap;
 };
 
-static bool mapping_wanted(const struct mapping *m, enum seal_mode mode)
+bool seal_mode_covers(const struct mapping *m, enum seal_mode mode)
 {
 	if (is_system_mapping(m->name))
 		return seal_modes[mode].seals_system_mappings;
@@ -119,7 +119,7 @@ static bool collect_target(const struct mapping *m, void *arg)
 {
 	struct seal_plan *plan = arg;
 
-	if (!mapping_wanted(m, plan->mode))
+	if (!seal_mode_covers(m, plan->mode))
 		return true;
 	if (plan->n == plan->cap) {
 		plan->cap = plan->cap ? plan->cap * 2 : 16;
@@ -139,7 +139,7 @@ static bool check_sealed(const struct mapping *m, void *arg)
 {
 	struct seal_check *c = arg;
 
-	if (mapping_wanted(m, c->plan->mode) && !vmflags_has(m->vmflags, "sl")) {
+	if (seal_mode_covers(m, c->plan->mode) && !vmflags_has(m->vmflags, "sl")) {
 		snprintf(c->missing, c->missing_len, "%s at %#lx", m->name[0] ? m->name : "(anonymous)",
 			 (unsigned long)m->start);
 		return false;
@@ -151,7 +151,8 @@ static bool check_sealed(const struct mapping *m, void *arg)
 static const char *seal_error_hint(int err)
 {
 	switch (err) {
-	case ENOSYS: return "this kernel has no mseal(2): it needs Linux 6.10 or later";
+	case ENOSYS: return "no mseal(2) here: the kernel needs Linux 6.10 or later, or an emulator in "
+			    "between (Valgrind, qemu-user) does not know the call";
 	case EPERM: return "this kernel refuses sealing here (mseal(2) seals only on 64-bit kernels)";
 	case ENOMEM: return "the mapping changed between reading /proc/self/smaps and sealing it";
 	case EINVAL: return "the kernel rejected the range or the flags of a whole mapping: a kernel bug?";

@@ -37,6 +37,10 @@ char *seal_mode_names(char *buf, size_t len, const char *sep, bool only_default)
 extern const char *const system_mapping_names[];
 bool is_system_mapping(const char *name);
 
+/* Whether mode seals mapping m (a system mapping, or a file-backed one for `all`). */
+struct mapping;
+bool seal_mode_covers(const struct mapping *m, enum seal_mode mode);
+
 /* mseal(2) through syscall(2): 0, or -1 with errno set (ENOSYS on kernels before 6.10). */
 int sys_mseal(void *addr, size_t len, unsigned long flags);
 

@@ -43,6 +43,7 @@ qemu-system-x86_64:qemu-system-x86
 qemu-system-aarch64:qemu-system-arm
 cpio:cpio
 gzip:gzip
+strace:strace
 /usr/lib/python3/dist-packages/jsonschema/__init__.py:python3-jsonschema
 chromium:chromium
 /usr/share/benchmark/compare.py:libbenchmark-tools

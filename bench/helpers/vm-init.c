@@ -13,8 +13,10 @@
  * and the host refuses a file whose size or checksum does not match.
  *
  * Plan lines, fields separated by one TAB:
- *     run   NAME  console|capture  ARGV0 ARGV1 ...   run a program; capture: its stdout is sent
- *                                                     back as NAME.stdout
+ *     run   NAME  console|capture|both  ARGV0 ...    run a program; capture: its stdout is sent
+ *                                                     back as NAME.stdout; both: stdout and
+ *                                                     stderr as NAME.stdout and NAME.stderr,
+ *                                                     stdin from /dev/null
  *     send  NAME  PATH                                send a file (read to EOF: works for /proc)
  * Markers: "MSB:INIT", "MSB:RUN name", "MSB:EXIT name status|signal N", "MSB:MISSING name why",
  * "MSB:DONE". It is static (the initramfs holds no libc) and needs nothing but the kernel.
@@ -240,8 +242,9 @@ static void send_file(const char *name, const char *path)
 static void run_step(char **field, int nfield)
 {
 	const char *name = field[1];
-	bool capture = strcmp(field[2], "capture") == 0;
-	char out_path[256];
+	bool both = strcmp(field[2], "both") == 0;
+	bool capture = both || strcmp(field[2], "capture") == 0;
+	char out_path[256], err_path[256];
 	int status;
 	pid_t pid;
 
@@ -250,6 +253,7 @@ static void run_step(char **field, int nfield)
 		return;
 	}
 	snprintf(out_path, sizeof(out_path), "/tmp/%s.stdout", name);
+	snprintf(err_path, sizeof(err_path), "/tmp/%s.stderr", name);
 	say("MSB:RUN %s", name);
 	pid = fork();
 	if (pid < 0) {
@@ -265,6 +269,17 @@ static void run_step(char **field, int nfield)
 				_exit(127);
 			}
 			close(fd);
+		}
+		if (both) {
+			int fd = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+			int in = open("/dev/null", O_RDONLY);
+
+			if (fd < 0 || dup2(fd, STDERR_FILENO) < 0 || in < 0 || dup2(in, STDIN_FILENO) < 0) {
+				say("vm-init: %s: %s", err_path, strerror(errno));
+				_exit(127);
+			}
+			close(fd);
+			close(in);
 		}
 		execv(field[3], field + 3);
 		say("vm-init: exec %s: %s", field[3], strerror(errno));
@@ -285,6 +300,10 @@ static void run_step(char **field, int nfield)
 
 		snprintf(stdout_name, sizeof(stdout_name), "%s.stdout", name);
 		send_file(stdout_name, out_path);
+		if (both) {
+			snprintf(stdout_name, sizeof(stdout_name), "%s.stderr", name);
+			send_file(stdout_name, err_path);
+		}
 	}
 }
 

@@ -2,8 +2,9 @@
 header, ELF reading, the dynamic runtime of dynamically linked helpers, building the static suite."""
 import hashlib
 import os
-import struct
 import subprocess
+
+from msb.elf import elf_dynamic, elf_info
 
 from .common import ARCHES, HOST_ARCH, VmError, run_child, say
 from .paths import installed_suite, source_top
@@ -31,60 +32,11 @@ def kernel_arch(path):
                   "an arm64 Image (no 'ARM\\x64' at 0x38)")
 
 
-def elf_info(path):
-    """(e_machine, has PT_INTERP) of a 64-bit little-endian ELF file, or None if it is not one."""
-    try:
-        with open(path, "rb") as f:
-            head = f.read(64)
-            if len(head) < 64 or head[:4] != b"\x7fELF" or head[4] != 2 or head[5] != 1:
-                return None
-            machine = struct.unpack_from("<H", head, 18)[0]
-            phoff = struct.unpack_from("<Q", head, 32)[0]
-            phentsize, phnum = struct.unpack_from("<HH", head, 54)
-            f.seek(phoff)
-            table = f.read(phentsize * phnum)
-    except OSError:
-        return None
-    interp = any(struct.unpack_from("<I", table, i * phentsize)[0] == 3 for i in range(phnum)
-                 if (i + 1) * phentsize <= len(table))
-    return machine, interp
-
-
 LIBRARY_DIRS = {
     "x86_64": ["/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu", "/lib64", "/usr/lib64"],
     "arm64": ["/usr/aarch64-linux-gnu/lib", "/lib/aarch64-linux-gnu", "/usr/lib/aarch64-linux-gnu"],
 }
 GUEST_LIBRARY_DIR = {"x86_64": "lib/x86_64-linux-gnu", "arm64": "lib/aarch64-linux-gnu"}
-
-
-def elf_dynamic(path):
-    """(PT_INTERP path or None, [DT_NEEDED names]) of a 64-bit little-endian ELF file."""
-    with open(path, "rb") as f:
-        data = f.read()
-    phoff = struct.unpack_from("<Q", data, 32)[0]
-    phentsize, phnum = struct.unpack_from("<HH", data, 54)
-    interp, dynamic, loads = None, None, []
-    for i in range(phnum):
-        ptype, _, offset, vaddr, _, filesz = struct.unpack_from("<IIQQQQ", data, phoff + i * phentsize)
-        if ptype == 3:
-            interp = data[offset:offset + filesz].split(b"\0")[0].decode()
-        elif ptype == 2:
-            dynamic = (offset, filesz)
-        elif ptype == 1:
-            loads.append((vaddr, offset, filesz))
-    if not dynamic:
-        return interp, []
-    entries = [struct.unpack_from("<qQ", data, dynamic[0] + i) for i in range(0, dynamic[1], 16)]
-    strtab = next((v for t, v in entries if t == 5), None)
-    strtab_off = next((o + strtab - va for va, o, sz in loads if va <= (strtab or -1) < va + sz), None)
-    if strtab_off is None:
-        return interp, []
-    names = []
-    for tag, value in entries:
-        if tag == 1:
-            start = strtab_off + value
-            names.append(data[start:data.index(b"\0", start)].decode())
-    return interp, names
 
 
 def dynamic_runtime(arch, programs):
