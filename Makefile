@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 # msealbench: build, bench, check, plots, cross builds, install.
 # `make bench` runs the default suite here and writes results and plots; `make check` runs
 # every test. Both install missing Debian packages first (make deps).

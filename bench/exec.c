@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* exec family: starting a program, split in two. The helper exec_report writes the
  * CLOCK_MONOTONIC_RAW time it is ready in main to a pipe, so each way of spawning has two
  * benchmarks doing the same work: NAME times spawn to reaped (the parent's wall time) and

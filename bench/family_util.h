@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* What the fork, exec, mremap and mseal families share: runs of VMAs that the kernel cannot
  * merge, the address-space budget of a cell, and starting and reaping the project's helpers. */
 #ifndef MSB_FAMILY_UTIL_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* fork family: creating a process as the parent sees it. fork() copies every VMA and the page
  * tables of touched anonymous memory, so its cost grows with `vmas` and `touched_kb`; sealed
  * VMAs are copied sealed (the seal is a VMA flag). vfork() and posix_spawn() share the parent's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* The harness measuring itself: what an empty operation and a bare syscall cost here. */
 #define _GNU_SOURCE
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* mremap-path family: the memory-management calls that sealing guards, on anonymous memory.
  * Allowed path: mremap move, resize in place, MREMAP_DONTUNMAP, munmap + mmap, and, over a range
  * spanning `vmas` VMAs of `pages` pages each, munmap, mprotect and madvise(MADV_DONTNEED). The

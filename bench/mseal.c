@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* mseal family: the cost of mseal(2) itself, one call over a fresh range spanning `vmas`
  * one-page VMAs (per VMA: divide a sample by `vmas`).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* vDSO calls: each time function through the vDSO entry point (found with our own ELF lookup)
  * and as a raw syscall, so the saving the vDSO brings shows beside it. With the system mappings
  * sealed ([vdso], [vvar]), a call must cost the same: sealing changes VMA flags, not the code. */

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-only
 # The guest side of lava/msealbench.yaml (installed as /msb/lava-steps): each step of the test
 # definition is one call of this script, so the loops below stay off the console (LAVA runs the
 # steps under `set -x`). Files come back framed by `vm-init send` and markers follow vm-init's

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-only
 """Compare msealbench runs and decide, per benchmark, regression / improvement /
 equivalent / inconclusive.
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-only
 """Write an msealbench results file in a format other tools read.
 
   export.py --format csv RUN.json        tidy CSV: one row per sample (label, benchmark,

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-only
 """Draw msealbench results with gnuplot: PNG and SVG into plots/out/.
 
   plot.py                      the newest run in results/

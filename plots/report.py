@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-only
 """msealbench report: one page for the decision on CONFIG_MSEAL_SYSTEM_MAPPINGS (cost and
 compatibility), as OUT/report.md and a self-contained OUT/report.html (inline CSS and SVG, no
 script, nothing fetched), with the same content.

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-only
 """Synthetic msealbench results (schema v1) with known distributions, seeded.
 
 For tests and demos of compare/plot/validate without the C runner:

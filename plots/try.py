@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-only
 """msealbench try: what happens to a program when its mappings are sealed, without a new kernel.
 
   msealbench try [--seal sysmap|all] [--runs N] [--margin P%] [--json FILE] -- COMMAND ARGS...

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-only
 """How far can compare's verdicts be trusted on this machine? A benchmark of the statistics.
 
 Each trial makes four runs of `msealbench run --seal none,sysmap`: one plain, and one

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* The contract between a benchmark and the runner. A family file under bench/ defines an array
  * of these descriptors, ended by an empty one, and bench/families.h lists the family once. */
 #ifndef MSB_BENCH_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* One cell run, `msealbench __cell KEY=VALUE...`: a fresh exec'd child that seals (per its
  * mode), sets up, calibrates, measures and writes its report (cell_protocol.h) to REPORT_FD.
  * Nothing else is shared with the process that started it. When events are asked for, a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* The cell protocol (cell_protocol.h): arguments down, report lines up. */
 #define _GNU_SOURCE
 #include "cell_protocol.h"

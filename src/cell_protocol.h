@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* The cell protocol: what goes down to a cell (key=value arguments of `msealbench __cell`) and
  * what comes back up (report lines on REPORT_FD), with the writer, the one parser and the
  * defaults. A new field of a sample line is added here (and in results.c when it is stored).

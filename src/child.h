@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* The harness's own child processes (cells, checks, probes, perf): started so that they die
  * with this process, their output captured through a pipe with a deadline, reaped across
  * signals. Not for the operations benchmarks time: those fork, vfork and exec themselves. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* `msealbench env`: the environment block of a results file, on its own. */
 #include <stdio.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* `msealbench events`: what this machine's PMUs offer, and which events will count for this
  * user here (each one really opened), and why not. */
 #define _GNU_SOURCE

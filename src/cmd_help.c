@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* `msealbench help [COMMAND]`: the commands, or one command's help. */
 #include <stdio.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* `msealbench list`: every benchmark, its parameter sweep and whether it runs here. */
 #include <stdio.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* `msealbench maps PID | [--seal MODE] -- COMMAND ARGS...`: a program's mappings, which are
  * sealed now (smaps VmFlags "sl"), which each seal mode and the kernel option would seal, and
  * the critical ones: those whose sealing denies what known software does to them.

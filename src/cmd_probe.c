@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* `msealbench probe [--json]`: the probe's rows as TAP or JSON. */
 #include <stdio.h>
 

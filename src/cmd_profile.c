@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* `msealbench profile BENCH`: one cell under `perf record -g`, then the kernel symbols where
  * its time goes. perf samples only inside op(): it starts disabled and the cell switches it on
  * and off around each op() through perf's control descriptors. The perf.data stays beside the

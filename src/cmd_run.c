@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* `msealbench run`: its options; the runner (runner.c) does the rest. */
 #define _GNU_SOURCE
 #include <limits.h>

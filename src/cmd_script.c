@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* The commands whose work is done by a python script: `msealbench vm`, `compare`, `plot`, ...
  * Each is a row of scripts[] below: where the script is in the source tree and where `make
  * install` puts it, both relative to the directory of this binary. The command finds the first

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Internal commands the tests use: __seccomp-nomseal and __sealed-maps.
  *
  * `msealbench __seccomp-nomseal CMD ARGS...`: a test launcher. It installs a seccomp filter that

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Every command, once: COMMAND(x) declares the struct command cmd_x that its file defines.
  * The order here is the order of `msealbench help`; internal `__` commands come last. */
 COMMAND(run)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* perf_event_open counter groups: one group per cell, read around every sample (outside the
  * timed region). Event names resolve through counters_resolve(): a built-in table of the generic
  * perf names, which a libpfm4 build (MSB_HAVE_LIBPFM) extends to PMU-specific names. */

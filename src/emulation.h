@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Running under a user-mode emulator (qemu-user): telling that it is so, and re-executing this
  * binary through the emulator when the kernel cannot run it by itself. */
 #ifndef MSB_EMULATION_H

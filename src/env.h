@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* The environment block of a results file: what machine and kernel the numbers come from. */
 #ifndef MSB_ENV_H
 #define MSB_ENV_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* A small streaming JSON writer: objects indented, arrays of numbers on one line. */
 #ifndef MSB_JSON_H
 #define MSB_JSON_H

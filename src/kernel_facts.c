@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* The kernel facts (kernel_facts.h): each found by one child, once. */
 #define _GNU_SOURCE
 #include "kernel_facts.h"

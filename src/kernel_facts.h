@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* What this kernel does about sealing, found once per run and recorded by env and probe alike:
  * is mseal(2) there, which system mappings a freshly exec'd process finds sealed, and the
  * kernel config that governs it. Nothing here seals in this process. */

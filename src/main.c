@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* msealbench: the command table (perf style: each command a row, in its own file). */
 #define _GNU_SOURCE
 #include "main.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* The command table (main.c): every command of msealbench is a row, a struct command that its
  * own file defines (src/cmd_*.c for the user's commands) and src/commands.h lists once. */
 #ifndef MSB_MAIN_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* /proc/<pid>/maps and smaps: the process's mappings and their VmFlags. */
 #ifndef MSB_MAPS_H
 #define MSB_MAPS_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* The one option parser of the commands: getopt_long, with -h and --help for every command and
  * the same one-line errors everywhere. */
 #ifndef MSB_OPTIONS_H

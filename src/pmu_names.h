@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* The bridge to libpfm4: PMU-specific event names (INST_RETIRED.ANY_P, CPU_CYCLES) turned into
  * perf_event_attr, and what the PMUs libpfm4 knows offer. Only this file includes libpfm4's
  * headers (they define their own perf_event_open); a build without MSB_HAVE_LIBPFM gets stubs

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* When a point has been measured enough: the runner's rule for adaptive rounds.
  *
  * Every point (a benchmark and its parameter values) runs --repetitions rounds. After that, a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* msealbench probe: runs its rows (probe_contract.c, probe_matrix.c, and here the availability,
  * kernel config and sealing at exec rows) and counts them; probe_output.c prints them.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* msealbench probe: is mseal(2) here, did the kernel seal the system mappings at exec, and which
  * operations does sealing deny. Every row that seals runs in a child process: the process
  * that probes (the runner, or `msealbench probe`) never seals anything itself. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* The probe's contract rows: mseal(2) itself as the kernel's Documentation/userspace-api/mseal.rst
  * documents it: bad flags or an unaligned start are EINVAL, an unallocated range or a gap in it
  * ENOMEM, length 0 succeeds, and a sealed region shows VmFlags sl. Each case runs in a child. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* The probe's rows about mseal(2) itself (probe_contract.c). */
 #ifndef MSB_PROBE_CONTRACT_H
 #define MSB_PROBE_CONTRACT_H

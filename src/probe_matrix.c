@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* The probe's compatibility matrix: what sealing denies, on a sealed vDSO and a sealed anonymous
  * region, each against an unsealed control, as the kernel's Documentation/userspace-api/mseal.rst
  * says: a sealed VMA cannot be unmapped, moved, shrunk or expanded (mremap), mapped over

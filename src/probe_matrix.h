@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* The probe's compatibility matrix (probe_matrix.c). */
 #ifndef MSB_PROBE_MATRIX_H
 #define MSB_PROBE_MATRIX_H

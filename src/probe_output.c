@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* The probe's report for people and programs: TAP as kselftest prints it, one JSON object, and
  * the compact "probe" member of a results file's context. */
 #define _GNU_SOURCE

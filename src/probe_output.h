@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* The probe's report as TAP, JSON and a results context member (probe_output.c). */
 #ifndef MSB_PROBE_OUTPUT_H
 #define MSB_PROBE_OUTPUT_H

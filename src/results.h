@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* The run as a schema-v1 JSON file (results/README.md), written atomically, and as a table for
  * people. */
 #ifndef MSB_RESULTS_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* The runner: plans cells, runs them in rounds as fresh children, keeps every sample. */
 #ifndef MSB_RUNNER_H
 #define MSB_RUNNER_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* mseal(2) and the seal modes a cell runs in. Only cell children call the sealing functions:
  * sealing is irreversible and the runner process never seals itself. */
 #ifndef MSB_SEAL_H

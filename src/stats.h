@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Summary statistics of one cell's samples (the compare scripts do the inferential part). */
 #ifndef MSB_STATS_H
 #define MSB_STATS_H

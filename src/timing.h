@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* The clocks a sample is timed with, and what they cost. */
 #ifndef MSB_TIMING_H
 #define MSB_TIMING_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Small helpers shared by the whole harness: errors, memory, files, numbers. */
 #ifndef MSB_UTIL_H
 #define MSB_UTIL_H

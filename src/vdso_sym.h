@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Finding vDSO entry points from AT_SYSINFO_EHDR with our own ELF walk, not through libc. */
 #ifndef MSB_VDSO_SYM_H
 #define MSB_VDSO_SYM_H

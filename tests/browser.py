@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """Headless Chromium driven over the DevTools protocol on a pipe (--remote-debugging-pipe: commands
 on fd 3, replies and events on fd 4, each a JSON text ended by a NUL byte): load a page, collect
 what its console reports (console.error, uncaught exceptions, log entries of level error, such as

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """Checks of an installed msealbench (make install, or the Debian package unpacked), shared by
 t_install.py and t_deb.py: as a normal user, in a scratch directory it owns, the tool runs,
 compares, plots and finds its vm suite, writing nothing outside that directory."""

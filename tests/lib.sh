@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 # Shell helpers for tests: source it, call ok/notok/skip/check, end with done_testing.
 # The TAP dialect of tests/taplib.py (and tests/tap.h), which tests/run.sh counts:
 #   ok - WHAT | not ok - WHAT[: DETAIL] | ok - WHAT # SKIP WHY; exit 1 when a check failed.

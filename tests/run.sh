@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
 # Runs every test program tests/t_* (shell, python or a built C unit test in build/tests/).
 # Each prints TAP lines: "ok - what", "not ok - what", "ok - what # SKIP why".
 # A program that exits non-zero without printing "not ok" counts as one failure, so a

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-only
 """Kernel A/B comparisons on synthetic runs with known truths: cell groups, geomean intervals,
 boots as units, the control noise floor, runs too short to decide."""
 import json

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-only
 """Adaptive rounds: after --repetitions, a point gets further rounds (up to --max-rounds, within
 --time-budget) only while its intervals are wider than its precision target. The rule is
 recomputed here from the results file, independently of the C code (src/precision.c), and the

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
 # arm64: the cross build, and what the static binary does under qemu-aarch64-static (user mode).
 # qemu-user has no vDSO, no mseal(2) and no perf_event_open(2): those cells must be skipped with
 # their reasons, and the rest measured. Runs in well under a minute (--quick, --filter).

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
 # The build is warning-free under gcc and clang, installs under PREFIX/DESTDIR, and make deps
 # names the exact install command when it cannot install.
 . "$(dirname "$0")/lib.sh"

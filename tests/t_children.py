@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-only
 """No child of msealbench outlives it: cells of a run that is stopped (SIGTERM, SIGINT) or
 killed (SIGKILL, which it cannot catch) die with it, and a stopped run keeps its results."""
 import os

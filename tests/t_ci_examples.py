@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-only
 """examples/ci/: the GitHub Actions workflow and the GitLab CI job parse as YAML (Debian's
 python3-yaml), have the shape their CI reads (history kept, outputs published, the job failing on
 a regression), and call only commands that exist: make targets of the Makefile, msealbench

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
 # Command-line contract: --help everywhere, bad input gives one line naming the problem and exit 2.
 . "$(dirname "$0")/lib.sh"
 t=$(tmpdir); trap 'rm -rf "$t"' EXIT

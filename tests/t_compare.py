@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-only
 """plots/compare.py on crafted results files: verdicts, exit codes, bad input."""
 import json
 import os

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-only
 """msealbench vm --compat and program lists: host programs packed with their loader and libraries
 run in the plain and the sealed test kernels of ../shared/kernels (MSEALBENCH_KERNELS overrides);
 the vDSO remapper moves its vDSO on the plain kernel and gets EPERM on the sealed one, strace

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-only
 """Perf counters end to end: statuses in the results, page faults against `perf stat`, task-clock
 against wall-clock time, the events and profile commands, and an unprivileged user's fallback."""
 import json

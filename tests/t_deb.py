@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-only
 """The Debian package: dpkg-buildpackage -us -uc -b builds it offline from a copy of the checkout
 (tools/deb.sh; the source tree is left as it was), lintian finds no error, dpkg installs it into a
 scratch root, and the installed msealbench lists, probes, runs, compares, plots and finds its vm

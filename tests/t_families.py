@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-only
 """Every benchmark family `msealbench list` shows (a new family is tested without an edit here):
 a short run in both seal modes where every cell must pass its verify() (ok, or skipped with a
 reason), the denied path must see EPERM, the sweeps must come out exactly as declared, and

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-only
 """Measurement fidelity: what is timed is the operation, not our instruments. The timed samples
 run with no perf event open (counts come from separate counted samples); the exec helper finds
 the system mappings without /proc; the environment block records what drives noise."""

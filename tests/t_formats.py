@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-only
 """compare --format (email, bmf, github-action, junit, tap, csv), export --format (csv, gbench)
 and run --format, each read back by its consumer's rules; hostile labels stay inert; the
 table's columns agree with its change; the warnings for undecidable and noisy comparisons."""

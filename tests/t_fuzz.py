@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-only
 """CLI fuzz: random command lines for every entry point (the C binary's commands, internal ones
 included, and the Python tools), built from each command's own option vocabulary plus junk
 values, bad paths, device nodes and mutated results files.

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-only
 """Histories: gzip-compressed results files, change points per cell (plots/msb/changepoints.py)
 with compare's exit status, the rolling baseline, and hostile run labels in the history output
 and plot."""

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-only
 """make install DESTDIR=... PREFIX=/usr installs one tool: the binary, helpers, the static suite
 for vm, the man page and the directory of every script that src/cmd_script.c names; run as a
 normal user in a directory of its own it lists, probes, runs, compares, plots and finds its vm

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-only
 """msealbench lava (vm/msealbench-lava): the job log read back (framed files, test cases checked
 against them: a lost probe row, cell or results file fails the job), the ramdisk reproducible,
 the jobs rendered as YAML; then, as root with lava-dispatcher, real standalone LAVA jobs on the

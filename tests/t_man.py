@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-only
 """The man page src/msealbench.1 documents every command `msealbench help` lists and every
 MSEALBENCH_* variable the code reads, and groff renders it without a warning."""
 import os

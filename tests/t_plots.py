@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-only
 """plots/plot.py: every kind of figure is drawn, non-empty, 800 px wide with nothing cut or
 overlapping, captioned, in readable units, wide CIs clamped and marked; hostile labels stay data."""
 import glob

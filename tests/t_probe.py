@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-only
 """msealbench probe: TAP and JSON output, the documented contract on this kernel, the skip path
 when mseal(2) gives ENOSYS (seccomp launcher), the probe object in the run's context, and seal
 mode `all` really sealing the program's own mappings."""

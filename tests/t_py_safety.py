@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-only
 """The python tools (compare, plot, validate, synth) on hostile input: wrong types and ranges in
 results files, unbounded numbers and sizes, control characters and markup in names, names that
 break gnuplot quoting, file/directory mix-ups, and a full disk under earlier plots.

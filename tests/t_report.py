@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-only
 """msealbench report (plots/report.py): report.md and report.html from a run, a kernel A/B
 directory, a probe, a history and real-program checks; verdicts as compare's analyse() gave them;
 hostile labels inert in both formats; the page loads in headless Chromium with no console error."""

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-only
 """The results file's writers: the C runner, the VM merge (msealbench vm) and synth write
 the same schema through one Python writer (plots/msb/results.py), with one summary."""
 import json

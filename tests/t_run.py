@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-only
 """Integration: a quick run of the harness and vDSO families in both seal modes gives a valid
 schema-v1 file with every sample kept; an interrupted run leaves no corrupt file."""
 import glob

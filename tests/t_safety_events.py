@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-only
 """Events and profile under bad input, signals and a full disk: event lists are checked on the
 command line (unknown, twice, too many, too long) and reach the cell whole (the statuses of an
 unprivileged user: t_counters.py and unit_counters.c); profile's --params and --out errors say what is wrong; perf's own

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-only
 """Where the C program writes: `run --out` never renames over anything but a regular file (devices,
 FIFOs and links are written through), a bad --out is refused before measuring, write errors on
 standard output are reported, results files are always valid UTF-8 and hold only finished rounds,

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-only
 """plots/msb/stats.py against published and hand-derivable values."""
 import math
 import os

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-only
 """msealbench try and msealbench maps on the host: a dynamic program is sealed from inside (the
 preload library reports what it sealed) and behaves the same; a static one is said to be
 unsealable instead of passing as a clean run; the vDSO remapper, whose mremap of the vDSO is

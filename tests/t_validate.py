@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-only
 """plots/validate.py driven by the synthetic runner (plots/synth.py run), so the
 statistics of the validation are checked against a slowdown that is known."""
 import os

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-only
 """msealbench vm (vm/msealbench-vm): the initramfs, the framed console transfer, and runs inside
 the test kernels of ../shared/kernels (MSEALBENCH_KERNELS overrides): the sealed kernels must seal
 the system mappings, the plain ones none, a quick run must complete in each and the comparison

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-only
 """msealbench vm refuses bad input before the first boot and never hurts the machine: every bad
 option is one line and exit 2 with no qemu started and nothing left in the output directory; an
 output directory that is a file, under /proc, read-only or full is refused the same way (no

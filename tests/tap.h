@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* TAP output for C unit tests, in the dialect of tests/taplib.py (and tests/lib.sh), which
  * tests/run.sh counts: "ok - WHAT", "not ok - WHAT", "ok - WHAT # SKIP WHY", each line flushed
  * at once (a crash loses none); tap_done() returns the exit status, 1 when a check failed. */

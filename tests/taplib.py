@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """TAP helpers for python tests: ok/notok/skip lines that tests/run.sh counts."""
 import contextlib
 import json

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Pure pieces of the harness: statistics, parameter sweeps, the JSON writer (read back by
  * python's json module), number parsing, benchmark name matching. */
 #define _GNU_SOURCE

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Counters: the group-read parser, multiplexing scaling, errno to status, event names, and the
  * real kernel paths this machine offers (ENOENT without a PMU, inherit, user-only fallback). */
 #define _GNU_SOURCE

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Unit tests of the JSON writer's safety: every string comes out as valid UTF-8 with control
  * characters escaped, whatever bytes it was given; nesting it cannot represent stops the program
  * instead of corrupting the output. Also the UTF-8 check and list parser the CLI uses. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* maps/smaps parsing: crafted lines, a crafted smaps stream, and this process's own. */
 #define _GNU_SOURCE
 #include <stdio.h>

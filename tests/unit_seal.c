@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Sealing, done in children only: seal_apply(sysmap) must really seal the vDSO (mremap
  * refused with EPERM, smaps showing sl) and leave the parent untouched. */
 #define _GNU_SOURCE

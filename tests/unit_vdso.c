@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* The project's vDSO lookup must find what the dynamic loader finds, and its entry points
  * must return what the kernel returns. */
 #define _GNU_SOURCE

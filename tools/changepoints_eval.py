@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-only
 """How well compare's change points (plots/msb/changepoints.py) find a known step in a synthetic
 history, and how often they find one where there is none: a benchmark script, not a test.
 

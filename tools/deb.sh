@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-only
 # Builds the Debian package from a copy of the checkout in $TMPDIR, so the build writes nothing
 # into the source tree, and offline: debian/rules passes DEPS=no, and dpkg-checkbuilddeps refuses
 # to start when a Build-Depends package is missing (install them: apt-get build-dep ./ or

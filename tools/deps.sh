@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-only
 # Installs the Debian packages msealbench needs, when they are missing.
 #   deps.sh bench   what `make bench` needs: compiler, libpfm4, python3, gnuplot
 #   deps.sh check   that plus what the tests use: clang, perf, cross compiler, qemu, jsonschema,

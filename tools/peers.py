@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-only
 """msealbench side by side with its peers on this machine, in one run (a benchmark script, not a
 test): lmbench's lat_syscall and lat_proc, `perf bench syscall basic`, stress-ng's fork, vfork,
 exec and vdso stressors, and msealbench's matching cells (seal mode none), in alternating rounds.

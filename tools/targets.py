@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-only
 """Prints the harness's own performance targets as measured here (a benchmark script, not a
 test: it reports numbers and whether each target is met; exit 1 when one is missed).
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* arm64: cycle counter, barriers, syscall numbers, system-mapping and vDSO symbol names. */
 #ifndef MSB_ARCH_H
 #define MSB_ARCH_H

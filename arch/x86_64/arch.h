@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* x86-64: cycle counter, barriers, syscall numbers, vDSO symbol names. */
 #ifndef MSB_ARCH_H
 #define MSB_ARCH_H

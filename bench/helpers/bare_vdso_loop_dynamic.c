@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* A bare loop of clock_gettime(CLOCK_MONOTONIC) outside the harness: the reference that
  * tools/targets.py checks the harness's vDSO figure against. It calls the vDSO entry point the
  * dynamic loader resolves (dlsym on linux-vdso.so.1), the same code the harness calls through

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* exec_report MODE FD LAYOUT [verify]: what the exec family execs.
  *
  * In MODE none it does nothing but read CLOCK_MONOTONIC_RAW and write that time (8 bytes, native

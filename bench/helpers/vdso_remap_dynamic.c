@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * vdso_remap_dynamic: moves its own vDSO and vvar pages to a new address the way CRIU's restorer
  * does (mremap MREMAP_MAYMOVE|MREMAP_FIXED of each system mapping into a reserved area, keeping

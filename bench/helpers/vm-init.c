@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * vm-init: the /init of the initramfs that `msealbench vm` boots (vm/msealbench-vm).
  *

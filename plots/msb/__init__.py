@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """msealbench's Python library: what plots/compare.py, plot.py, validate.py, synth.py and
 vm/msealbench-vm are built on.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """Software that CONFIG_MSEAL_SYSTEM_MAPPINGS would affect: the list kept as data in the repository
 (data/affected-software.json, reviewed and extended there) and which of it the package database of
 this system says is installed (dpkg-query on Debian and its derivatives, rpm where present)."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """Change points in the history of each cell: E-divisive means (Matteson and James, 2014) with a
 permutation significance test, the method Apache Otava and MongoDB's CI judge histories by.
 

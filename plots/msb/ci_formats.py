@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """The output formats CI systems and other tools read, one renderer each (a function of a
 tables.Report, as in msb/tables.py), in two tables that tables.render takes:
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """What every Python entry point of msealbench (plots/*.py, the vm runner) shares: the one way
 they end (known errors as one line and an exit status, stop signals as 128 + the signal),
 children that die with them, files written whole or not at all, bounded numeric options, a

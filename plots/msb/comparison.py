@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """Baseline-versus-candidate comparison of msealbench cells and the verdict rules.
 
 Lower is better for every metric here (ns per operation, counter events per operation).

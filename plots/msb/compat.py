@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """Real programs run plain and sealed: what one run of a program gave (exit status, signal,
 output), how two such runs differ, and the program lists that `msealbench try --list` and
 `msealbench vm --compat-list` read. One owner for both: the host with userspace sealing and the

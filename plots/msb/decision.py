@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """`msealbench report`: the decision on CONFIG_MSEAL_SYSTEM_MAPPINGS on one page, as a tables.Report
 that the markdown and html renderers write. It states the verdicts comparison.analyse() reached
 (group geomeans with their CIs) and computes no statistic of its own; the rest is facts read from

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """ELF program headers, read with the standard library: whether a program is dynamically linked
 (PT_INTERP), its loader and the libraries it names (DT_NEEDED). `msealbench vm` packs programs
 with them; `msealbench try` tells a static program (LD_PRELOAD cannot reach it) from a dynamic one."""

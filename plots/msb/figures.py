@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """The figures plot.py draws: bars per family, forest plots of changes (an overview of the group
 geomeans and one per group), CDFs, scaling with a ratio panel, and history. Each is a
 gnuplot.Figure WIDTH pixels wide with its data file written beside the script, its times in the

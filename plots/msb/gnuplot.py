@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """Writing gnuplot scripts and data files safely, and running gnuplot with a timeout.
 
 Text from results files is data. gnuplot runs `backquoted` commands and expands

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """The inputs of `msealbench report` besides single runs: a kernel A/B directory written by
 `msealbench vm`, a probe (its --json object or its TAP output), the real-program checks (any JSON
 the compatibility runners write), and the kernel configuration of this system."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """Where msealbench's files are: in a source tree, or installed (make install, the Debian package).
 
 In a source tree the defaults are relative to its top, as `make bench` uses them: results/,

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """compare's output: a tables.Report per comparison (verdict tables by section, the history
 table), with the data behind it for --format json. The renderers of msb/tables.py write it.
 """

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """The results file (schema v1, results/README.md and results/schema-v1.json): the one reader
 (load_run: into plain objects) and the one Python writer (document, cell_summary, write_run),
 which the VM merge and synth write through.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """Statistics for msealbench: summaries, outliers, bootstrap intervals, Mann-Whitney U.
 
 Pure functions on lists of numbers, standard library only. Randomness only through a

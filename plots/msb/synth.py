@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """Synthetic msealbench results (schema v1) with known distributions, seeded: latencies
 log-normal around fixed medians, a drift shared by each round, rare outliers."""
 import fnmatch

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """The one output-format mechanism of the Python tools: a Report (headings, lines, tables and
 lists, plus the data behind them) that one renderer per format turns into text.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """validate.py's work: trials of the runner with injected slowdowns, compare's verdicts on
 them tallied per family, and the report of false regressions, detection rates and targets."""
 import math

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * libmsealbench-seal.so: seals a program from the inside, before its main(), for `msealbench try`
  * and `msealbench maps`. Sealing is dropped at exec, so a wrapper cannot seal for the program it

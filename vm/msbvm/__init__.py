@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """msealbench vm's parts; vm/msealbench-vm and vm/msealbench-lava are the commands on top.
 
   paths      where the source tree or the installation keeps plots/msb

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """Booting a kernel with qemu and reading its serial console: the framed, checksummed file
 transfer, boot failures, the KVM check, qemu's version."""
 import base64

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """What msealbench vm and msealbench lava share as commands: option types checked as `msealbench
 run` checks them, the options forwarded to the guest's run, kernels and suites from the command
 line, the output directory check, and the comparison and plots that end a run."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """What every part of msealbench vm shares: its name, its errors, the architectures it boots,
 and the children and files of msb.cli."""
 import os

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """msealbench vm --compat: host programs run inside each kernel, plain against sealed.
 
 Each program goes into the initramfs at its host path with its dynamic loader and libraries

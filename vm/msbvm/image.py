@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """Kernel images and the suite that goes into the initramfs: architecture from the image
 header, ELF reading, the dynamic runtime of dynamically linked helpers, building the static suite."""
 import hashlib

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """The initramfs: a reproducible newc cpio of the suite and the plan /init follows."""
 
 from .common import VmError

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """What a LAVA job of msealbench boots and where: busybox-static for the guest's architecture
 (Debian's package; another architecture's fetched with apt-get download through a private APT
 state, never changing the system's architectures), the ramdisk (the suite of msealbench vm's

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """LAVA jobs of msealbench: the job rendered from a template, run by a local lava-run or
 submitted to a lab with lavacli, and its log read back: the guest's console lines ("lvl":
 "target") through msealbench vm's ConsoleParser (framed files, markers), the test cases ("lvl":

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """The boots of one kernel merged into one results file (schema v1 through msb.results): samples
 concatenated, rounds continued, context.vm saying how the kernel was booted and what it sealed."""
 import gzip

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """Where msealbench vm finds the rest of msealbench, in the source tree or installed.
 (Imports nothing of msealbench: the command needs it to find plots/msb first.)"""
 import os
