@@ -54,6 +54,29 @@ def verdict_of(document, benchmark):
     return None
 
 
+def test_time_verdicts_do_not_depend_on_counters():
+    """When the inputs are too big for the full bootstrap, the time CIs get the same resamples
+    whether counters are compared beside them (compare) or stripped (plot, report)."""
+    specs = [cell(f"vdso.c{i}", seal, 100.0, counters={"instructions:k": 300.0, "cycles": 500.0})
+             for i in range(4) for seal in ("none", "sysmap")]
+    path = write("big.json", synth.synthetic_run(specs, seed=5, rounds=30, per_round=2))
+    saved = comparison.DRAW_BUDGET
+    comparison.DRAW_BUDGET = 200_000   # 240 time rounds: 833 resamples; with counters 720 rounds
+    try:
+        found = []
+        for strip in (False, True):
+            run = results.load_run(path)
+            if strip:
+                comparison.strip_counters(run.cells)
+            settings, _ = comparison.affordable_settings(comparison.Settings(), [run])
+            analysis = comparison.analyse("run", [run], settings)
+            found.append({(c.benchmark, c.cand_name): (c.ci_low, c.ci_high) for c in analysis.time_comparisons()})
+    finally:
+        comparison.DRAW_BUDGET = saved
+    ok(found[0] and found[0] == found[1], "a cell's time CI is the same with counters compared beside it or not",
+       str(list(found[0].items())[:1]) + " vs " + str(list(found[1].items())[:1]))
+
+
 def test_verdicts_in_one_run():
     run = synth.synthetic_run([
         cell("vdso.slow", "none", 100.0), cell("vdso.slow", "sysmap", 110.0),
@@ -235,6 +258,7 @@ def test_one_renderer_is_a_format():
 try:
     test_one_renderer_is_a_format()
     test_verdicts_in_one_run()
+    test_time_verdicts_do_not_depend_on_counters()
     test_equivalent_exits_zero()
     test_inconclusive_says_how_many_more()
     test_two_files_and_counters()

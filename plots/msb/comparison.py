@@ -68,6 +68,7 @@ class Settings:
     alpha: float = 0.05         # Mann-Whitney significance level
     confidence: float = 0.95    # bootstrap interval
     iterations: int = 2000      # bootstrap resamples
+    counter_iterations: int = None  # for counters (affordable_settings); None: iterations
     seed: int = 1
 
 
@@ -144,17 +145,27 @@ def affordable_settings(settings, runs):
     """settings with fewer bootstrap resamples (never below MIN_ITERATIONS) when the
     inputs hold so many rounds that the requested number would take minutes, and the
     warnings saying so; BadInput past MAX_UNITS. Each resample draws every round of a
-    cell, once per metric."""
+    cell, once per metric. Time is served first: its resamples depend on the time rounds alone,
+    so a cell's time verdict is the same whether counters are compared beside it (compare) or
+    not (plot, report); the counters share what is left (counter_iterations)."""
+    time_units = sum(len(set(c.rounds)) for run in runs for c in run.ok_cells())
     units = sum(len(set(c.rounds)) * (1 + len(c.counters)) for run in runs for c in run.ok_cells())
     if units > MAX_UNITS:
         raise BadInput(f"the inputs hold {units} rounds over all cells and counters, more than {MAX_UNITS} "
                        "that compare in reasonable time: pass fewer files (compare: or --no-counters)")
-    affordable = max(MIN_ITERATIONS, DRAW_BUDGET // max(units, 1))
-    if affordable >= settings.iterations:
+    for_time = min(settings.iterations, max(MIN_ITERATIONS, DRAW_BUDGET // max(time_units, 1)))
+    counter_units = units - time_units
+    for_counters = min(for_time, max(MIN_ITERATIONS, (DRAW_BUDGET - for_time * time_units) // max(counter_units, 1)))
+    if for_time >= settings.iterations and (not counter_units or for_counters >= settings.iterations):
         return settings, []
-    return dataclasses.replace(settings, iterations=affordable), [
-        f"the inputs hold {units} rounds of cells and counters: {affordable} bootstrap resamples "
-        f"instead of {settings.iterations}, so the comparison ends in about a minute (CIs a little rougher)"]
+    warnings = []
+    if for_time < settings.iterations:
+        warnings.append(f"the inputs hold {time_units} rounds of cells: {for_time} bootstrap resamples instead of "
+                        f"{settings.iterations}, so the comparison ends in about a minute (CIs a little rougher)")
+    if counter_units and for_counters < for_time:
+        warnings.append(f"the counters add {counter_units} rounds: {for_counters} bootstrap resamples for them "
+                        f"({for_time} for time), so the comparison ends in about a minute")
+    return dataclasses.replace(settings, iterations=for_time, counter_iterations=for_counters), warnings
 
 
 # ------------------------------------------------------------------ verdicts
@@ -372,6 +383,8 @@ def compare_metric(base_cell, cand_cell, metric, settings, names, paired):
             return f"{side} median is {location:g}: no ratio"
     seed = cell_seed(settings, base_cell.benchmark, base_cell.params_text, metric,
                      names[0], names[1])
+    if metric != TIME and settings.counter_iterations:
+        settings = dataclasses.replace(settings, iterations=settings.counter_iterations)
     if multi_boot(base_cell) and multi_boot(cand_cell):
         series = compare_boots(base, cand, settings, seed, base_cell, cand_cell)
     else:
