@@ -50,6 +50,30 @@ def unit_tests():
            f"a list with {what}: one line naming the file, exit 2", f"exit {r.returncode}: {r.stderr[-300:]}")
 
 
+def guest_mount_test():
+    """A program in a directory the guest mounts over (its /tmp: a checkout in $TMPDIR) is packed
+    under /host, and its command line follows it."""
+    sys.path.insert(0, os.path.join(TOP, "vm"))
+    from msbvm import compat as vmcompat
+    helper = os.path.join(TOP, "build", "helpers", "exit_now")
+    if not os.path.isfile(helper):
+        skip("programs in the guest's mounted directories go under /host", "build/helpers/exit_now is not built")
+        return
+    copy = os.path.join(tmp, "exit_now")
+    shutil.copy(helper, copy)
+    first = copy.lstrip("/").split("/")[0] + "/"
+    saved = vmcompat.GUEST_MOUNTS
+    vmcompat.GUEST_MOUNTS = (first,)   # as if the guest mounted over where $TMPDIR is
+    try:
+        files, argv = vmcompat.pack_program(compat.Program("x", [copy, copy], []), "x86_64")
+    finally:
+        vmcompat.GUEST_MOUNTS = saved
+    ok(files and "host/" + copy.lstrip("/") in files and copy.lstrip("/") not in files
+       and argv == ["/host" + copy] * 2,
+       "a program in a directory the guest mounts over is packed under /host, its arguments follow",
+       f"{sorted(files or {})[:3]} {argv}")
+
+
 def test_list():
     lines = ["run vdso-remap {helpers}/vdso_remap_dynamic"]
     if shutil.which("strace"):
@@ -100,6 +124,7 @@ def kernel_pair(arch, plain, sealed, args, expect_strace):
 
 def main():
     unit_tests()
+    guest_mount_test()
     helpers = os.path.join(TOP, "build", "helpers", "vdso_remap_dynamic")
     if not os.path.isfile(helpers):
         skip("compat runs", f"{helpers} is not built (make)")

@@ -26,6 +26,9 @@ from .paths import source_top
 
 CONFIG_OPTIONS = ["CONFIG_MSEAL_SYSTEM_MAPPINGS", "CONFIG_CHECKPOINT_RESTORE"]
 
+# Directories the guest's init mounts (bench/helpers/vm-init.c), as initramfs paths.
+GUEST_MOUNTS = ("tmp/", "proc/", "sys/", "dev/")
+
 
 def helpers_dir(arch):
     """{helpers} in a program list: the build directory's helpers of the guest's architecture."""
@@ -87,6 +90,13 @@ def pack_program(program, arch):
         debug = debug_file(host)
         if debug:
             files[debug.lstrip("/")] = debug
+    # The guest mounts its own /tmp (and proc, sys, dev) over whatever the initramfs holds there:
+    # files from those host directories (a checkout in $TMPDIR, say) go under /host instead.
+    moved = {}
+    for guest in [g for g in files if g.startswith(GUEST_MOUNTS)]:
+        moved["/" + guest] = "/host/" + guest
+        files["host/" + guest] = files.pop(guest)
+    argv = [moved.get(os.path.abspath(a) if os.path.isabs(a) else a, a) for a in argv]
     for word in argv:
         if "\t" in word or "\n" in word:
             return None, f"argument {word!r} holds a TAB or newline"
