@@ -144,42 +144,57 @@ def qemu_command(arch, accel, kernel, initrd, memory, extra=""):
             "-initrd", initrd, "-append", kernel_args(arch, accel, extra)])
 
 
+def read_lines(stream, deadline, on_line, idle=None):
+    """Each line of a child's output (decoded, the last one even without a newline) to on_line,
+    until the output ends ("eof"), time.monotonic() passes deadline ("timeout") or idle(), asked
+    after each quiet second, says to stop ("idle"). Returns which."""
+    sel = selectors.DefaultSelector()
+    sel.register(stream, selectors.EVENT_READ)
+    os.set_blocking(stream.fileno(), False)
+    pending, why = b"", "eof"
+    try:
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                why = "timeout"
+                break
+            if not sel.select(min(left, 1.0)):
+                if idle and idle():
+                    why = "idle"
+                    break
+                continue
+            chunk = stream.read(65536)
+            if not chunk:
+                break
+            pending += chunk
+            *lines, pending = pending.split(b"\n")
+            for raw in lines:
+                on_line(raw.decode("utf-8", "replace"))
+        if pending:
+            on_line(pending.decode("utf-8", "replace"))
+    finally:
+        sel.close()
+    return why
+
+
 def boot(cmd, label, index, timeout, echo, log_path=None):
     """Run qemu until it exits or the time limit passes; parse the console on the way."""
     b = Boot(label, index)
     parser = ConsoleParser(b, echo)
     start = time.monotonic()
     proc = spawn(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    sel = selectors.DefaultSelector()
-    sel.register(proc.stdout, selectors.EVENT_READ)
-    pending = b""
-    os.set_blocking(proc.stdout.fileno(), False)
-    while True:
-        left = timeout - (time.monotonic() - start)
-        if left <= 0:
-            b.timed_out = True
-            proc.kill()
-            break
-        if not sel.select(min(left, 1.0)):
-            if b.done:
-                # init finished: give the guest a moment to reboot (qemu exits), then stop it
-                if b.done_at is None:
-                    b.done_at = time.monotonic()
-                elif time.monotonic() - b.done_at > 2:
-                    proc.kill()
-                    break
-            continue
-        chunk = proc.stdout.read(65536)
-        if not chunk:
-            break
-        pending += chunk
-        *lines, pending = pending.split(b"\n")
-        for raw in lines:
-            parser.line(raw.decode("utf-8", "replace").rstrip("\r"))
-    if pending:
-        parser.line(pending.decode("utf-8", "replace").rstrip("\r"))
+
+    def idle():
+        """init finished: give the guest a moment to reboot (qemu exits), then stop it"""
+        if b.done and b.done_at is None:
+            b.done_at = time.monotonic()
+        return b.done and time.monotonic() - b.done_at > 2
+
+    why = read_lines(proc.stdout, start + timeout, lambda text: parser.line(text.rstrip("\r")), idle)
+    if why != "eof":
+        b.timed_out = why == "timeout"
+        proc.kill()
     parser.finish()
-    sel.close()
     b.qemu_status = proc.wait()
     finished(proc)
     proc.stdout.close()

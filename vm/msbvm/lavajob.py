@@ -8,13 +8,12 @@ import json
 import math
 import os
 import re
-import selectors
 import subprocess
 import time
 
 from msb.cli import spawn, stop_child
 
-from .boot import Boot, ConsoleParser
+from .boot import Boot, ConsoleParser, read_lines
 from .common import VmError, run_child, write_file
 
 LAVA_RUN = "/usr/bin/lava-run"
@@ -154,36 +153,13 @@ def run_local(job, job_path, device_path, work, timeout, echo):
     proc = spawn(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                  env=lava_env(), group=True)
     try:
-        read_stream(job, proc, start, timeout, echo)
+        if read_lines(proc.stdout, start + timeout, lambda text: job.log_line(text, echo)) == "timeout":
+            job.boot.timed_out = True
     finally:
         stop_child(proc, grace=5)    # lava-run, and the qemu it may have left
         proc.stdout.close()
     job.boot.qemu_status = proc.returncode
     job.boot.seconds = time.monotonic() - start
-
-
-def read_stream(job, proc, start, timeout, echo):
-    sel = selectors.DefaultSelector()
-    sel.register(proc.stdout, selectors.EVENT_READ)
-    os.set_blocking(proc.stdout.fileno(), False)
-    pending = b""
-    while True:
-        left = timeout - (time.monotonic() - start)
-        if left <= 0:
-            job.boot.timed_out = True
-            break
-        if not sel.select(min(left, 1.0)):
-            continue
-        chunk = proc.stdout.read(65536)
-        if not chunk:
-            break
-        pending += chunk
-        *lines, pending = pending.split(b"\n")
-        for raw in lines:
-            job.log_line(raw.decode("utf-8", "replace"), echo)
-    if pending:
-        job.log_line(pending.decode("utf-8", "replace"), echo)
-    sel.close()
 
 
 # ------------------------------------------------------------------ a lab, through lavacli
