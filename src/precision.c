@@ -63,25 +63,18 @@ static double t975(size_t df)
 	return 1.959964 + 2.4 / (double)df;	/* within 0.002 of the table from 30 on */
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
 double precision_halfwidth(double *x, size_t n)
 {
 	double med, *dev, mad;
 
 	if (n < 3)
 		return INFINITY;
-	qsort(x, n, sizeof(*x), cmp_double);
+	sort_doubles(x, n);
 	med = quantile_sorted(x, n, 0.5);
 	dev = xmalloc(n * sizeof(*dev));
 	for (size_t i = 0; i < n; i++)
 		dev[i] = fabs(x[i] - med);
-	qsort(dev, n, sizeof(*dev), cmp_double);
+	sort_doubles(dev, n);
 	mad = quantile_sorted(dev, n, 0.5);
 	free(dev);
 	/* 1.4826 MAD estimates sigma; the median of n normal values has sqrt(pi/2) the standard

@@ -253,14 +253,14 @@ static size_t round_log_medians(const struct cell *c, double *out, int *rounds)
 		while (j < ns->n && rd->v[j] == rd->v[i])
 			j++;
 		{
-			double *v = xmalloc((j - i) * sizeof(*v));
-			struct summary s;
+			double *v = xmalloc((j - i) * sizeof(*v)), median;
 
 			memcpy(v, ns->v + i, (j - i) * sizeof(*v));
-			summarize(v, j - i, &s);
+			sort_doubles(v, j - i);
+			median = quantile_sorted(v, j - i, 0.5);
 			free(v);
-			if (s.median > 0) {
-				out[n] = log(s.median);
+			if (median > 0) {
+				out[n] = log(median);
 				rounds[n++] = (int)rd->v[i];
 			}
 		}

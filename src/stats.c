@@ -14,6 +14,11 @@ static int cmp_double(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+void sort_doubles(double *x, size_t n)
+{
+	qsort(x, n, sizeof(*x), cmp_double);
+}
+
 double quantile_sorted(const double *sorted, size_t n, double q)
 {
 	double pos, frac;
@@ -39,7 +44,7 @@ void summarize(const double *x, size_t n, struct summary *s)
 		return;
 	sorted = xmalloc(n * sizeof(*sorted));
 	memcpy(sorted, x, n * sizeof(*sorted));
-	qsort(sorted, n, sizeof(*sorted), cmp_double);
+	sort_doubles(sorted, n);
 	for (size_t i = 0; i < n; i++)
 		sum += x[i];
 	s->mean = sum / (double)n;

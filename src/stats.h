@@ -13,6 +13,9 @@ struct summary {
 /* Fills s from x[0..n); n == 0 gives s->n == 0 and zeros elsewhere. */
 void summarize(const double *x, size_t n, struct summary *s);
 
+/* Sorts x[0..n) ascending. */
+void sort_doubles(double *x, size_t n);
+
 /* Quantile q in [0,1] of sorted data, linear interpolation between order statistics. */
 double quantile_sorted(const double *sorted, size_t n, double q);
 
