@@ -276,6 +276,8 @@ static int measure(struct bench_ctx *ctx, const struct cell_config *c, struct tw
 
 	if (!d->batch && calibrate(ctx, c, g, &d->batch) < 0)
 		return -1;
+	/* The gate may at most triple the cell's measuring time (gate.h). */
+	gate_init(&d->gate, c->gate, c->gate_floor_ns, 2 * budget + 20000000ull, c->gate_every);
 	/* Warm-up: caches, TLB, page tables and the branch predictor reach their steady state. */
 	start = now_ns();
 	warm_end = start + budget / 10;
@@ -295,9 +297,12 @@ static int measure(struct bench_ctx *ctx, const struct cell_config *c, struct tw
 		int k = 0, timed;
 
 		while (k < COUNT_BLOCK && samples + k < c->max_samples && !enough) {
+			gate_before(&d->gate);
 			t = one_sample(ctx, c, g, d->batch, &block[k]);
 			if (t < 0)
 				break;
+			if (!gate_after(&d->gate, (uint64_t)t))
+				continue;	/* taken while the machine was contended: set aside */
 			block[k++].counted_ns = NAN;
 			measured += (uint64_t)t;	/* the timed blocks: counting adds its own time */
 			enough = samples + k >= c->min_samples &&

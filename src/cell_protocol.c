@@ -56,6 +56,9 @@ char **cell_argv_build(const char *self_exe, const struct cell_config *c)
 	argv[i++] = kv("events", "%s", c->events ? c->events : "");
 	argv[i++] = kv("inject", "%.9g", c->inject);
 	argv[i++] = kv("cpu", "%ld", c->cpu);
+	argv[i++] = kv("gate", "%d", c->gate);
+	argv[i++] = kv("gate_floor", "%.9g", c->gate_floor_ns);
+	argv[i++] = kv("gate_every", "%ld", c->gate_every);
 	argv[i++] = kv("helpers", "%s", c->helper_dir ? c->helper_dir : "");
 	argv[i++] = kv("control", "%ld,%ld", c->control_fd, c->ack_fd);
 	argv[i] = NULL;
@@ -75,7 +78,7 @@ void cell_argv_free(char **argv)
 
 void cell_config_parse(int argc, char **argv, struct cell_config *c)
 {
-	long batch = 0, samples[2] = { CELL_MIN_SAMPLES, CELL_MAX_SAMPLES }, control[2] = { -1, -1 };
+	long batch = 0, gate = 0, samples[2] = { CELL_MIN_SAMPLES, CELL_MAX_SAMPLES }, control[2] = { -1, -1 };
 	char why[300] = "";
 
 	cell_config_init(c, NULL);
@@ -107,6 +110,12 @@ void cell_config_parse(int argc, char **argv, struct cell_config *c)
 			good = parse_double(v, 0, 100, &c->inject);
 		else if (strcmp(argv[i], "cpu") == 0)
 			good = parse_long(v, -1, CPU_SETSIZE - 1, &c->cpu);
+		else if (strcmp(argv[i], "gate") == 0)
+			good = parse_long(v, 0, 1, &gate);
+		else if (strcmp(argv[i], "gate_floor") == 0)
+			good = parse_double(v, 0, 1e9, &c->gate_floor_ns);
+		else if (strcmp(argv[i], "gate_every") == 0)
+			good = parse_long(v, 0, LONG_MAX, &c->gate_every);
 		else if (strcmp(argv[i], "helpers") == 0)
 			c->helper_dir = v;
 		else if (strcmp(argv[i], "control") == 0)
@@ -119,6 +128,7 @@ void cell_config_parse(int argc, char **argv, struct cell_config *c)
 	if (!c->bench)
 		die(2, "__cell: no bench= given");
 	c->batch = (uint64_t)batch;
+	c->gate = gate != 0;
 	c->min_samples = samples[0];
 	c->max_samples = samples[1];
 	c->control_fd = control[0];
@@ -148,6 +158,7 @@ void cell_results_drop_rounds(struct cell_results *r, int round, bool all)
 	if (all) {
 		r->batch = 0;
 		r->vmas = r->sealed = r->nevents = 0;
+		r->gate = (struct gate){ 0 };
 		r->notes[0] = '\0';
 	}
 }
@@ -184,6 +195,9 @@ void cell_report_measurements(FILE *out, const struct cell_results *r)
 			fprintf(out, " %.9g", r->values[i].v[s]);
 		fputc('\n', out);
 	}
+	if (r->gate.on)
+		fprintf(out, "gate %.9g %ld %ld %llu\n", r->gate.floor_ns, r->gate.set_aside, r->gate.kept_contended,
+			(unsigned long long)r->gate.waited_ns);
 	if (r->window_share > 0)
 		fprintf(out, "window %.9g\n", r->window_share);
 	if (r->notes[0])
@@ -215,6 +229,24 @@ static void parse_event(struct cell_results *r, char *rest)
 	str_copy(e->name, sizeof(e->name), name);
 	str_copy(e->status, sizeof(e->status), status);
 	str_copy(e->reason, sizeof(e->reason), reason ? reason : "");
+}
+
+/* "FLOOR ASIDE KEPT WAITED" of one round, added to the rounds before: the lowest floor, the
+ * sums of the counts. */
+static void parse_gate(struct gate *g, char *rest)
+{
+	double floor_ns = 0;
+	long aside = 0, kept = 0;
+	unsigned long long waited = 0;
+
+	if (sscanf(rest, "%lf %ld %ld %llu", &floor_ns, &aside, &kept, &waited) != 4)
+		return;
+	g->on = true;
+	if (floor_ns > 0 && (g->floor_ns <= 0 || floor_ns < g->floor_ns))
+		g->floor_ns = floor_ns;
+	g->set_aside += aside;
+	g->kept_contended += kept;
+	g->waited_ns += waited;
 }
 
 static void parse_sample(struct cell_results *r, char *rest, int round)
@@ -273,6 +305,8 @@ bool cell_report_parse(char *report, int round, struct cell_results *r, char *st
 			r->vmas = strtol(rest, NULL, 10);
 		else if (strncmp(line, "sealed ", 7) == 0)
 			r->sealed = (int)strtol(rest, NULL, 10);
+		else if (strncmp(line, "gate ", 5) == 0)
+			parse_gate(&r->gate, rest);
 		else if (strncmp(line, "window ", 7) == 0)
 			r->window_share = strtod(rest, NULL);
 		else if (strncmp(line, "note ", 5) == 0)

@@ -11,6 +11,8 @@
  *                                  took right after it (the event group open): RATIO its
  *                                  counters' running time share, CNS its time, V... its counts
  *                                  ("nan" when not counted)
+ *   gate FLOOR ASIDE KEPT WAITED   the contention gate (gate.h): the fastest probe (ns per
+ *                                  call), samples set aside and kept while contended, ns waited
  *   window SHARE                   under `profile`: the share of the cell's run time spent in
  *                                  op(), the only time perf samples
  *   note TEXT / reason TEXT        what a reader should know; why a cell skipped or failed
@@ -24,6 +26,7 @@
 
 #include "bench.h"
 #include "counters.h"
+#include "gate.h"
 #include "util.h"
 
 #define REPORT_FD 3			/* where a cell writes its report */
@@ -42,6 +45,9 @@ struct cell_config {
 	const char *events;		/* comma-separated perf events, "" for none */
 	double inject;			/* extra busy time per sample, fraction of the measured time */
 	long cpu;			/* pin to this CPU, -1: do not pin */
+	bool gate;			/* the contention gate (gate.h) */
+	double gate_floor_ns;		/* the run's fastest probe so far, 0: unknown */
+	long gate_every;		/* test hook: every Nth probe reads as contended */
 	const char *helper_dir;
 	/* `perf record --control=fd:CTL,ACK` (profile): the cell enables sampling around each op()
 	 * and waits for perf's ack; -1: not profiled. */
@@ -76,6 +82,7 @@ struct cell_results {
 	long vmas;
 	int sealed;
 	double window_share;		/* profiled cells: the share of their run spent in op() */
+	struct gate gate;		/* the gate's floor and counts, summed over rounds */
 	char notes[512];		/* distinct notes, one a line */
 	int nevents;
 	struct cell_event event[COUNTERS_MAX];

@@ -43,6 +43,10 @@ static const char run_usage_format[] =
 	"                       0.06); further rounds take as long each\n"
 	"  --quick              fewer rounds, less time, smaller parameter sweeps\n"
 	"  --cpu N|none         pin cells to CPU N (default: the last CPU this process may use)\n"
+	"  --gate on|off        take timed samples only while the machine runs at its own speed: a\n"
+	"                       short probe before and after each sample; samples of a contended\n"
+	"                       moment (a slow probe) are set aside, at most tripling a cell's time\n"
+	"                       (default on; the results record how many)\n"
 	"  --events LIST|none   perf events per sample (default " COUNTERS_DEFAULT ";\n"
 	"                       'msealbench events' shows which count here)\n"
 	"  --out FILE           results file (default results/<host>-<kernel>-<UTC time>.json);\n"
@@ -171,10 +175,20 @@ static void check_format(struct run_options *o)
 		usage_error("--format: the results go to standard output (--out -); write them to a file");
 }
 
+/* MSEALBENCH_TEST_CONTENTION=N: every Nth probe of the gate reads as contended, so that the
+ * tests see samples set aside on a quiet machine. */
+static void test_contention(struct run_options *o)
+{
+	const char *v = getenv("MSEALBENCH_TEST_CONTENTION");
+
+	if (v && *v && !parse_long(v, 1, LONG_MAX, &o->gate_every))
+		usage_error("MSEALBENCH_TEST_CONTENTION: '%s' is not a whole number from 1", v);
+}
+
 static void parse_run_options(int argc, char **argv, struct run_options *o)
 {
 	enum { O_FILTER = 256, O_SEAL, O_REP, O_MINTIME, O_QUICK, O_CPU, O_OUT, O_QUIET, O_SEED,
-	       O_EVENTS, O_INJECT, O_LABEL, O_MAXROUNDS, O_BUDGET, O_PRECISION, O_FORMAT, O_FORMAT_OUT };
+	       O_EVENTS, O_INJECT, O_LABEL, O_MAXROUNDS, O_BUDGET, O_PRECISION, O_FORMAT, O_FORMAT_OUT, O_GATE };
 	static const struct option longopts[] = {
 		{ "filter", required_argument, 0, O_FILTER }, { "seal", required_argument, 0, O_SEAL },
 		{ "repetitions", required_argument, 0, O_REP }, { "min-time", required_argument, 0, O_MINTIME },
@@ -185,6 +199,7 @@ static void parse_run_options(int argc, char **argv, struct run_options *o)
 		{ "max-rounds", required_argument, 0, O_MAXROUNDS }, { "time-budget", required_argument, 0, O_BUDGET },
 		{ "precision", required_argument, 0, O_PRECISION },
 		{ "format", required_argument, 0, O_FORMAT }, { "format-out", required_argument, 0, O_FORMAT_OUT },
+		{ "gate", required_argument, 0, O_GATE },
 		OPTION_HELP, { 0, 0, 0, 0 },
 	};
 	long rep = -1, seed = -1, max_rounds = -1;
@@ -198,6 +213,7 @@ static void parse_run_options(int argc, char **argv, struct run_options *o)
 	o->cpu = default_cpu();
 	o->events = COUNTERS_DEFAULT;
 	o->inject_mode = -1;
+	o->gate = true;
 	while ((c = options_next(argc, argv, longopts, &cmd_run)) != -1) {
 		switch (c) {
 		case O_FILTER: o->filter = optarg; break;
@@ -246,6 +262,11 @@ static void parse_run_options(int argc, char **argv, struct run_options *o)
 		case O_LABEL: o->label = optarg; break;
 		case O_FORMAT: o->format = optarg; break;
 		case O_FORMAT_OUT: o->format_out = optarg; break;
+		case O_GATE:
+			if (strcmp(optarg, "on") != 0 && strcmp(optarg, "off") != 0)
+				usage_error("--gate: '%s' is neither on nor off", optarg);
+			o->gate = strcmp(optarg, "on") == 0;
+			break;
 		}
 	}
 	options_no_more_operands(argc, argv, 0);
@@ -255,6 +276,7 @@ static void parse_run_options(int argc, char **argv, struct run_options *o)
 	if (o->label && !utf8_valid(o->label))
 		usage_error("%s: the text is not valid UTF-8", "--label");
 	check_format(o);
+	test_contention(o);
 	o->repetitions = rep > 0 ? rep : o->quick ? 3 : DEFAULT_REPETITIONS;
 	o->max_rounds = max_rounds > 0 ? max_rounds : o->quick || rep > 0 ? o->repetitions : DEFAULT_MAX_ROUNDS;
 	o->min_time_s = min_time > 0 ? min_time : o->quick ? 0.06 : 0.25;

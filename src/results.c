@@ -50,6 +50,7 @@ static void write_options(struct json *j, const struct run *run)
 	json_object_end(j);
 	json_number(j, "min_time_s", o->min_time_s);
 	json_bool(j, "quick", o->quick);
+	json_bool(j, "gate", o->gate);
 	if (o->cpu >= 0)
 		json_integer(j, "cpu", o->cpu);
 	else
@@ -96,6 +97,60 @@ static void write_seal_modes(struct json *j)
 	json_object_end(j);
 }
 
+struct gate_totals {
+	long taken, aside, kept;
+	uint64_t waited;
+};
+
+/* The contention gate's counts summed over every cell. */
+static void gate_totals(const struct run *run, struct gate_totals *t)
+{
+	*t = (struct gate_totals){ 0 };
+	for (int i = 0; i < run->ncells; i++) {
+		const struct gate *g = &run->cells[i].res.gate;
+
+		t->taken += (long)run->cells[i].res.ns.n + g->set_aside;
+		t->aside += g->set_aside;
+		t->kept += g->kept_contended;
+		t->waited += g->waited_ns;
+	}
+}
+
+/* The contention gate over the whole run: its floor, and samples set aside, kept while
+ * contended, and the time waited, over every cell; null when the gate was off. */
+static void write_gate_totals(struct json *j, const struct run *run)
+{
+	struct gate_totals t;
+
+	if (!run->opt.gate) {
+		json_null(j, "gate");
+		return;
+	}
+	gate_totals(run, &t);
+	json_object_begin(j, "gate");
+	json_string(j, "probe", "getppid(2)");
+	json_number(j, "factor", GATE_FACTOR);
+	json_number(j, "floor_ns", run->gate_floor_ns);
+	json_integer(j, "samples_taken", t.taken);
+	json_integer(j, "set_aside", t.aside);
+	json_integer(j, "kept_contended", t.kept);
+	json_number(j, "waited_s", (double)t.waited / 1e9);
+	json_object_end(j);
+}
+
+/* What the contention gate did over the run, in a line under the table. */
+static void print_gate_line(FILE *f, const struct run *run)
+{
+	struct gate_totals t;
+
+	if (!run->opt.gate)
+		return;
+	gate_totals(run, &t);
+	fprintf(f, "gate: %ld of %ld samples set aside as taken while the machine was slow (probe over %.0f%% of its "
+		   "floor, %.1f ns), %.1f s waited for it; %ld kept though slow, once a cell's allowance was spent\n",
+		t.aside, t.taken, (GATE_FACTOR - 1) * 100, run->gate_floor_ns, (double)t.waited / 1e9, t.kept);
+}
+
 static void write_context(struct json *j, const struct run *run)
 {
 	const struct timer_info *t = &run->timer;
@@ -122,6 +177,7 @@ static void write_context(struct json *j, const struct run *run)
 	json_number(j, "loop_overhead_ns", t->loop_overhead_ns);
 	json_string(j, "event_naming", counters_naming());
 	json_number(j, "counter_read_ns", run->counter_read_ns);
+	write_gate_totals(j, run);
 	json_object_end(j);
 }
 
@@ -211,6 +267,16 @@ static void write_cell(struct json *j, const struct run *run, const struct cell 
 	write_dvec(j, "samples", &c->res.ns);
 	write_dvec(j, "rounds", &c->res.round);
 	json_string(j, "stopped", c->stopped);
+	if (c->res.gate.on) {
+		json_object_begin(j, "gate");
+		json_number(j, "floor_ns", c->res.gate.floor_ns);
+		json_integer(j, "set_aside", c->res.gate.set_aside);
+		json_integer(j, "kept_contended", c->res.gate.kept_contended);
+		json_number(j, "waited_s", (double)c->res.gate.waited_ns / 1e9);
+		json_object_end(j);
+	} else {
+		json_null(j, "gate");
+	}
 	if (run->timer.cycles_reliable)
 		write_dvec(j, "cycles", &c->res.cycles);
 	else
@@ -482,4 +548,5 @@ void results_print_table(const struct run *run, FILE *f)
 	fprintf(f, "timer: CLOCK_MONOTONIC_RAW read %.1f ns, empty loop %.2f ns/op (nothing subtracted); "
 		   "ratios are medians, see msealbench compare for confidence intervals\n",
 		run->timer.overhead_ns, run->timer.loop_overhead_ns);
+	print_gate_line(f, run);
 }

@@ -25,6 +25,8 @@ struct run_options {
 	double min_time_s;		/* measured time per cell, over all rounds */
 	bool quick;
 	long cpu;			/* -1: do not pin */
+	bool gate;			/* the contention gate (gate.h) */
+	long gate_every;		/* test hook (MSEALBENCH_TEST_CONTENTION): every Nth probe contended */
 	const char *out;		/* NULL: results/<host>-<kernel>-<time>.json */
 	bool quiet;
 	uint64_t seed;
@@ -58,6 +60,7 @@ struct run {
 	struct env_info env;
 	struct probe_report probe;	/* the probe's rows, against env.kernel */
 	struct timer_info timer;
+	double gate_floor_ns;		/* the fastest gate probe so far (ns per call), 0: gate off */
 	double counter_read_ns;		/* one group read of opt.events (outside timed regions); NaN: none */
 	char date[32];
 	char out_path[4096];

@@ -73,6 +73,23 @@ def test_vm_merge_summary(c_file):
        str(merged["summary"]))
 
 
+
+def test_vm_merge_gate(c_file):
+    """Two boots of one kernel: each cell's contention gate counts add up, the floor is the lower."""
+    one = json.loads(json.dumps(c_file))
+    two = json.loads(json.dumps(c_file))
+    for c in two["cells"]:
+        if isinstance(c.get("gate"), dict):
+            c["gate"]["floor_ns"] = c["gate"]["floor_ns"] / 2
+    cells = merge.merge_cells([(1, one), (2, two)])
+    pairs = [(m, c) for m, c in zip(cells, one["cells"]) if isinstance(c.get("gate"), dict)]
+    ok(pairs and all(m["gate"]["set_aside"] == 2 * c["gate"]["set_aside"]
+                     and m["gate"]["kept_contended"] == 2 * c["gate"]["kept_contended"]
+                     and m["gate"]["floor_ns"] == c["gate"]["floor_ns"] / 2 for m, c in pairs),
+       "the VM merge adds up each cell's gate counts over boots and keeps the lower floor",
+       str([(m.get("gate"), c.get("gate")) for m, c in pairs[:2]]))
+
+
 def vm_merged_file(c_file):
     """What msealbench vm writes for a kernel booted twice, from two C runner files."""
     kernel = types.SimpleNamespace(
@@ -140,6 +157,7 @@ def main():
         test_synth_names_the_real_suite()
         test_synth_writes_what_the_c_runner_writes(c_file)
         test_vm_merge_summary(c_file)
+        test_vm_merge_gate(c_file)
         test_seal_order_from_the_file(os.path.join(tmp, "c-runner-modes.json"))
         test_schema([os.path.join(tmp, n) for n in ("c-runner.json", "c-runner-modes.json")])
     finally:

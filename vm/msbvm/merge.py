@@ -17,6 +17,20 @@ def cell_key(c):
     return (c.get("benchmark"), json.dumps(c.get("params"), sort_keys=True), c.get("seal"))
 
 
+def add_gate(total, more):
+    """The contention gate's record of two boots (a cell's or a run's): counts summed, the
+    lower floor; None when either boot ran without the gate."""
+    if not isinstance(total, dict) or not isinstance(more, dict):
+        return None
+    out = dict(total)
+    for k in ("set_aside", "kept_contended", "waited_s", "samples_taken"):
+        if k in out:
+            out[k] = out[k] + (more.get(k) or 0)
+    floors = [f for f in (total.get("floor_ns"), more.get("floor_ns")) if isinstance(f, (int, float)) and f > 0]
+    out["floor_ns"] = min(floors) if floors else total.get("floor_ns")
+    return out
+
+
 def merge_cells(runs):
     """Concatenate each cell's samples over the boots; rounds continue where the last boot's
     stopped, so pairing by round stays within one boot; boots says which boot each sample
@@ -29,7 +43,8 @@ def merge_cells(runs):
             rounds = [r + offset for r in c.get("rounds") or []]
             last = max([last] + rounds)
             key = cell_key(c)
-            if key not in merged:
+            created = key not in merged
+            if created:
                 m = json.loads(json.dumps(c))
                 m["samples"], m["rounds"], m["boots"] = [], [], []
                 m["cycles"] = [] if c.get("cycles") is not None else None
@@ -57,6 +72,8 @@ def merge_cells(runs):
                 m["counters"]["running_ratio"] += counters.get("running_ratio") or []
             if c.get("samples"):
                 m["_batches"].append(c.get("batch"))
+            if not created:
+                m["gate"] = add_gate(m.get("gate"), c.get("gate"))
         offset = last + 1 if last >= 0 else offset
     cells = []
     for key in order:
@@ -191,6 +208,8 @@ def merged_results(k, qemu_version, args, notes):
     first = k.runs[0][1]
     ctx = json.loads(json.dumps(first.get("context", {})))
     ctx["label"] = k.label
+    for _, run in k.runs[1:]:
+        ctx["gate"] = add_gate(ctx.get("gate"), run.get("context", {}).get("gate"))
     config_text = k.config.decode("utf-8", "replace") if k.config else None
     sealed_seen = [i["kernel_sealed_system_mappings"] for _, i in k.boots
                    if i["kernel_sealed_system_mappings"] is not None]

@@ -1,0 +1,107 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-only
+"""The contention gate (src/gate.h): a probe before and after every timed sample; a slow probe
+before makes the cell wait, a slow probe after sets the sample aside, and past a cell's allowance
+samples are kept and counted as contended. MSEALBENCH_TEST_CONTENTION=N makes every Nth probe of
+a cell read as slow, so each path runs on a quiet machine; the counts in the results must add up."""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from taplib import MSEALBENCH, check_schema, ok, done  # noqa: E402
+
+TMP = tempfile.mkdtemp(prefix="msealbench-gate.")
+FILTER = "harness.empty,mremap.move.sealed"
+
+
+def run(name, *args, every=None):
+    out = os.path.join(TMP, name + ".json")
+    env = dict(os.environ)
+    env.pop("MSEALBENCH_TEST_CONTENTION", None)
+    if every:
+        env["MSEALBENCH_TEST_CONTENTION"] = str(every)
+    r = subprocess.run([MSEALBENCH, "run", "--events", "none", "--min-time", "0.03", "--repetitions", "3",
+                        "--filter", FILTER, "--out", out] + list(args), capture_output=True, text=True,
+                       timeout=300, env=env)
+    if r.returncode != 0:
+        ok(False, f"run {name}", r.stderr[-300:])
+        return None, r
+    with open(out) as f:
+        return json.load(f), r
+
+
+def totals_add_up(name, data):
+    g = data["context"]["gate"]
+    cells = [c for c in data["cells"] if c["status"] == "ok"]
+    sums = {k: sum(c["gate"][k] for c in cells) for k in ("set_aside", "kept_contended")}
+    taken = sum(len(c["samples"]) + c["gate"]["set_aside"] for c in cells)
+    ok(g["set_aside"] == sums["set_aside"] and g["kept_contended"] == sums["kept_contended"]
+       and g["samples_taken"] == taken and g["floor_ns"] > 0
+       and all(c["gate"]["floor_ns"] >= g["floor_ns"] for c in cells),
+       f"{name}: the run's gate totals are its cells' sums, the floor the lowest", json.dumps(g))
+    return g, cells
+
+
+def main():
+    plain, r = run("plain")
+    if plain:
+        ok(plain["context"]["options"]["gate"] is True, "the gate is on by default")
+        g, cells = totals_add_up("plain", plain)
+        ok(g["probe"] == "getppid(2)" and g["factor"] > 1, "the results name the probe and the factor", json.dumps(g))
+        ok(f"gate: {g['set_aside']} of {g['samples_taken']} samples set aside" in r.stdout,
+           "the table's footer says what the gate set aside", r.stdout[-400:])
+        check_schema([os.path.join(TMP, "plain.json")], "a gated run's results")
+
+    # Every 4th probe slow: probes alternate before/after a sample, so every second sample's
+    # after-probe is slow and that sample is set aside; none is waited for.
+    half, _ = run("half", every=4)
+    if half:
+        g, cells = totals_add_up("every 4th probe slow", half)
+        kept = sum(len(c["samples"]) for c in cells)
+        cell_rounds = sum(len(set(c["rounds"])) for c in cells)   # each ends on a kept sample
+        ok(g["set_aside"] > 0 and 0 <= kept - g["set_aside"] - g["kept_contended"] <= cell_rounds,
+           "every 4th probe slow: every second sample set aside (or kept as contended)",
+           f"set aside {g['set_aside']}, kept contended {g['kept_contended']}, kept {kept}")
+
+    # Every 3rd probe slow: only probes before samples fall on it, so the cell waits and sets
+    # nothing aside.
+    wait, _ = run("wait", every=3)
+    if wait:
+        g, cells = totals_add_up("every 3rd probe slow", wait)
+        ok(g["set_aside"] == 0 and g["kept_contended"] == 0 and all(c["gate"]["waited_s"] > 0 for c in cells),
+           "every 3rd probe slow: the cell waits before samples, sets none aside", json.dumps(g))
+
+    # Every 2nd probe slow: every after-probe is slow, so the allowance runs out and the rest of
+    # the samples are kept and counted as contended: the run still measures every cell.
+    never, _ = run("never", "--min-time", "0.15", every=2)
+    if never:
+        g, cells = totals_add_up("every after-probe slow", never)
+        ok(g["kept_contended"] > 0 and all(len(c["samples"]) >= 5 for c in cells),
+           "a machine never at speed: samples kept as contended once a cell's allowance is spent, "
+           "every cell measured", json.dumps(g))
+
+    off, r = run("off", "--gate", "off", every=2)
+    if off:
+        ok(off["context"]["options"]["gate"] is False and off["context"]["gate"] is None
+           and all(c["gate"] is None for c in off["cells"]) and "gate:" not in r.stdout,
+           "--gate off: no gate in the results or the table")
+        check_schema([os.path.join(TMP, "off.json")], "an ungated run's results")
+
+    for args, env, want in ((["--gate", "maybe"], {}, "--gate: 'maybe'"),
+                            ([], {"MSEALBENCH_TEST_CONTENTION": "0"}, "MSEALBENCH_TEST_CONTENTION: '0'")):
+        r = subprocess.run([MSEALBENCH, "run", "--out", os.path.join(TMP, "bad.json")] + args, capture_output=True,
+                           text=True, timeout=30, env=dict(os.environ, **env))
+        ok(r.returncode == 2 and r.stderr.count("\n") == 1 and want in r.stderr,
+           f"{want.split(':')[0]} with a bad value: one line naming the problem, exit 2", r.stderr[:200])
+        ok(not os.path.exists(os.path.join(TMP, "bad.json")), f"{want.split(':')[0]}: no results file written")
+
+
+try:
+    main()
+finally:
+    shutil.rmtree(TMP, ignore_errors=True)
+done()
