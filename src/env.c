@@ -4,6 +4,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -150,6 +151,159 @@ static void thp_mode(char *out, size_t len)
 	}
 }
 
+bool env_parse_cpu_times(const char *line, struct env_cpu_times *t)
+{
+	unsigned long long v[8];
+
+	memset(t, 0, sizeof(*t));
+	/* user nice system idle iowait irq softirq steal; guest time is already in user and nice. */
+	if (strncmp(line, "cpu ", 4) != 0 ||
+	    sscanf(line + 4, "%llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5],
+		   &v[6], &v[7]) != 8)
+		return false;
+	for (int i = 0; i < 8; i++)
+		t->total += v[i];
+	t->steal = v[7];
+	t->known = true;
+	return true;
+}
+
+static void cpu_times_now(struct env_cpu_times *t)
+{
+	char text[1024];
+
+	if (!read_text_file("/proc/stat", text, sizeof(text))) {
+		memset(t, 0, sizeof(*t));
+		return;
+	}
+	text[strcspn(text, "\n")] = '\0';
+	env_parse_cpu_times(text, t);
+}
+
+double env_steal_share(const struct env_cpu_times *a, const struct env_cpu_times *b)
+{
+	if (!a->known || !b->known || b->total <= a->total || b->steal < a->steal)
+		return NAN;
+	return (double)(b->steal - a->steal) / (double)(b->total - a->total);
+}
+
+void env_steal_start(struct env_info *e)
+{
+	cpu_times_now(&e->cpu_at_start);
+	e->steal_before_run = env_steal_share(&e->cpu_at_collect, &e->cpu_at_start);
+	e->steal_before_run_s = (double)(now_ns() - e->collect_ns) / 1e9;
+}
+
+void env_steal_update(struct env_info *e)
+{
+	struct env_cpu_times now;
+
+	cpu_times_now(&now);
+	e->steal_run = env_steal_share(&e->cpu_at_start, &now);
+}
+
+bool env_stolen(const struct env_info *e)
+{
+	return e->steal_run > ENV_STEAL_WARN_SHARE;	/* false for NaN */
+}
+
+static void add_name(char names[][24], int *n, const char *name)
+{
+	for (int i = 0; i < *n; i++)
+		if (strcmp(names[i], name) == 0)
+			return;
+	if (*n < ENV_DAMON_NAMES_MAX && name[0])
+		str_copy(names[(*n)++], sizeof(names[0]), name);
+}
+
+/* A count or pid in a sysfs file, 0 when unreadable (a stopped kdamond's pid is -1). */
+static long sysfs_number(const char *path)
+{
+	char text[32];
+	long n;
+
+	return read_text_file(path, text, sizeof(text)) && parse_long(text, 0, 1L << 30, &n) ? n : 0;
+}
+
+static void kdamond_context(struct env_kdamond *k, const char *dir)
+{
+	char path[512], text[32];
+	long nschemes;
+
+	snprintf(path, sizeof(path), "%s/operations", dir);
+	if (read_text_file(path, text, sizeof(text)))
+		add_name(k->operations, &k->noperations, text);
+	snprintf(path, sizeof(path), "%s/schemes/nr_schemes", dir);
+	nschemes = sysfs_number(path);
+	for (long s = 0; s < nschemes; s++) {
+		snprintf(path, sizeof(path), "%s/schemes/%ld/action", dir, s);
+		if (read_text_file(path, text, sizeof(text)))
+			add_name(k->actions, &k->nactions, text);
+	}
+}
+
+#define KDAMONDS "/sys/kernel/mm/damon/admin/kdamonds"
+
+/* The kdamonds of DAMON's admin sysfs that are on. Reads only. */
+static void damon_admin(struct env_info *e)
+{
+	char dir[128], context[256], path[512], text[32];
+	long n = sysfs_number(KDAMONDS "/nr_kdamonds");
+
+	e->damon_known = access(KDAMONDS "/nr_kdamonds", R_OK) == 0;
+	for (long i = 0; i < n && e->nkdamonds < ENV_KDAMONDS_MAX; i++) {
+		struct env_kdamond *k = &e->kdamond[e->nkdamonds];
+		long ncontexts;
+
+		snprintf(dir, sizeof(dir), KDAMONDS "/%ld", i);
+		snprintf(path, sizeof(path), "%s/state", dir);
+		if (!read_text_file(path, text, sizeof(text)) || strcmp(text, "on") != 0)
+			continue;
+		e->nkdamonds++;
+		snprintf(k->name, sizeof(k->name), "kdamonds/%ld", i);
+		snprintf(path, sizeof(path), "%s/pid", dir);
+		k->pid = sysfs_number(path);
+		snprintf(path, sizeof(path), "%s/contexts/nr_contexts", dir);
+		ncontexts = sysfs_number(path);
+		for (long c = 0; c < ncontexts; c++) {
+			snprintf(context, sizeof(context), "%s/contexts/%ld", dir, c);
+			kdamond_context(k, context);
+		}
+	}
+}
+
+/* DAMON's own modules run a kdamond of physical-address monitoring when enabled; their schemes
+ * are fixed by the kernel (mm/damon/reclaim.c, lru_sort.c, stat.c). */
+static void damon_modules(struct env_info *e)
+{
+	static const struct {
+		const char *name, *actions[2];
+	} modules[] = {
+		{ "damon_reclaim", { "pageout", NULL } },
+		{ "damon_lru_sort", { "lru_prio", "lru_deprio" } },
+		{ "damon_stat", { NULL, NULL } },
+	};
+	char path[256], text[16];
+
+	for (size_t m = 0; m < ARRAY_SIZE(modules); m++) {
+		struct env_kdamond *k = &e->kdamond[e->nkdamonds];
+
+		snprintf(path, sizeof(path), "/sys/module/%s/parameters/enabled", modules[m].name);
+		if (!read_text_file(path, text, sizeof(text)))
+			continue;
+		e->damon_known = true;
+		if (strcmp(text, "Y") != 0 || e->nkdamonds >= ENV_KDAMONDS_MAX)
+			continue;
+		e->nkdamonds++;
+		str_copy(k->name, sizeof(k->name), modules[m].name);
+		snprintf(path, sizeof(path), "/sys/module/%s/parameters/kdamond_pid", modules[m].name);
+		k->pid = sysfs_number(path);
+		add_name(k->operations, &k->noperations, "paddr");
+		for (int a = 0; a < 2 && modules[m].actions[a]; a++)
+			add_name(k->actions, &k->nactions, modules[m].actions[a]);
+	}
+}
+
 static void noise_drivers(struct env_info *e)
 {
 	char buf[128];
@@ -159,6 +313,11 @@ static void noise_drivers(struct env_info *e)
 	if (read_text_file("/proc/sys/vm/max_map_count", buf, sizeof(buf)))
 		e->max_map_count_known = parse_long(buf, 0, 1L << 40, &e->max_map_count);
 	e->loadavg_known = getloadavg(e->loadavg, 3) == 3;
+	damon_admin(e);
+	damon_modules(e);
+	e->collect_ns = now_ns();
+	cpu_times_now(&e->cpu_at_collect);
+	e->steal_before_run = e->steal_before_run_s = e->steal_run = NAN;
 }
 
 bool env_busy(const struct env_info *e)
@@ -198,6 +357,50 @@ void env_collect(struct env_info *e, const char *self_exe)
 static void json_string_or_null(struct json *j, const char *key, const char *v)
 {
 	json_string(j, key, v && v[0] ? v : NULL);
+}
+
+static void write_steal(struct json *j, const struct env_info *e)
+{
+	if (!e->cpu_at_collect.known) {
+		json_null(j, "steal");
+		return;
+	}
+	json_object_begin(j, "steal");
+	json_number(j, "before_run", e->steal_before_run);
+	json_number(j, "before_run_s", e->steal_before_run_s);
+	json_number(j, "run", e->steal_run);
+	json_object_end(j);
+}
+
+static void write_names(struct json *j, const char *key, const char (*names)[24], int n)
+{
+	json_array_begin(j, key);
+	for (int i = 0; i < n; i++)
+		json_string(j, NULL, names[i]);
+	json_array_end(j);
+}
+
+static void write_damon(struct json *j, const struct env_info *e)
+{
+	if (!e->damon_known) {
+		json_null(j, "damon");
+		return;
+	}
+	json_array_begin(j, "damon");
+	for (int i = 0; i < e->nkdamonds; i++) {
+		const struct env_kdamond *k = &e->kdamond[i];
+
+		json_object_begin(j, NULL);
+		json_string(j, "name", k->name);
+		if (k->pid > 0)
+			json_integer(j, "pid", k->pid);
+		else
+			json_null(j, "pid");
+		write_names(j, "operations", k->operations, k->noperations);
+		write_names(j, "actions", k->actions, k->nactions);
+		json_object_end(j);
+	}
+	json_array_end(j);
 }
 
 void env_write_json(struct json *j, const struct env_info *e)
@@ -244,6 +447,8 @@ void env_write_json(struct json *j, const struct env_info *e)
 	} else {
 		json_null(j, "loadavg");
 	}
+	write_steal(j, e);
+	write_damon(j, e);
 	kernel_facts_write_mseal(j, &e->kernel);
 	kernel_facts_write_sealed_names(j, &e->kernel);
 	kernel_facts_write_config(j, &e->kernel);

@@ -461,10 +461,15 @@ static int finish(struct run *run)
 		failed += run->cells[i].status == CELL_FAILED;
 	if (run->interrupted)
 		drop_unfinished_round(run);
+	env_steal_update(&run->env);
 	if (results_write(run, run->out_path, run->interrupted) < 0)
 		return 1;
 	if (!run->opt.quiet)	/* the table goes to stderr when the results go to stdout */
 		results_print_table(run, stdout_taken ? stderr : stdout);
+	if (env_stolen(&run->env) && !run->opt.quiet)
+		warnx_msb("warning: the hypervisor took %.1f%% of the CPU time during the run (above %.0f%%): the "
+			  "figures include time this guest waited for the host; measure when the host is quieter",
+			  100 * run->env.steal_run, 100 * ENV_STEAL_WARN_SHARE);
 	if (run->interrupted) {
 		fprintf(stderr, "%s: interrupted after %d of %s%ld rounds; %s holds what finished (partial)\n",
 			msb_prog, run->rounds_done, run->opt.max_rounds > run->opt.repetitions ? "at most " : "",
@@ -519,6 +524,7 @@ int runner_run(const struct run_options *opt, const char *self_exe)
 		return 130;
 	}
 	rng = run.opt.seed;
+	env_steal_start(&run.env);
 	run.rounds_start_ns = now_ns();
 	point_batch = xcalloc((size_t)run.npoints, sizeof(*point_batch));
 	open = xmalloc((size_t)run.npoints * sizeof(*open));
@@ -552,8 +558,11 @@ int runner_run(const struct run_options *opt, const char *self_exe)
 		for (int i = 0; i < run.ncells; i++)
 			run.cells[i].stopped = stopped[run.cells[i].point];
 		/* A stream is written once, at the end; a file after every round. */
-		if (r + 1 < last && !run.out.stream && results_write(&run, run.out_path, true) < 0)
-			return 1;
+		if (r + 1 < last && !run.out.stream) {
+			env_steal_update(&run.env);
+			if (results_write(&run, run.out_path, true) < 0)
+				return 1;
+		}
 	}
 	if (!stop_signal && last > run.opt.repetitions && run.rounds_done == last)
 		update_open_points(&run, open, stopped);

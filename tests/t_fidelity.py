@@ -3,6 +3,7 @@
 """Measurement fidelity: what is timed is the operation, not our instruments. The timed samples
 run with no perf event open (counts come from separate counted samples); the exec helper finds
 the system mappings without /proc; the environment block records what drives noise."""
+import glob
 import json
 import os
 import re
@@ -135,6 +136,62 @@ def test_results_keep_counted_times_apart():
         skip("counters.values keeps one per-operation value per sample", "task-clock does not count here")
 
 
+def share(x):
+    return isinstance(x, (int, float)) and 0 <= x <= 1
+
+
+def running_kdamonds():
+    """What the admin sysfs says is on: {"kdamonds/N": (operations, actions)}, None without it."""
+    top = "/sys/kernel/mm/damon/admin/kdamonds"
+    if not os.path.isdir(top):
+        return None
+    found = {}
+    for n in sorted(d for d in os.listdir(top) if d.isdigit()):
+        if open(f"{top}/{n}/state").read().strip() != "on":
+            continue
+        ops, actions = [], []
+        for c in sorted(glob.glob(f"{top}/{n}/contexts/[0-9]*")):
+            ops.append(open(f"{c}/operations").read().strip())
+            actions += [open(f"{s}/action").read().strip() for s in sorted(glob.glob(f"{c}/schemes/[0-9]*"))]
+        found[f"kdamonds/{n}"] = (sorted(set(ops)), sorted(set(actions)))
+    return found
+
+
+def check_steal_and_damon(env):
+    steal = env.get("steal")
+    if os.path.exists("/proc/stat"):
+        ok(isinstance(steal, dict) and share(steal.get("before_run")) and steal.get("before_run_s", 0) >= 0.2
+           and steal.get("run") is None, "env records the hypervisor's steal over 200 ms as a share, no run's",
+           str(steal))
+    damon = env.get("damon")
+    ok(damon is None or (isinstance(damon, list) and all(
+        isinstance(k, dict) and isinstance(k.get("name"), str) and isinstance(k.get("operations"), list)
+        and isinstance(k.get("actions"), list) for k in damon)), "env.damon is null or a list of monitors",
+       str(damon))
+    want = running_kdamonds()
+    if want is None:
+        skip("env records the running kdamonds", "no DAMON admin sysfs here")
+        return
+    got = {k["name"]: (sorted(k["operations"]), sorted(k["actions"])) for k in damon or []
+           if k.get("name", "").startswith("kdamonds/")}
+    ok(got == want, f"env records the {len(want)} running kdamond(s) with operations and actions",
+       f"{damon} != {want}")
+
+
+def check_run_steal(p, out):
+    """A run records steal over its measurements, and warns exactly when that is above 2%."""
+    steal = json.load(open(out))["context"].get("steal") if os.path.exists(out) else None
+    if not os.path.exists("/proc/stat"):
+        return
+    if not ok(isinstance(steal, dict) and share(steal.get("run")) and
+              (steal.get("before_run") is None or share(steal.get("before_run"))),
+              "run records the steal share over its measurements", str(steal)):
+        return
+    warned = [line for line in p.stderr.splitlines() if "the hypervisor took" in line]
+    ok(len(warned) == (1 if steal["run"] > 0.02 else 0),
+       f"run warns about steal only above 2% (it was {100 * steal['run']:.1f}%)", p.stderr)
+
+
 def test_noise_drivers_recorded():
     p = subprocess.run([MSEALBENCH, "env"], capture_output=True, text=True, timeout=120)
     env = json.loads(p.stdout)
@@ -149,11 +206,13 @@ def test_noise_drivers_recorded():
     load = env.get("loadavg")
     ok(isinstance(load, list) and len(load) == 3 and all(x >= 0 for x in load), "env records the load averages",
        str(load))
+    check_steal_and_damon(env)
     # run warns when busy: the load is read again around the run, and only a clear case is judged.
     before = os.getloadavg()[0]
     p = subprocess.run([MSEALBENCH, "run", "--filter", "harness.empty", "--seal", "none", "--repetitions", "1",
                         "--min-time", "0.01", "--events", "none", "--out", os.path.join(TMP, "busy.json")],
                        capture_output=True, text=True, timeout=120)
+    check_run_steal(p, os.path.join(TMP, "busy.json"))
     after, limit = os.getloadavg()[0], 0.5 * os.cpu_count()
     warned = [l for l in p.stderr.splitlines() if "machine is busy" in l]
     if min(before, after) > limit + 0.1:

@@ -83,6 +83,22 @@ def ab_dir(name, extra_label=""):
     return d
 
 
+def test_noise_limits():
+    """The method section says how much the hypervisor took and which DAMON monitors ran."""
+    run = path("noisy.json")
+    doc = synth.synthetic_run(synth.suite_specs(["none"]), seed=3, rounds=2)
+    doc["context"]["steal"] = {"before_run": 0.0, "before_run_s": 0.08, "run": 0.034}
+    doc["context"]["damon"] = [{"name": "kdamonds/0", "pid": 79, "operations": ["paddr"], "actions": ["pageout"]}]
+    results.write_run(run, doc)
+    text = ["".join(item) for item in decision.noise_limits(results.load_run(run))]
+    ok(len(text) == 2 and "took 3.4% of the CPU time" in text[0] and "above the 2%" in text[0]
+       and "kdamonds/0 (paddr pageout)" in text[1], "the report names the run's steal and its DAMON monitors",
+       str(text))
+    doc["context"]["steal"], doc["context"]["damon"] = None, []
+    results.write_run(run, doc)
+    ok(decision.noise_limits(results.load_run(run)) == [], "nothing is said without steal or DAMON")
+
+
 def test_run_report():
     run = path("run.json")
     results.write_run(run, synth.synthetic_run(synth.suite_specs(["none", "sysmap", "all"]), seed=3, rounds=8))
@@ -299,6 +315,7 @@ def test_browser(pages):
 
 
 if __name__ == "__main__":
+    test_noise_limits()
     run_out = test_run_report()
     test_ab_report()
     test_probe_tap_and_history()

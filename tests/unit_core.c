@@ -192,9 +192,31 @@ static void test_env_busy(void)
 	tap_ok(!env_busy(&e), "an unknown load is not called busy");
 }
 
+/* Steal from two /proc/stat "cpu" lines: the 8th value over the first eight's sum. */
+static void test_env_steal(void)
+{
+	struct env_cpu_times a, b, guest;
+	struct env_info e = { .steal_run = NAN };
+
+	tap_ok(env_parse_cpu_times("cpu  100 0 100 700 0 0 0 100 50 0", &a) && a.steal == 100 && a.total == 1000,
+	       "/proc/stat: steal is the 8th value, guest time is not counted twice");
+	tap_ok(env_parse_cpu_times("cpu 150 0 150 1550 0 0 0 150 0 0", &b) &&
+	       near(env_steal_share(&a, &b), 50.0 / 1000), "steal share: 50 of 1000 ticks is 5%%");
+	tap_ok(!env_parse_cpu_times("cpu 1 2 3 4 5 6 7", &guest) && !guest.known &&
+	       isnan(env_steal_share(&a, &guest)), "a line without steal is unknown, and so is the share");
+	tap_ok(!env_parse_cpu_times("cpu0 1 2 3 4 5 6 7 8", &guest), "only the line of all CPUs counts");
+	tap_ok(isnan(env_steal_share(&a, &a)), "no tick passed: no share");
+	tap_ok(!env_stolen(&e), "an unknown steal is not warned about");
+	e.steal_run = 0.5;
+	tap_ok(env_stolen(&e), "steal of 50%% during the run is warned about");
+	e.steal_run = ENV_STEAL_WARN_SHARE / 2;
+	tap_ok(!env_stolen(&e), "steal below the threshold is not");
+}
+
 int main(void)
 {
 	test_env_busy();
+	test_env_steal();
 	test_cell_protocol();
 	test_summary();
 	test_precision();

@@ -359,6 +359,7 @@ def render_gbench(report):
     context = run.context
     kernel = context.get("kernel") if isinstance(context.get("kernel"), dict) else {}
     loadavg = context.get("loadavg") if isinstance(context.get("loadavg"), list) else []
+    steal = context.get("steal") if isinstance(context.get("steal"), dict) else {}
     document = {"context": {
         "date": run.date, "host_name": str(context.get("host") or ""),
         "executable": "msealbench", "num_cpus": context.get("cpu_count") if isinstance(
@@ -366,7 +367,8 @@ def render_gbench(report):
         "mhz_per_cpu": 0, "cpu_scaling_enabled": False, "caches": [],
         "load_avg": [x for x in loadavg if isinstance(x, (int, float))],
         "library_build_type": "release", "msealbench_label": run.label,
-        "kernel_release": str(kernel.get("release") or "")},
+        "kernel_release": str(kernel.get("release") or ""),
+        "msealbench_steal_run": steal.get("run") if isinstance(steal.get("run"), (int, float)) else None},
         "benchmarks": []}
     family_index = 0
     for cell in run.ok_cells():

@@ -386,6 +386,32 @@ def platform_limits(run):
              "modes ran interleaved round by round, so their ratios are paired against that drift.")]
 
 
+def _number(x):
+    return isinstance(x, (int, float)) and not isinstance(x, bool)
+
+
+def _monitor_text(monitor):
+    words = [str(w) for key in ("operations", "actions")
+             for w in (monitor.get(key) if isinstance(monitor.get(key), list) else [])]
+    return f"{monitor.get('name')} ({' '.join(words)})"
+
+
+def noise_limits(run):
+    """The host's steal during the rounds and the DAMON monitors that ran, as a run recorded them."""
+    ctx, out = run.context, []
+    steal = ctx.get("steal").get("run") if isinstance(ctx.get("steal"), dict) else None
+    if _number(steal) and steal > 0:
+        out.append(("run ", Literal(run.label), f": the hypervisor took {100 * steal:.1f}% of the CPU time during "
+                    "the rounds (steal); the times include those waits" + (", above the 2% at which run warns"
+                                                                           if steal > 0.02 else "") + "."))
+    damon = [k for k in ctx.get("damon") or [] if isinstance(k, dict)] if isinstance(ctx.get("damon"), list) else []
+    if damon:
+        names = ", ".join(_monitor_text(k) for k in damon)
+        out.append(("run ", Literal(run.label), ": DAMON monitors were running (", Literal(names), "): they sample "
+                    "page accesses and their actions move pages, so page faults and munmap vary more."))
+    return out
+
+
 def machine_items(run, what):
     ctx = run.context
     options = ctx.get("options") if isinstance(ctx.get("options"), dict) else {}
@@ -406,13 +432,14 @@ def method_section(s):
     items, limits = [], []
     if s.run:
         items += machine_items(s.run, "run")
-        limits += platform_limits(s.run)
+        limits += platform_limits(s.run) + noise_limits(s.run)
         notes = s.run.context.get("sealing_notes")
         if isinstance(notes, dict) and notes.get("sysmap"):
             limits.append(("sysmap: ", Literal(notes["sysmap"])))
     if s.ab:
         for run in [s.ab.baseline] + s.ab.candidates:
             items += machine_items(run, "kernel")
+            limits += noise_limits(run)
             for note in (run.context.get("vm") or {}).get("notes") or []:
                 if (Literal(note),) not in limits:
                     limits.append((Literal(note),))
