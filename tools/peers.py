@@ -115,6 +115,9 @@ def parse_args(argv):
     ap = cli.Parser(prog=PROG, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--repetitions", type=cli.number_in(int, 3, 100), default=5,
                     help="rounds: one msealbench run and one run of each peer each (default 5; medians)")
+    ap.add_argument("--gate", choices=("on", "off"), default="off",
+                    help="msealbench's contention gate (default off: the peers have none, so both sides "
+                         "see the machine's slow periods alike)")
     return ap.parse_args(argv)
 
 
@@ -130,7 +133,8 @@ def peers(opts):
         for r in range(opts.repetitions):
             out = os.path.join(tmp, f"run{r}.json")
             p = cli.run_child([MSEALBENCH, "run", "--quiet", "--quick", "--seal", "none", "--min-time", "0.2",
-                               "--repetitions", "1", "--seed", str(r + 1), "--filter", FILTER, "--out", out],
+                               "--repetitions", "1", "--seed", str(r + 1), "--gate", opts.gate, "--filter", FILTER,
+                               "--out", out],
                               capture_output=True, text=True)
             if p.returncode != 0:
                 raise cli.Failure(f"msealbench run failed (exit {p.returncode}): {p.stderr.strip()[-200:]}")
@@ -153,7 +157,7 @@ def peers(opts):
         name = bench + "".join(f" {k}={v}" for k, v in params.items())
         print(f"| {op} | {label} | {peer_why[i] or fmt(peer)} | {name} | {fmt(ours_ns)} | {ratio} | {fmt(count)} |")
     print(f"\n{opts.repetitions} rounds, each one msealbench run (--quick --seal none --min-time 0.2 "
-          "--repetitions 1) and one run of each peer; medians over the rounds. msealbench: the timed "
+          f"--repetitions 1 --gate {opts.gate}) and one run of each peer; medians over the rounds. msealbench: the timed "
           "samples (no perf event open); counted samples: the same cells' samples with the default "
           "events open in the counting twin (what counting costs)")
     return 0
