@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0-only
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* The contention gate (gate.h). */
 #define _GNU_SOURCE
 #include "gate.h"
@@ -45,15 +45,16 @@ static bool at_speed(struct gate *g)
 
 void gate_before(struct gate *g)
 {
-	uint64_t t0;
+	uint64_t t0, waited;
 
 	if (!g->on || g->spent_ns >= g->allowance_ns)
 		return;
 	t0 = now_ns();
 	while (!at_speed(g) && g->spent_ns + (now_ns() - t0) < g->allowance_ns)
 		;
-	g->waited_ns += now_ns() - t0;
-	g->spent_ns += now_ns() - t0;
+	waited = now_ns() - t0;
+	g->waited_ns += waited;
+	g->spent_ns += waited;
 }
 
 bool gate_after(struct gate *g, uint64_t took_ns)

@@ -17,9 +17,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-/* A probe slower than GATE_FACTOR times the floor means a contended machine. The fast and slow
- * speeds measured on a shared 2-vCPU guest were 165 and 240 ns per getppid (x1.45); one speed
- * spreads about 8% between probes. */
+/* A probe slower than GATE_FACTOR times the floor means a contended machine: above the spread of
+ * probes at one speed, below the gap between a shared host's speeds (README, "How a run
+ * measures", has the run that chose it). */
 #define GATE_FACTOR 1.2
 
 struct gate {

@@ -386,10 +386,6 @@ def platform_limits(run):
              "modes ran interleaved round by round, so their ratios are paired against that drift.")]
 
 
-def _number(x):
-    return isinstance(x, (int, float)) and not isinstance(x, bool)
-
-
 def _monitor_text(monitor):
     words = [str(w) for key in ("operations", "actions")
              for w in (monitor.get(key) if isinstance(monitor.get(key), list) else [])]
@@ -400,7 +396,7 @@ def noise_limits(run):
     """The host's steal during the rounds and the DAMON monitors that ran, as a run recorded them."""
     ctx, out = run.context, []
     steal = ctx.get("steal").get("run") if isinstance(ctx.get("steal"), dict) else None
-    if _number(steal) and steal > 0:
+    if results.is_number(steal) and steal > 0:
         out.append(("run ", Literal(run.label), f": the hypervisor took {100 * steal:.1f}% of the CPU time during "
                     "the rounds (steal); the times include those waits" + (", above the 2% at which run warns"
                                                                            if steal > 0.02 else "") + "."))

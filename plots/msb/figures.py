@@ -434,16 +434,12 @@ def cdf_figures(out_dir, analysis):
 
 # ------------------------------------------------------------------ scaling
 
-def is_number(value):
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
 def numeric_params(cells):
     """Parameter names holding at least two distinct numbers across the cells."""
     values = {}
     for cell in cells:
         for key, value in cell.params.items():
-            if is_number(value):
+            if results.is_number(value):
                 values.setdefault(key, set()).add(value)
     return [k for k, v in values.items() if len(v) >= 2]
 
@@ -462,7 +458,7 @@ def scaling_groups(series_cells):
     for benchmark, members in by_benchmark.items():
         for param in numeric_params([c for _, c in members]):
             for series, cell in members:
-                if not is_number(cell.params.get(param)):
+                if not results.is_number(cell.params.get(param)):
                     continue  # a cell without this parameter, or with a text value
                 key = (benchmark, param, other_params(cell.params, param))
                 groups.setdefault(key, {}).setdefault(series, []).append(cell)
@@ -474,7 +470,7 @@ def scaling_ratios(comparisons, key):
     benchmark, param, others = key
     found = {}
     for c in comparisons:
-        if (c.benchmark == benchmark and is_number(c.params.get(param))
+        if (c.benchmark == benchmark and results.is_number(c.params.get(param))
                 and other_params(c.params, param) == others):
             found.setdefault((c.base_name, c.cand_name), []).append(c)
     return {section: sorted(members, key=lambda c: c.params[param]) for section, members in found.items()}

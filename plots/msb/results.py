@@ -95,6 +95,11 @@ def seal_order(*runs):
     return lambda seal: (rank.get(seal, len(rank)), seal)
 
 
+def is_number(value):
+    """An int or float from JSON (not a bool, which Python counts as an int)."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
 def params_key(params):
     return tuple(sorted((str(k), json.dumps(v, sort_keys=True)) for k, v in params.items()))
 
