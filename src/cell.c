@@ -268,16 +268,12 @@ static int calibrate(struct bench_ctx *ctx, const struct cell_config *c, struct 
 	return 0;
 }
 
-static int measure(struct bench_ctx *ctx, const struct cell_config *c, struct twin *tw,
-		   struct counter_group *g, struct cell_results *d)
+static int measure_samples(struct bench_ctx *ctx, const struct cell_config *c, struct twin *tw,
+			   struct counter_group *g, struct cell_results *d, uint64_t budget)
 {
-	uint64_t budget = (uint64_t)(c->time_s * 1e9), measured = 0, start, warm_end;
+	uint64_t measured = 0, start, warm_end;
 	long samples = 0;
 
-	if (!d->batch && calibrate(ctx, c, g, &d->batch) < 0)
-		return -1;
-	/* The gate may at most triple the cell's measuring time (gate.h). */
-	gate_init(&d->gate, c->gate, c->gate_floor_ns, 2 * budget + 20000000ull, c->gate_every);
 	/* Warm-up: caches, TLB, page tables and the branch predictor reach their steady state. */
 	start = now_ns();
 	warm_end = start + budget / 10;
@@ -301,8 +297,20 @@ static int measure(struct bench_ctx *ctx, const struct cell_config *c, struct tw
 			t = one_sample(ctx, c, g, d->batch, &block[k]);
 			if (t < 0)
 				break;
-			if (!gate_after(&d->gate, (uint64_t)t))
-				continue;	/* taken while the machine was contended: set aside */
+			switch (gate_after(&d->gate, (uint64_t)t, samples + k < c->min_samples)) {
+			case GATE_KEEP:
+				break;
+			case GATE_SET_ASIDE:
+				continue;
+			case GATE_ENOUGH:
+				enough = true;
+				continue;
+			case GATE_ROUND_LOST:	/* gate.h: never a round of mixed periods */
+				d->gate.set_aside += samples + k;
+				d->gate.rounds_lost++;
+				cell_results_drop_rounds(d, 0, false);
+				return 0;
+			}
 			block[k++].counted_ns = NAN;
 			measured += (uint64_t)t;	/* the timed blocks: counting adds its own time */
 			enough = samples + k >= c->min_samples &&
@@ -324,6 +332,23 @@ static int measure(struct bench_ctx *ctx, const struct cell_config *c, struct tw
 			break;
 	}
 	return 0;
+}
+
+static int measure(struct bench_ctx *ctx, const struct cell_config *c, struct twin *tw,
+		   struct counter_group *g, struct cell_results *d)
+{
+	uint64_t budget = (uint64_t)(c->time_s * 1e9);
+	int rc;
+
+	if (!d->batch && calibrate(ctx, c, g, &d->batch) < 0)
+		return -1;
+	/* The gate may at most triple the cell's measuring time (gate.h). */
+	if (gate_init(&d->gate, c->gate, c->gate_floor_ns, 2 * budget + 20000000ull, c->gate_every) < 0)
+		return bench_fail(ctx, errno, "the contention gate's probe log");
+	rc = measure_samples(ctx, c, tw, g, d, budget);
+	d->gate.low_ns = gate_low_ns(&d->gate);
+	gate_free(&d->gate);
+	return rc;
 }
 
 static void pin_cpu(long cpu)

@@ -196,8 +196,8 @@ void cell_report_measurements(FILE *out, const struct cell_results *r)
 		fputc('\n', out);
 	}
 	if (r->gate.on)
-		fprintf(out, "gate %.9g %ld %ld %llu\n", r->gate.floor_ns, r->gate.set_aside, r->gate.kept_contended,
-			(unsigned long long)r->gate.waited_ns);
+		fprintf(out, "gate %.9g %ld %ld %llu %.9g\n", r->gate.floor_ns, r->gate.set_aside,
+			r->gate.rounds_lost, (unsigned long long)r->gate.waited_ns, r->gate.low_ns);
 	if (r->window_share > 0)
 		fprintf(out, "window %.9g\n", r->window_share);
 	if (r->notes[0])
@@ -231,21 +231,22 @@ static void parse_event(struct cell_results *r, char *rest)
 	str_copy(e->reason, sizeof(e->reason), reason ? reason : "");
 }
 
-/* "FLOOR ASIDE KEPT WAITED" of one round, added to the rounds before: the lowest floor, the
- * sums of the counts. */
+/* "FLOOR ASIDE LOST WAITED LOW" of one round, added to the rounds before: the lowest floor, the
+ * sums of the counts, this round's low probe. */
 static void parse_gate(struct gate *g, char *rest)
 {
-	double floor_ns = 0;
-	long aside = 0, kept = 0;
+	double floor_ns = 0, low = 0;
+	long aside = 0, lost = 0;
 	unsigned long long waited = 0;
 
-	if (sscanf(rest, "%lf %ld %ld %llu", &floor_ns, &aside, &kept, &waited) != 4)
+	if (sscanf(rest, "%lf %ld %ld %llu %lf", &floor_ns, &aside, &lost, &waited, &low) != 5)
 		return;
+	g->low_ns = low;
 	g->on = true;
 	if (floor_ns > 0 && (g->floor_ns <= 0 || floor_ns < g->floor_ns))
 		g->floor_ns = floor_ns;
 	g->set_aside += aside;
-	g->kept_contended += kept;
+	g->rounds_lost += lost;
 	g->waited_ns += waited;
 }
 

@@ -11,8 +11,9 @@
  *                                  took right after it (the event group open): RATIO its
  *                                  counters' running time share, CNS its time, V... its counts
  *                                  ("nan" when not counted)
- *   gate FLOOR ASIDE KEPT WAITED   the contention gate (gate.h): the fastest probe (ns per
- *                                  call), samples set aside and kept while contended, ns waited
+ *   gate FLOOR ASIDE LOST WAITED LOW  the contention gate (gate.h): the floor gated against
+ *                                  (ns per call), samples set aside, 1 when the round was lost,
+ *                                  ns waited, the 5th percentile of the round's probes
  *   window SHARE                   under `profile`: the share of the cell's run time spent in
  *                                  op(), the only time perf samples
  *   note TEXT / reason TEXT        what a reader should know; why a cell skipped or failed
@@ -46,7 +47,7 @@ struct cell_config {
 	double inject;			/* extra busy time per sample, fraction of the measured time */
 	long cpu;			/* pin to this CPU, -1: do not pin */
 	bool gate;			/* the contention gate (gate.h) */
-	double gate_floor_ns;		/* the run's fastest probe so far, 0: unknown */
+	double gate_floor_ns;		/* the run's floor (gate.h), 0: unknown */
 	long gate_every;		/* test hook: every Nth probe reads as contended */
 	const char *helper_dir;
 	/* `perf record --control=fd:CTL,ACK` (profile): the cell enables sampling around each op()

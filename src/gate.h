@@ -6,11 +6,22 @@
  * an idle neighbour; a round that falls into a slow period moves its median by tens of percent,
  * and the share of slow time differs from run to run. The gate times a short probe (a few
  * getppid(2) calls, a kernel entry and exit and nothing else) before and after every timed
- * sample: a sample is clean when both probes ran within GATE_FACTOR of the fastest probe the run
- * has seen. A slow probe before a sample makes the cell wait (probing) until the machine is back
- * to speed; a sample with a slow probe after it is set aside. Each cell may spend a bounded extra
- * time on this (see gate_init); past it, samples are kept as they come and counted as contended,
- * so a machine that is never at speed still gets measured, and says so. */
+ * sample: a sample is clean when both probes ran within GATE_FACTOR of the run's floor. The
+ * floor is a low quantile of probes, never the single fastest: a host can show a rarer, faster
+ * speed for a moment, and gating against it would count every sample as contended. The run
+ * starts from the 5th percentile of its probes over 100 ms (gate_calibrate); each cell round
+ * reports the 5th percentile of its own probes (gate_low_ns), and once 8 have, the floor is
+ * lowered to the lower quartile of those (runner.c), so a run that starts in a slow period
+ * still gates the rest against the host's fast one.
+ *
+ * A slow probe before a sample makes the cell wait (probing) until the machine is back to speed;
+ * a sample with a slow probe after it is set aside. Each cell round may spend a bounded extra
+ * time on this (see gate_init). Past it, a round that has its minimum of clean samples ends with
+ * them; one that has fewer is lost (its samples set aside, the round counted), never filled up
+ * with samples of a slow period: a round's median is then always one of the machine at speed,
+ * where a round of mixed periods would move it by the gap between the host's speeds. Further
+ * rounds (adaptive rounds, run --max-rounds) make up for lost ones; a cell that loses every
+ * round is skipped and says why. */
 #ifndef MSB_GATE_H
 #define MSB_GATE_H
 
@@ -24,29 +35,53 @@
 
 struct gate {
 	bool on;
-	double floor_ns;		/* the fastest probe seen (ns per call); 0: none yet */
+	double floor_ns;		/* the floor gated against (ns per call) */
 	uint64_t allowance_ns;		/* extra time this cell may spend waiting and setting aside */
 	uint64_t spent_ns;		/* extra time spent so far */
-	long set_aside;			/* samples taken while contended and dropped */
-	long kept_contended;		/* samples taken while contended and kept (allowance spent) */
+	long set_aside;			/* samples taken and not kept (contended, or of a lost round) */
+	long rounds_lost;		/* rounds without their minimum of clean samples */
 	uint64_t waited_ns;		/* time spent waiting for the machine before samples */
 	long every;			/* test hook: every Nth probe reads as contended, the others at
 				 * speed (0: off, the probes decide) */
 	long probes;
+	float *log;			/* this cell's probes (the first GATE_LOG), for gate_low_ns */
+	int nlog;
+	double low_ns;			/* as reported: the 5th percentile of a round's probes; 0: none */
 };
+
+#define GATE_LOG 8192
 
 /* ns per call of one probe: the fastest of three short bursts of getppid(2). */
 double gate_probe_ns(void);
 
-/* floor_ns: the run's floor so far (0: unknown, the cell finds its own); allowance_ns: how much
- * extra time the cell may spend on the gate. */
-void gate_init(struct gate *g, bool on, double floor_ns, uint64_t allowance_ns, long every);
+/* The 5th percentile of probes taken for ns nanoseconds (ns per call). */
+double gate_calibrate(uint64_t ns);
+
+/* floor_ns: the run's floor (0: unknown, the cell calibrates its own over 5 ms); allowance_ns:
+ * how much extra time the cell may spend on the gate. 0 on success, -1 (errno set) when the
+ * probe log cannot be allocated. */
+int gate_init(struct gate *g, bool on, double floor_ns, uint64_t allowance_ns, long every);
+
+/* The 5th percentile of the cell's probes so far (ns per call); 0 when it took none. */
+double gate_low_ns(const struct gate *g);
+
+void gate_free(struct gate *g);
+
+/* True once the cell has spent its allowance. */
+bool gate_spent(const struct gate *g);
 
 /* Before a sample: wait, probing, until the machine is at speed or the allowance is spent. */
 void gate_before(struct gate *g);
 
-/* After a sample that took took_ns: true to keep it, false when it was taken while contended
- * and is set aside (its time is counted against the allowance). */
-bool gate_after(struct gate *g, uint64_t took_ns);
+enum gate_verdict {
+	GATE_KEEP,		/* taken at speed */
+	GATE_SET_ASIDE,		/* taken while contended: not kept (its time counts against the allowance) */
+	GATE_ENOUGH,		/* taken while contended, the allowance spent: the round ends with the
+				 * samples it has */
+	GATE_ROUND_LOST,	/* the same, short of the round's minimum: the round is lost */
+};
+
+/* After a sample that took took_ns; need: the round still lacks its minimum of samples. */
+enum gate_verdict gate_after(struct gate *g, uint64_t took_ns, bool need);
 
 #endif

@@ -98,7 +98,7 @@ static void write_seal_modes(struct json *j)
 }
 
 struct gate_totals {
-	long taken, aside, kept;
+	long taken, aside, lost;
 	uint64_t waited;
 };
 
@@ -111,13 +111,13 @@ static void gate_totals(const struct run *run, struct gate_totals *t)
 
 		t->taken += (long)run->cells[i].res.ns.n + g->set_aside;
 		t->aside += g->set_aside;
-		t->kept += g->kept_contended;
+		t->lost += g->rounds_lost;
 		t->waited += g->waited_ns;
 	}
 }
 
-/* The contention gate over the whole run: its floor, and samples set aside, kept while
- * contended, and the time waited, over every cell; null when the gate was off. */
+/* The contention gate over the whole run: its floor, and samples set aside, rounds lost and the
+ * time waited, over every cell; null when the gate was off. */
 static void write_gate_totals(struct json *j, const struct run *run)
 {
 	struct gate_totals t;
@@ -133,7 +133,7 @@ static void write_gate_totals(struct json *j, const struct run *run)
 	json_number(j, "floor_ns", run->gate_floor_ns);
 	json_integer(j, "samples_taken", t.taken);
 	json_integer(j, "set_aside", t.aside);
-	json_integer(j, "kept_contended", t.kept);
+	json_integer(j, "rounds_lost", t.lost);
 	json_number(j, "waited_s", (double)t.waited / 1e9);
 	json_object_end(j);
 }
@@ -147,8 +147,9 @@ static void print_gate_line(FILE *f, const struct run *run)
 		return;
 	gate_totals(run, &t);
 	fprintf(f, "gate: %ld of %ld samples set aside as taken while the machine was slow (probe over %.0f%% of its "
-		   "floor, %.1f ns), %.1f s waited for it; %ld kept though slow, once a cell's allowance was spent\n",
-		t.aside, t.taken, (GATE_FACTOR - 1) * 100, run->gate_floor_ns, (double)t.waited / 1e9, t.kept);
+		   "floor, %.1f ns), %.1f s waited for it; %ld cell round(s) lost, short of their minimum of "
+		   "clean samples\n",
+		t.aside, t.taken, (GATE_FACTOR - 1) * 100, run->gate_floor_ns, (double)t.waited / 1e9, t.lost);
 }
 
 static void write_context(struct json *j, const struct run *run)
@@ -271,7 +272,7 @@ static void write_cell(struct json *j, const struct run *run, const struct cell 
 		json_object_begin(j, "gate");
 		json_number(j, "floor_ns", c->res.gate.floor_ns);
 		json_integer(j, "set_aside", c->res.gate.set_aside);
-		json_integer(j, "kept_contended", c->res.gate.kept_contended);
+		json_integer(j, "rounds_lost", c->res.gate.rounds_lost);
 		json_number(j, "waited_s", (double)c->res.gate.waited_ns / 1e9);
 		json_object_end(j);
 	} else {

@@ -96,19 +96,36 @@ static void plan_cells(struct run *run)
 
 /* ---- one cell run ---- */
 
-/* The gate's first floor: the fastest of its probes over 50 ms. Cells lower it as they find
- * faster ones, so a run that starts in a slow period of the host still gates the rest. */
-static double gate_floor_start(void)
+static int cmp_double(const void *a, const void *b)
 {
-	uint64_t end = now_ns() + 50000000ull;
-	double best = 0;
+	double x = *(const double *)a, y = *(const double *)b;
 
-	do {
-		double p = gate_probe_ns();
+	return (x > y) - (x < y);
+}
 
-		best = best <= 0 || p < best ? p : best;
-	} while (now_ns() < end);
-	return best;
+/* A cell round's low probe joins the others; once 8 have come, the floor is lowered to their
+ * lower quartile (gate.h): a host's fast speed that most cells see, not one cell's rare one. */
+static void gate_floor_update(struct run *run, double low)
+{
+	double *sorted;
+
+	if (!(low > 0))
+		return;
+	if (run->gate_nlows == run->gate_lows_cap) {
+		size_t cap = run->gate_lows_cap ? 2 * run->gate_lows_cap : 256;
+
+		run->gate_lows = xrealloc(run->gate_lows, cap * sizeof(*run->gate_lows));
+		run->gate_lows_cap = cap;
+	}
+	run->gate_lows[run->gate_nlows++] = low;
+	if (run->gate_nlows < 8)
+		return;
+	sorted = xmalloc(run->gate_nlows * sizeof(*sorted));
+	memcpy(sorted, run->gate_lows, run->gate_nlows * sizeof(*sorted));
+	qsort(sorted, run->gate_nlows, sizeof(*sorted), cmp_double);
+	if (sorted[run->gate_nlows / 4] < run->gate_floor_ns)
+		run->gate_floor_ns = sorted[run->gate_nlows / 4];
+	free(sorted);
 }
 
 static char *run_cell_child(struct run *run, struct cell *c, double timeout_s, int *wstatus, bool *timed_out)
@@ -170,8 +187,8 @@ static void run_cell_once(struct run *run, struct cell *c, int round, uint64_t *
 			 WIFSIGNALED(wstatus) ? "" : " and no report");
 	} else if (strcmp(status, "ok") == 0) {
 		c->status = CELL_OK;
-		if (c->res.gate.floor_ns > 0 && c->res.gate.floor_ns < run->gate_floor_ns)
-			run->gate_floor_ns = c->res.gate.floor_ns;	/* later cells gate against it */
+		if (run->opt.gate)
+			gate_floor_update(run, c->res.gate.low_ns);	/* later cells gate against it */
 		if (!*point_batch)
 			*point_batch = c->res.batch;
 	} else {
@@ -451,6 +468,22 @@ static int export_results(const struct run *run)
 	return 1;
 }
 
+/* A cell that lost every round to the gate (gate.h) has no sample: skipped, and says why. */
+static void skip_cells_never_at_speed(struct run *run)
+{
+	for (int i = 0; i < run->ncells; i++) {
+		struct cell *c = &run->cells[i];
+
+		if (c->status != CELL_OK || c->res.ns.n > 0 || c->res.gate.rounds_lost == 0)
+			continue;
+		c->status = CELL_SKIPPED;
+		snprintf(c->reason, sizeof(c->reason),
+			 "the machine was never at speed for long enough: the contention gate lost all %ld of its "
+			 "rounds (a probe over %.0f%% of the floor, %.1f ns); measure this host with --gate off",
+			 c->res.gate.rounds_lost, (GATE_FACTOR - 1) * 100, run->gate_floor_ns);
+	}
+}
+
 static int finish(struct run *run)
 {
 	bool stdout_taken = strcmp(run->out_path, "-") == 0 ||
@@ -461,6 +494,7 @@ static int finish(struct run *run)
 		failed += run->cells[i].status == CELL_FAILED;
 	if (run->interrupted)
 		drop_unfinished_round(run);
+	skip_cells_never_at_speed(run);
 	env_steal_update(&run->env);
 	if (results_write(run, run->out_path, run->interrupted) < 0)
 		return 1;
@@ -493,6 +527,7 @@ int runner_run(const struct run_options *opt, const char *self_exe)
 	char helper_dir[4096];
 	uint64_t rng, *point_batch;
 	long last = opt->max_rounds > opt->repetitions ? opt->max_rounds : opt->repetitions;
+	int rc;
 	const char **stopped;
 	double full_round_ns = 0;
 	bool *open;
@@ -517,7 +552,7 @@ int runner_run(const struct run_options *opt, const char *self_exe)
 			  run.env.loadavg[0], run.env.cpu_count, ENV_BUSY_LOAD_PER_CPU);
 	timer_measure(&run.timer);
 	if (run.opt.gate)
-		run.gate_floor_ns = gate_floor_start();
+		run.gate_floor_ns = gate_calibrate(100000000ull);
 	run.counter_read_ns = counters_read_cost_ns(run.opt.events);
 	if (stop_signal) {
 		fprintf(stderr, "%s: interrupted before the first cell; nothing written\n", msb_prog);
@@ -570,5 +605,7 @@ int runner_run(const struct run_options *opt, const char *self_exe)
 		run.cells[i].stopped = stopped[run.cells[i].point];
 	run.interrupted = stop_signal != 0;
 	free(point_batch), free(open), free(stopped);
-	return finish(&run);
+	rc = finish(&run);
+	free(run.gate_lows);
+	return rc;
 }

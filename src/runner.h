@@ -60,7 +60,9 @@ struct run {
 	struct env_info env;
 	struct probe_report probe;	/* the probe's rows, against env.kernel */
 	struct timer_info timer;
-	double gate_floor_ns;		/* the fastest gate probe so far (ns per call), 0: gate off */
+	double gate_floor_ns;		/* the gate's floor (ns per call, gate.h), 0: gate off */
+	double *gate_lows;		/* the 5th percentile of each cell round's probes */
+	size_t gate_nlows, gate_lows_cap;
 	double counter_read_ns;		/* one group read of opt.events (outside timed regions); NaN: none */
 	char date[32];
 	char out_path[4096];

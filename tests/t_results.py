@@ -84,7 +84,7 @@ def test_vm_merge_gate(c_file):
     cells = merge.merge_cells([(1, one), (2, two)])
     pairs = [(m, c) for m, c in zip(cells, one["cells"]) if isinstance(c.get("gate"), dict)]
     ok(pairs and all(m["gate"]["set_aside"] == 2 * c["gate"]["set_aside"]
-                     and m["gate"]["kept_contended"] == 2 * c["gate"]["kept_contended"]
+                     and m["gate"]["rounds_lost"] == 2 * c["gate"]["rounds_lost"]
                      and m["gate"]["floor_ns"] == c["gate"]["floor_ns"] / 2 for m, c in pairs),
        "the VM merge adds up each cell's gate counts over boots and keeps the lower floor",
        str([(m.get("gate"), c.get("gate")) for m, c in pairs[:2]]))

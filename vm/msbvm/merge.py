@@ -23,7 +23,7 @@ def add_gate(total, more):
     if not isinstance(total, dict) or not isinstance(more, dict):
         return None
     out = dict(total)
-    for k in ("set_aside", "kept_contended", "waited_s", "samples_taken"):
+    for k in ("set_aside", "rounds_lost", "kept_contended", "waited_s", "samples_taken"):
         if k in out:
             out[k] = out[k] + (more.get(k) or 0)
     floors = [f for f in (total.get("floor_ns"), more.get("floor_ns")) if isinstance(f, (int, float)) and f > 0]
