@@ -46,7 +46,8 @@ static const char run_usage_format[] =
 	"  --gate on|off        take timed samples only while the machine runs at its own speed: a\n"
 	"                       short probe before and after each sample; samples of a contended\n"
 	"                       moment (a slow probe) are set aside, at most tripling a cell's time\n"
-	"                       (default on; the results record how many)\n"
+	"                       (default off: where the host is rarely at speed it costs more than\n"
+	"                       it saves; the results record how many)\n"
 	"  --events LIST|none   perf events per sample (default " COUNTERS_DEFAULT ";\n"
 	"                       'msealbench events' shows which count here)\n"
 	"  --out FILE           results file (default results/<host>-<kernel>-<UTC time>.json);\n"
@@ -213,7 +214,7 @@ static void parse_run_options(int argc, char **argv, struct run_options *o)
 	o->cpu = default_cpu();
 	o->events = COUNTERS_DEFAULT;
 	o->inject_mode = -1;
-	o->gate = true;
+	o->gate = false;
 	while ((c = options_next(argc, argv, longopts, &cmd_run)) != -1) {
 		switch (c) {
 		case O_FILTER: o->filter = optarg; break;

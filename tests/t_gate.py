@@ -19,14 +19,15 @@ TMP = tempfile.mkdtemp(prefix="msealbench-gate.")
 FILTER = "harness.empty,mremap.move.sealed"
 
 
-def run(name, *args, every=None):
+def run(name, *args, every=None, gate="on"):
     out = os.path.join(TMP, name + ".json")
     env = dict(os.environ)
     env.pop("MSEALBENCH_TEST_CONTENTION", None)
     if every:
         env["MSEALBENCH_TEST_CONTENTION"] = str(every)
     r = subprocess.run([MSEALBENCH, "run", "--events", "none", "--min-time", "0.03", "--repetitions", "3",
-                        "--filter", FILTER, "--out", out] + list(args), capture_output=True, text=True,
+                        "--filter", FILTER, "--out", out] + (["--gate", gate] if gate else []) + list(args),
+                       capture_output=True, text=True,
                        timeout=300, env=env)
     if r.returncode != 0:
         ok(False, f"run {name}", r.stderr[-300:])
@@ -50,7 +51,7 @@ def totals_add_up(name, data):
 def main():
     plain, r = run("plain")
     if plain:
-        ok(plain["context"]["options"]["gate"] is True, "the gate is on by default")
+        ok(plain["context"]["options"]["gate"] is True, "--gate on: the results say the gate was on")
         g, cells = totals_add_up("plain", plain)
         ok(g["probe"] == "getppid(2)" and g["factor"] > 1, "the results name the probe and the factor", json.dumps(g))
         ok(f"gate: {g['set_aside']} of {g['samples_taken']} samples set aside" in r.stdout,
@@ -92,12 +93,14 @@ def main():
         ok(r.returncode == 0 and f"{g['rounds_lost']} cell round(s) lost" in r.stdout,
            "the table's gate line counts the lost rounds; skipped cells do not fail the run", r.stdout[-300:])
 
-    off, r = run("off", "--gate", "off", every=2)
-    if off:
+    for name, gate in (("off", "off"), ("default", None)):
+        off, r = run(name, every=2, gate=gate)
+        if not off:
+            continue
         ok(off["context"]["options"]["gate"] is False and off["context"]["gate"] is None
            and all(c["gate"] is None for c in off["cells"]) and "gate:" not in r.stdout,
-           "--gate off: no gate in the results or the table")
-        check_schema([os.path.join(TMP, "off.json")], "an ungated run's results")
+           f"--gate {gate or 'left out (default off)'}: no gate in the results or the table")
+        check_schema([os.path.join(TMP, name + ".json")], "an ungated run's results")
 
     for args, env, want in ((["--gate", "maybe"], {}, "--gate: 'maybe'"),
                             ([], {"MSEALBENCH_TEST_CONTENTION": "0"}, "MSEALBENCH_TEST_CONTENTION: '0'")):

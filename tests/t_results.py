@@ -151,7 +151,7 @@ def test_seal_order_from_the_file(c_path):
 
 def main():
     try:
-        c_file = c_runner_file("c-runner.json", "--filter", "harness.empty")
+        c_file = c_runner_file("c-runner.json", "--filter", "harness.empty", "--gate", "on")
         c_runner_file("c-runner-modes.json", "--filter", "harness.empty,mseal.range", "--seal", "none,sysmap,all",
                       "--events", "task-clock")
         test_synth_names_the_real_suite()
