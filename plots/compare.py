@@ -71,7 +71,7 @@ def settings_from(args):
 
 def print_report(args, analysis):
     """Prints the report in --format, the warnings on stderr; the exit status."""
-    warnings = comparison.partial_warnings(analysis.runs)
+    warnings = comparison.partial_warnings(analysis.runs) + comparison.gate_warnings(analysis.runs)
     if analysis.mode == "history":
         status = report.history_status(analysis)
         document = report.history(analysis, warnings, status)

@@ -94,7 +94,7 @@ def draw(args):
             cli.warn(PROG, messages)
     summary = ", ".join(f"{len(m)} {k}" for k, m in drawn_figures.items())
     print(f"{PROG}: {len(drawn)} files in {cli.terminal_text(args.out)} ({summary} figures)")
-    cli.warn(PROG, comparison.partial_warnings(runs))
+    cli.warn(PROG, comparison.partial_warnings(runs) + comparison.gate_warnings(runs))
     return 0
 
 

@@ -107,10 +107,12 @@ def analyse_inputs(args, s):
             s.ab_analyses.append((cand, analysis))
             s.warnings += comparison.undecidable_warnings(analysis.comparisons)
         s.warnings += comparison.partial_warnings([s.ab.baseline] + s.ab.candidates)
+        s.warnings += comparison.gate_warnings([s.ab.baseline] + s.ab.candidates)
     if history_runs:
         if len(history_runs) < 2:
             raise BadInput(f"{args.history}: a history needs at least two results files")
         s.history = located(results.order_runs(history_runs, "date"), settings, "history")
+        s.warnings += comparison.gate_warnings(history_runs)
     s.warnings = list(dict.fromkeys(s.warnings))
 
 

@@ -135,6 +135,26 @@ def test_two_files_and_counters():
        f"status {status}: {err} {names}")
 
 
+def test_runs_that_differ_in_the_gate():
+    """A gated run measures the host's fast periods only: compare says when two runs (or a
+    history) differ in --gate, and says nothing when they agree."""
+    base = synth.synthetic_run([cell("vdso.a", "none", 50.0)], seed=1)
+    gated = json.loads(json.dumps(base))
+    gated["context"]["options"]["gate"] = True
+    plain, on = write("gate-off.json", base), write("gate-on.json", gated)
+    _, _, err = run_compare(plain, on)
+    ok("warning: the runs differ in the contention gate (on in " in err and "gate-on.json" in err
+       and "off in " in err and "same --gate" in err and err.count("contention gate") == 1,
+       "two runs, one gated: one warning naming which is which", err)
+    _, _, err = run_compare(on, write("gate-on-too.json", gated))
+    ok("contention gate" not in err, "two gated runs: no gate warning", err)
+    _, _, err = run_compare(plain, write("gate-off-too.json", base))
+    ok("contention gate" not in err, "two ungated runs: no gate warning", err)
+    _, _, err = run_compare("--history", plain, on, os.path.join(WORK, "gate-off-too.json"))
+    ok("differ in the contention gate" in err and "and 1 more" in err,
+       "a history that mixes gated and ungated runs is warned about", err)
+
+
 def test_skipped_cells_are_listed_not_compared():
     run = synth.synthetic_run([
         cell("exec.a", "none", 100.0), cell("exec.a", "sysmap", 100.0, status="skipped",
@@ -262,6 +282,7 @@ try:
     test_equivalent_exits_zero()
     test_inconclusive_says_how_many_more()
     test_two_files_and_counters()
+    test_runs_that_differ_in_the_gate()
     test_skipped_cells_are_listed_not_compared()
     test_bad_inputs()
     test_formats_and_reproducibility()

@@ -669,6 +669,27 @@ def partial_warnings(runs):
             for r in runs if r.partial]
 
 
+def gate_on(run):
+    """Whether the run took its samples behind the contention gate (run --gate on)."""
+    options = run.context.get("options") if isinstance(run.context, dict) else None
+    return isinstance(options, dict) and options.get("gate") is True
+
+
+def gate_warnings(runs):
+    """One line when the runs differ in the contention gate: a gated run measures the host's
+    fast periods only, an ungated one all of them, so on a shared host their figures differ by
+    up to the gap between the host's speeds whatever the kernel did."""
+    on = [r for r in runs if gate_on(r)]
+    if not on or len(on) == len(runs):
+        return []
+    off = [r for r in runs if not gate_on(r)]
+    return [f"the runs differ in the contention gate (on in {on[0].path}"
+            f"{' and %d more' % (len(on) - 1) if len(on) > 1 else ''}, off in "
+            f"{off[0].path}{' and %d more' % (len(off) - 1) if len(off) > 1 else ''}): "
+            "gated samples come from the host's fast periods only, so on a shared host the figures can differ "
+            "by the gap between its speeds; compare runs made with the same --gate"]
+
+
 def outlier_warnings(comparisons):
     """One line for all cells where more than 5% of the samples are outliers."""
     noisy = [f"{c.benchmark} [{results.params_text(c.params)}] {c.base_name}/{c.cand_name}"
