@@ -346,8 +346,7 @@ static int measure(struct bench_ctx *ctx, const struct cell_config *c, struct tw
 	if (gate_init(&d->gate, c->gate, c->gate_floor_ns, 2 * budget + 20000000ull, c->gate_every) < 0)
 		return bench_fail(ctx, errno, "the contention gate's probe log");
 	rc = measure_samples(ctx, c, tw, g, d, budget);
-	d->gate.low_ns = gate_low_ns(&d->gate);
-	gate_free(&d->gate);
+	gate_finish(&d->gate);
 	return rc;
 }
 

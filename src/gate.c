@@ -3,12 +3,11 @@
 #define _GNU_SOURCE
 #include "gate.h"
 
-#include <errno.h>
 #include <stdlib.h>
-#include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "stats.h"
 #include "util.h"
 
 #define GATE_BURST 8	/* getppid calls in one burst: about 1.5 us on a 2026 x86-64 guest */
@@ -28,32 +27,27 @@ double gate_probe_ns(void)
 	return (double)best / GATE_BURST;
 }
 
-static int cmp_float(const void *a, const void *b)
+/* The 5th percentile of v[0..n) (sorts v); 0 when n is 0. */
+static double low_of(double *v, size_t n)
 {
-	float x = *(const float *)a, y = *(const float *)b;
-
-	return (x > y) - (x < y);
-}
-
-/* The 5th percentile of v[0..n) (sorts v). */
-static double low_of(float *v, int n)
-{
-	if (n <= 0)
+	if (n == 0)
 		return 0;
-	qsort(v, (size_t)n, sizeof(*v), cmp_float);
-	return v[n / 20];
+	sort_doubles(v, n);
+	return quantile_sorted(v, n, 0.05);
 }
 
 double gate_calibrate(uint64_t ns)
 {
-	static float v[4 * GATE_LOG];
+	double *v = xmalloc(4 * GATE_LOG * sizeof(*v)), low;
 	uint64_t end = now_ns() + ns;
-	int n = 0;
+	size_t n = 0;
 
 	do
-		v[n++] = (float)gate_probe_ns();
-	while (n < (int)(sizeof(v) / sizeof(*v)) && now_ns() < end);
-	return low_of(v, n);
+		v[n++] = gate_probe_ns();
+	while (n < 4 * GATE_LOG && now_ns() < end);
+	low = low_of(v, n);
+	free(v);
+	return low;
 }
 
 int gate_init(struct gate *g, bool on, double floor_ns, uint64_t allowance_ns, long every)
@@ -67,24 +61,9 @@ int gate_init(struct gate *g, bool on, double floor_ns, uint64_t allowance_ns, l
 	return g->log ? 0 : -1;
 }
 
-double gate_low_ns(const struct gate *g)
+void gate_finish(struct gate *g)
 {
-	float *v;
-	double low;
-
-	if (!g->log || g->nlog == 0)
-		return 0;
-	v = malloc((size_t)g->nlog * sizeof(*v));
-	if (!v)
-		return 0;
-	memcpy(v, g->log, (size_t)g->nlog * sizeof(*v));
-	low = low_of(v, g->nlog);
-	free(v);
-	return low;
-}
-
-void gate_free(struct gate *g)
-{
+	g->low_ns = g->log ? low_of(g->log, g->nlog) : 0;
 	free(g->log);
 	g->log = NULL;
 	g->nlog = 0;
@@ -102,7 +81,7 @@ static bool at_speed(struct gate *g)
 
 	g->probes++;
 	if (g->log && g->nlog < GATE_LOG)
-		g->log[g->nlog++] = (float)p;
+		g->log[g->nlog++] = p;
 	if (g->every > 0)	/* the test hook alone decides, whatever the machine does */
 		return g->probes % g->every != 0;
 	return p <= g->floor_ns * GATE_FACTOR;

@@ -10,7 +10,7 @@
  * floor is a low quantile of probes, never the single fastest: a host can show a rarer, faster
  * speed for a moment, and gating against it would count every sample as contended. The run
  * starts from the 5th percentile of its probes over 100 ms (gate_calibrate); each cell round
- * reports the 5th percentile of its own probes (gate_low_ns), and once 8 have, the floor is
+ * reports the 5th percentile of its own probes (gate_finish), and once 8 have, the floor is
  * lowered to the lower quartile of those (runner.c), so a run that starts in a slow period
  * still gates the rest against the host's fast one.
  *
@@ -26,11 +26,11 @@
 #define MSB_GATE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
-/* A probe slower than GATE_FACTOR times the floor means a contended machine: above the spread of
- * probes at one speed, below the gap between a shared host's speeds (README, "How a run
- * measures", has the run that chose it). */
+/* A probe slower than GATE_FACTOR times the floor means a contended machine: chosen above the
+ * spread of probes at one speed and below the gap between a shared host's speeds. */
 #define GATE_FACTOR 1.2
 
 struct gate {
@@ -44,9 +44,9 @@ struct gate {
 	long every;			/* test hook: every Nth probe reads as contended, the others at
 				 * speed (0: off, the probes decide) */
 	long probes;
-	float *log;			/* this cell's probes (the first GATE_LOG), for gate_low_ns */
-	int nlog;
-	double low_ns;			/* as reported: the 5th percentile of a round's probes; 0: none */
+	double *log;			/* this round's probes (the first GATE_LOG), for low_ns */
+	size_t nlog;
+	double low_ns;			/* the 5th percentile of a round's probes (gate_finish); 0: none */
 };
 
 #define GATE_LOG 8192
@@ -62,10 +62,8 @@ double gate_calibrate(uint64_t ns);
  * probe log cannot be allocated. */
 int gate_init(struct gate *g, bool on, double floor_ns, uint64_t allowance_ns, long every);
 
-/* The 5th percentile of the cell's probes so far (ns per call); 0 when it took none. */
-double gate_low_ns(const struct gate *g);
-
-void gate_free(struct gate *g);
+/* At the end of a round: low_ns from the probes it logged, the log freed. */
+void gate_finish(struct gate *g);
 
 /* True once the cell has spent its allowance. */
 bool gate_spent(const struct gate *g);

@@ -96,18 +96,11 @@ static void plan_cells(struct run *run)
 
 /* ---- one cell run ---- */
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
 /* A cell round's low probe joins the others; once 8 have come, the floor is lowered to their
  * lower quartile (gate.h): a host's fast speed that most cells see, not one cell's rare one. */
 static void gate_floor_update(struct run *run, double low)
 {
-	double *sorted;
+	double *sorted, quartile;
 
 	if (!(low > 0))
 		return;
@@ -122,10 +115,11 @@ static void gate_floor_update(struct run *run, double low)
 		return;
 	sorted = xmalloc(run->gate_nlows * sizeof(*sorted));
 	memcpy(sorted, run->gate_lows, run->gate_nlows * sizeof(*sorted));
-	qsort(sorted, run->gate_nlows, sizeof(*sorted), cmp_double);
-	if (sorted[run->gate_nlows / 4] < run->gate_floor_ns)
-		run->gate_floor_ns = sorted[run->gate_nlows / 4];
+	sort_doubles(sorted, run->gate_nlows);
+	quartile = quantile_sorted(sorted, run->gate_nlows, 0.25);
 	free(sorted);
+	if (quartile < run->gate_floor_ns)
+		run->gate_floor_ns = quartile;
 }
 
 static char *run_cell_child(struct run *run, struct cell *c, double timeout_s, int *wstatus, bool *timed_out)

@@ -680,12 +680,13 @@ def gate_warnings(runs):
     fast periods only, an ungated one all of them, so on a shared host their figures differ by
     up to the gap between the host's speeds whatever the kernel did."""
     on = [r for r in runs if gate_on(r)]
-    if not on or len(on) == len(runs):
-        return []
     off = [r for r in runs if not gate_on(r)]
-    return [f"the runs differ in the contention gate (on in {on[0].path}"
-            f"{' and %d more' % (len(on) - 1) if len(on) > 1 else ''}, off in "
-            f"{off[0].path}{' and %d more' % (len(off) - 1) if len(off) > 1 else ''}): "
+    if not on or not off:
+        return []
+
+    def named(group):
+        return group[0].path + (f" and {len(group) - 1} more" if len(group) > 1 else "")
+    return [f"the runs differ in the contention gate (on in {named(on)}, off in {named(off)}): "
             "gated samples come from the host's fast periods only, so on a shared host the figures can differ "
             "by the gap between its speeds; compare runs made with the same --gate"]
 
