@@ -291,13 +291,16 @@ static int measure_samples(struct bench_ctx *ctx, const struct cell_config *c, s
 		double t = 0;
 		bool enough = false;
 		int k = 0, timed;
+		enum gate_verdict verdict;
 
 		while (k < COUNT_BLOCK && samples + k < c->max_samples && !enough) {
 			gate_before(&d->gate);
 			t = one_sample(ctx, c, g, d->batch, &block[k]);
 			if (t < 0)
 				break;
-			switch (gate_after(&d->gate, (uint64_t)t, samples + k < c->min_samples)) {
+			verdict = gate_after(&d->gate, (uint64_t)t, samples + k < c->min_samples);
+			block[k].ref_ns = d->gate.ref_ns;
+			switch (verdict) {
 			case GATE_KEEP:
 				break;
 			case GATE_SET_ASIDE:
@@ -343,7 +346,8 @@ static int measure(struct bench_ctx *ctx, const struct cell_config *c, struct tw
 	if (!d->batch && calibrate(ctx, c, g, &d->batch) < 0)
 		return -1;
 	/* The gate may at most triple the cell's measuring time (gate.h). */
-	if (gate_init(&d->gate, c->gate, c->gate_floor_ns, 2 * budget + 20000000ull, c->gate_every) < 0)
+	if (gate_init(&d->gate, c->gate, c->reference, c->gate_floor_ns, 2 * budget + 20000000ull,
+		      c->gate_every) < 0)
 		return bench_fail(ctx, errno, "the contention gate's probe log");
 	rc = measure_samples(ctx, c, tw, g, d, budget);
 	gate_finish(&d->gate);

@@ -59,6 +59,7 @@ char **cell_argv_build(const char *self_exe, const struct cell_config *c)
 	argv[i++] = kv("gate", "%d", c->gate);
 	argv[i++] = kv("gate_floor", "%.9g", c->gate_floor_ns);
 	argv[i++] = kv("gate_every", "%ld", c->gate_every);
+	argv[i++] = kv("reference", "%d", c->reference);
 	argv[i++] = kv("helpers", "%s", c->helper_dir ? c->helper_dir : "");
 	argv[i++] = kv("control", "%ld,%ld", c->control_fd, c->ack_fd);
 	argv[i] = NULL;
@@ -78,7 +79,7 @@ void cell_argv_free(char **argv)
 
 void cell_config_parse(int argc, char **argv, struct cell_config *c)
 {
-	long batch = 0, gate = 0, samples[2] = { CELL_MIN_SAMPLES, CELL_MAX_SAMPLES }, control[2] = { -1, -1 };
+	long batch = 0, gate = 0, reference = 0, samples[2] = { CELL_MIN_SAMPLES, CELL_MAX_SAMPLES }, control[2] = { -1, -1 };
 	char why[300] = "";
 
 	cell_config_init(c, NULL);
@@ -112,6 +113,8 @@ void cell_config_parse(int argc, char **argv, struct cell_config *c)
 			good = parse_long(v, -1, CPU_SETSIZE - 1, &c->cpu);
 		else if (strcmp(argv[i], "gate") == 0)
 			good = parse_long(v, 0, 1, &gate);
+		else if (strcmp(argv[i], "reference") == 0)
+			good = parse_long(v, 0, 1, &reference);
 		else if (strcmp(argv[i], "gate_floor") == 0)
 			good = parse_double(v, 0, 1e9, &c->gate_floor_ns);
 		else if (strcmp(argv[i], "gate_every") == 0)
@@ -129,6 +132,7 @@ void cell_config_parse(int argc, char **argv, struct cell_config *c)
 		die(2, "__cell: no bench= given");
 	c->batch = (uint64_t)batch;
 	c->gate = gate != 0;
+	c->reference = reference != 0;
 	c->min_samples = samples[0];
 	c->max_samples = samples[1];
 	c->control_fd = control[0];
@@ -141,6 +145,7 @@ void cell_results_add_sample(struct cell_results *r, const struct cell_sample *s
 	dvec_push(&r->cycles, s->cycles);
 	dvec_push(&r->running_ratio, s->running_ratio);
 	dvec_push(&r->counted_ns, s->counted_ns);
+	dvec_push(&r->ref_ns, s->ref_ns);
 	dvec_push(&r->round, round);
 	for (int i = 0; i < r->nevents; i++)
 		dvec_push(&r->values[i], s->values[i]);
@@ -152,7 +157,7 @@ void cell_results_drop_rounds(struct cell_results *r, int round, bool all)
 
 	while (!all && n < r->round.n && r->round.v[n] < round)
 		n++;
-	r->ns.n = r->cycles.n = r->running_ratio.n = r->counted_ns.n = r->round.n = n;
+	r->ns.n = r->cycles.n = r->running_ratio.n = r->counted_ns.n = r->ref_ns.n = r->round.n = n;
 	for (int e = 0; e < COUNTERS_MAX; e++)
 		r->values[e].n = r->values[e].n < n ? r->values[e].n : n;
 	if (all) {
@@ -189,8 +194,8 @@ void cell_report_measurements(FILE *out, const struct cell_results *r)
 {
 	fprintf(out, "batch %llu\nvmas %ld\nsealed %d\n", (unsigned long long)r->batch, r->vmas, r->sealed);
 	for (size_t s = 0; s < r->ns.n; s++) {
-		fprintf(out, "sample %.9g %.9g %.9g %.9g", r->ns.v[s], r->cycles.v[s], r->running_ratio.v[s],
-			r->counted_ns.v[s]);
+		fprintf(out, "sample %.9g %.9g %.9g %.9g %.9g", r->ns.v[s], r->cycles.v[s],
+			r->running_ratio.v[s], r->counted_ns.v[s], r->ref_ns.v[s]);
 		for (int i = 0; i < r->nevents; i++)
 			fprintf(out, " %.9g", r->values[i].v[s]);
 		fputc('\n', out);
@@ -253,20 +258,21 @@ static void parse_gate(struct gate *g, char *rest)
 static void parse_sample(struct cell_results *r, char *rest, int round)
 {
 	char *save = NULL, *tok = strtok_r(rest, " ", &save);
-	double v[4 + COUNTERS_MAX];
+	double v[5 + COUNTERS_MAX];
 	struct cell_sample s;
 	int n = 0;
 
-	for (; tok && n < 4 + COUNTERS_MAX; tok = strtok_r(NULL, " ", &save))
+	for (; tok && n < 5 + COUNTERS_MAX; tok = strtok_r(NULL, " ", &save))
 		v[n++] = strtod(tok, NULL);
-	if (n < 4)
+	if (n < 5)
 		return;
 	s.ns = v[0];
 	s.cycles = v[1];
 	s.running_ratio = v[2];
 	s.counted_ns = v[3];
+	s.ref_ns = v[4];
 	for (int i = 0; i < COUNTERS_MAX; i++)
-		s.values[i] = 4 + i < n ? v[4 + i] : NAN;
+		s.values[i] = 5 + i < n ? v[5 + i] : NAN;
 	cell_results_add_sample(r, &s, round);
 }
 

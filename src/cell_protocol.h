@@ -6,11 +6,12 @@
  * Report lines, one key each, newlines in values turned into spaces:
  *   event NAME\tSTATUS\tREASON     one per perf event, in the order of the sample values
  *   batch N / vmas N / sealed N    operations per sample, VMAs at the start, mappings sealed
- *   sample NS CYCLES RATIO CNS V...  per operation: NS and CYCLES of a timed sample (no perf
- *                                  event open), then of the counted sample the counting twin
- *                                  took right after it (the event group open): RATIO its
- *                                  counters' running time share, CNS its time, V... its counts
- *                                  ("nan" when not counted)
+ *   sample NS CYCLES RATIO CNS REF V...  per operation: NS and CYCLES of a timed sample (no
+ *                                  perf event open), then of the counted sample the counting
+ *                                  twin took right after it (the event group open): RATIO its
+ *                                  counters' running time share, CNS its time; REF the host-speed
+ *                                  reference around the timed sample (gate.h); V... the counts
+ *                                  ("nan" when not counted or not probed)
  *   gate FLOOR ASIDE LOST WAITED LOW  the contention gate (gate.h): the floor gated against
  *                                  (ns per call), samples set aside, 1 when the round was lost,
  *                                  ns waited, the 5th percentile of the round's probes
@@ -49,6 +50,7 @@ struct cell_config {
 	bool gate;			/* the contention gate (gate.h) */
 	double gate_floor_ns;		/* the run's floor (gate.h), 0: unknown */
 	long gate_every;		/* test hook: every Nth probe reads as contended */
+	bool reference;			/* probe around every sample for its reference (gate.h) */
 	const char *helper_dir;
 	/* `perf record --control=fd:CTL,ACK` (profile): the cell enables sampling around each op()
 	 * and waits for perf's ack; -1: not profiled. */
@@ -69,6 +71,7 @@ void cell_config_parse(int argc, char **argv, struct cell_config *c);
 struct cell_sample {
 	double ns, cycles;		/* the timed block */
 	double running_ratio, counted_ns;	/* the counted block; NaN when nothing counts */
+	double ref_ns;			/* the host-speed reference (gate.h); NaN when not probed */
 	double values[COUNTERS_MAX];	/* per event, in the order of the event lines */
 };
 
@@ -88,7 +91,7 @@ struct cell_results {
 	int nevents;
 	struct cell_event event[COUNTERS_MAX];
 	/* One entry a sample: */
-	struct dvec ns, cycles, running_ratio, counted_ns, round, values[COUNTERS_MAX];
+	struct dvec ns, cycles, running_ratio, counted_ns, ref_ns, round, values[COUNTERS_MAX];
 };
 
 void cell_results_add_sample(struct cell_results *r, const struct cell_sample *s, int round);

@@ -48,6 +48,9 @@ static const char run_usage_format[] =
 	"                       moment (a slow probe) are set aside, at most tripling a cell's time\n"
 	"                       (default off: where the host is rarely at speed it costs more than\n"
 	"                       it saves; the results record how many)\n"
+	"  --reference getppid|none  time a getppid(2) probe before and after each sample, outside\n"
+	"                       its timed region, and record it as the sample's host-speed reference\n"
+	"                       (default getppid; compare --per-reference scales samples by it)\n"
 	"  --events LIST|none   perf events per sample (default " COUNTERS_DEFAULT ";\n"
 	"                       'msealbench events' shows which count here)\n"
 	"  --out FILE           results file (default results/<host>-<kernel>-<UTC time>.json);\n"
@@ -189,7 +192,8 @@ static void test_contention(struct run_options *o)
 static void parse_run_options(int argc, char **argv, struct run_options *o)
 {
 	enum { O_FILTER = 256, O_SEAL, O_REP, O_MINTIME, O_QUICK, O_CPU, O_OUT, O_QUIET, O_SEED,
-	       O_EVENTS, O_INJECT, O_LABEL, O_MAXROUNDS, O_BUDGET, O_PRECISION, O_FORMAT, O_FORMAT_OUT, O_GATE };
+	       O_EVENTS, O_INJECT, O_LABEL, O_MAXROUNDS, O_BUDGET, O_PRECISION, O_FORMAT, O_FORMAT_OUT, O_GATE,
+	       O_REFERENCE };
 	static const struct option longopts[] = {
 		{ "filter", required_argument, 0, O_FILTER }, { "seal", required_argument, 0, O_SEAL },
 		{ "repetitions", required_argument, 0, O_REP }, { "min-time", required_argument, 0, O_MINTIME },
@@ -200,7 +204,7 @@ static void parse_run_options(int argc, char **argv, struct run_options *o)
 		{ "max-rounds", required_argument, 0, O_MAXROUNDS }, { "time-budget", required_argument, 0, O_BUDGET },
 		{ "precision", required_argument, 0, O_PRECISION },
 		{ "format", required_argument, 0, O_FORMAT }, { "format-out", required_argument, 0, O_FORMAT_OUT },
-		{ "gate", required_argument, 0, O_GATE },
+		{ "gate", required_argument, 0, O_GATE }, { "reference", required_argument, 0, O_REFERENCE },
 		OPTION_HELP, { 0, 0, 0, 0 },
 	};
 	long rep = -1, seed = -1, max_rounds = -1;
@@ -215,6 +219,7 @@ static void parse_run_options(int argc, char **argv, struct run_options *o)
 	o->events = COUNTERS_DEFAULT;
 	o->inject_mode = -1;
 	o->gate = false;
+	o->reference = true;
 	while ((c = options_next(argc, argv, longopts, &cmd_run)) != -1) {
 		switch (c) {
 		case O_FILTER: o->filter = optarg; break;
@@ -267,6 +272,11 @@ static void parse_run_options(int argc, char **argv, struct run_options *o)
 			if (strcmp(optarg, "on") != 0 && strcmp(optarg, "off") != 0)
 				usage_error("--gate: '%s' is neither on nor off", optarg);
 			o->gate = strcmp(optarg, "on") == 0;
+			break;
+		case O_REFERENCE:
+			if (strcmp(optarg, "getppid") != 0 && strcmp(optarg, "none") != 0)
+				usage_error("--reference: '%s' is neither getppid nor none", optarg);
+			o->reference = strcmp(optarg, "getppid") == 0;
 			break;
 		}
 	}

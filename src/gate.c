@@ -3,6 +3,7 @@
 #define _GNU_SOURCE
 #include "gate.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -50,9 +51,11 @@ double gate_calibrate(uint64_t ns)
 	return low;
 }
 
-int gate_init(struct gate *g, bool on, double floor_ns, uint64_t allowance_ns, long every)
+int gate_init(struct gate *g, bool on, bool reference, double floor_ns, uint64_t allowance_ns,
+	      long every)
 {
-	*g = (struct gate){ .on = on, .floor_ns = floor_ns, .allowance_ns = allowance_ns, .every = every };
+	*g = (struct gate){ .on = on, .reference = reference, .floor_ns = floor_ns,
+			    .allowance_ns = allowance_ns, .every = every, .ref_ns = NAN };
 	if (!on)
 		return 0;
 	if (g->floor_ns <= 0)
@@ -74,11 +77,12 @@ bool gate_spent(const struct gate *g)
 	return g->spent_ns >= g->allowance_ns;
 }
 
-/* One probe, logged; true when the machine is at speed. */
-static bool at_speed(struct gate *g)
+/* One probe, logged; *p_out its time; true when the machine is at speed. */
+static bool at_speed(struct gate *g, double *p_out)
 {
 	double p = gate_probe_ns();
 
+	*p_out = p;
 	g->probes++;
 	if (g->log && g->nlog < GATE_LOG)
 		g->log[g->nlog++] = p;
@@ -91,10 +95,14 @@ void gate_before(struct gate *g)
 {
 	uint64_t t0, waited;
 
-	if (!g->on || gate_spent(g))
+	g->before_ns = 0;
+	if (!g->on || gate_spent(g)) {
+		if (g->reference)
+			g->before_ns = gate_probe_ns();
 		return;
+	}
 	t0 = now_ns();
-	while (!at_speed(g) && g->spent_ns + (now_ns() - t0) < g->allowance_ns)
+	while (!at_speed(g, &g->before_ns) && g->spent_ns + (now_ns() - t0) < g->allowance_ns)
 		;
 	waited = now_ns() - t0;
 	g->waited_ns += waited;
@@ -103,7 +111,15 @@ void gate_before(struct gate *g)
 
 enum gate_verdict gate_after(struct gate *g, uint64_t took_ns, bool need)
 {
-	if (!g->on || at_speed(g))
+	double after = 0;
+	bool keep = !g->on || at_speed(g, &after);
+
+	if (!g->on && g->reference)
+		after = gate_probe_ns();
+	/* The mean of the probes around the sample; the one after alone when the gate took none
+	 * before (its allowance spent). */
+	g->ref_ns = !g->reference ? NAN : g->before_ns > 0 ? (g->before_ns + after) / 2 : after;
+	if (keep)
 		return GATE_KEEP;
 	g->set_aside++;
 	if (gate_spent(g))

@@ -21,7 +21,13 @@
  * with samples of a slow period: a round's median is then always one of the machine at speed,
  * where a round of mixed periods would move it by the gap between the host's speeds. Further
  * rounds (adaptive rounds, run --max-rounds) make up for lost ones; a cell that loses every
- * round is skipped and says why. */
+ * round is skipped and says why.
+ *
+ * The same probe is the host-speed reference of every sample (run --reference, on by default):
+ * the mean of the probe just before and the one just after the sample, outside its timed region,
+ * recorded beside it (reference_ns in the results). A sample taken while the host runs slow has
+ * a slow reference too, so compare --per-reference can scale each sample by it and take the
+ * host's speed out of a comparison; whether the gate is on or off. */
 #ifndef MSB_GATE_H
 #define MSB_GATE_H
 
@@ -35,6 +41,9 @@
 
 struct gate {
 	bool on;
+	bool reference;			/* probe around every sample for its reference (ref_ns) */
+	double before_ns;		/* the probe before the current sample (0: none) */
+	double ref_ns;			/* the last sample's reference; NaN when it had no probe */
 	double floor_ns;		/* the floor gated against (ns per call) */
 	uint64_t allowance_ns;		/* extra time this cell may spend waiting and setting aside */
 	uint64_t spent_ns;		/* extra time spent so far */
@@ -60,7 +69,8 @@ double gate_calibrate(uint64_t ns);
 /* floor_ns: the run's floor (0: unknown, the cell calibrates its own over 5 ms); allowance_ns:
  * how much extra time the cell may spend on the gate. 0 on success, -1 (errno set) when the
  * probe log cannot be allocated. */
-int gate_init(struct gate *g, bool on, double floor_ns, uint64_t allowance_ns, long every);
+int gate_init(struct gate *g, bool on, bool reference, double floor_ns, uint64_t allowance_ns,
+	      long every);
 
 /* At the end of a round: low_ns from the probes it logged, the log freed. */
 void gate_finish(struct gate *g);
@@ -68,7 +78,8 @@ void gate_finish(struct gate *g);
 /* True once the cell has spent its allowance. */
 bool gate_spent(const struct gate *g);
 
-/* Before a sample: wait, probing, until the machine is at speed or the allowance is spent. */
+/* Before a sample: wait, probing, until the machine is at speed or the allowance is spent; with
+ * the reference on, at least one probe. */
 void gate_before(struct gate *g);
 
 enum gate_verdict {
@@ -79,7 +90,8 @@ enum gate_verdict {
 	GATE_ROUND_LOST,	/* the same, short of the round's minimum: the round is lost */
 };
 
-/* After a sample that took took_ns; need: the round still lacks its minimum of samples. */
+/* After a sample that took took_ns; need: the round still lacks its minimum of samples. Sets
+ * ref_ns to the sample's reference (the mean of its probes before and after). */
 enum gate_verdict gate_after(struct gate *g, uint64_t took_ns, bool need);
 
 #endif

@@ -51,6 +51,7 @@ static void write_options(struct json *j, const struct run *run)
 	json_number(j, "min_time_s", o->min_time_s);
 	json_bool(j, "quick", o->quick);
 	json_bool(j, "gate", o->gate);
+	json_string(j, "reference", o->reference ? "getppid" : NULL);
 	if (o->cpu >= 0)
 		json_integer(j, "cpu", o->cpu);
 	else
@@ -278,6 +279,10 @@ static void write_cell(struct json *j, const struct run *run, const struct cell 
 	} else {
 		json_null(j, "gate");
 	}
+	if (run->opt.reference)
+		write_dvec(j, "reference_ns", &c->res.ref_ns);
+	else
+		json_null(j, "reference_ns");
 	if (run->timer.cycles_reliable)
 		write_dvec(j, "cycles", &c->res.cycles);
 	else

@@ -140,6 +140,7 @@ static char *run_cell_child(struct run *run, struct cell *c, double timeout_s, i
 		cfg.inject = run->opt.inject;
 	cfg.cpu = run->opt.cpu;
 	cfg.gate = run->opt.gate;
+	cfg.reference = run->opt.reference;
 	cfg.gate_floor_ns = run->gate_floor_ns;
 	cfg.gate_every = run->opt.gate_every;
 	cfg.helper_dir = run->opt.helper_dir;

@@ -26,6 +26,7 @@ struct run_options {
 	bool quick;
 	long cpu;			/* -1: do not pin */
 	bool gate;			/* the contention gate (gate.h) */
+	bool reference;			/* a getppid probe around each sample (gate.h) */
 	long gate_every;		/* test hook (MSEALBENCH_TEST_CONTENTION): every Nth probe contended */
 	const char *out;		/* NULL: results/<host>-<kernel>-<time>.json */
 	bool quiet;

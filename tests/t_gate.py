@@ -4,10 +4,12 @@
 before makes the cell wait, a slow probe after sets the sample aside, and past a round's allowance
 the round ends with its clean samples, or is lost when it has fewer than its minimum (never filled
 up with slow ones). MSEALBENCH_TEST_CONTENTION=N makes every Nth probe of a cell read as slow, so
-each path runs on a quiet machine; the counts in the results must add up."""
+each path runs on a quiet machine; the counts in the results must add up. The same probe is each
+sample's host-speed reference (run --reference, on by default, gate or not): one per sample."""
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -48,8 +50,23 @@ def totals_add_up(name, data):
     return g, cells
 
 
+def has_references(name, data, floor):
+    """Every sample has a reference; a probe is the fastest of three bursts, so their median is
+    near the 5th percentile of a gated run's probes (floor), not far below it."""
+    cells = [c for c in data["cells"] if c["status"] == "ok"]
+    ok(data["context"]["options"]["reference"] == "getppid" and cells
+       and all(isinstance(c["reference_ns"], list) and len(c["reference_ns"]) == len(c["samples"])
+               and all(10 <= x <= 1e5 for x in c["reference_ns"]) for c in cells)
+       and all(statistics.median(c["reference_ns"]) >= 0.75 * floor for c in cells),
+       f"{name}: every sample has its reference probe (ns per getppid call, the floor {floor:g})",
+       json.dumps([(c["benchmark"], len(c["samples"]), (c["reference_ns"] or [])[:3]) for c in cells]))
+
+
 def main():
     plain, r = run("plain")
+    floor = plain["context"]["gate"]["floor_ns"] if plain else 100
+    if plain:
+        has_references("--gate on", plain, floor)
     if plain:
         ok(plain["context"]["options"]["gate"] is True, "--gate on: the results say the gate was on")
         g, cells = totals_add_up("plain", plain)
@@ -101,8 +118,16 @@ def main():
            and all(c["gate"] is None for c in off["cells"]) and "gate:" not in r.stdout,
            f"--gate {gate or 'left out (default off)'}: no gate in the results or the table")
         check_schema([os.path.join(TMP, name + ".json")], "an ungated run's results")
+        has_references(f"--gate {gate or 'left out'}", off, floor)
+
+    unprobed, r = run("unprobed", "--reference", "none", gate=None)
+    if unprobed:
+        ok(unprobed["context"]["options"]["reference"] is None and unprobed["cells"]
+           and all(c["reference_ns"] is None for c in unprobed["cells"]),
+           "--reference none: no reference in the results")
 
     for args, env, want in ((["--gate", "maybe"], {}, "--gate: 'maybe'"),
+                            (["--reference", "rdtsc"], {}, "--reference: 'rdtsc'"),
                             ([], {"MSEALBENCH_TEST_CONTENTION": "0"}, "MSEALBENCH_TEST_CONTENTION: '0'")):
         r = subprocess.run([MSEALBENCH, "run", "--out", os.path.join(TMP, "bad.json")] + args, capture_output=True,
                            text=True, timeout=30, env=dict(os.environ, **env))
