@@ -65,7 +65,8 @@ def verdict(document, benchmark):
 
 
 def test_slow_periods_cancel():
-    base, cand = write_run("fast", FEW_SLOW, 1, reference_cell=False), write_run("slow", MANY_SLOW, 2, reference_cell=False)
+    base = write_run("fast", FEW_SLOW, 1, reference_cell=False)
+    cand = write_run("slow", MANY_SLOW, 2, reference_cell=False)
     _, raw, _ = compare_json(base, cand)
     _, scaled, err = compare_json("--per-reference", base, cand)
     raw_verdicts = [verdict(raw, b) for b in ("mremap.move", "mseal.range")]

@@ -28,16 +28,18 @@ def kernel_release(run):
     return release if isinstance(release, str) and release else None
 
 
+def without_probes(runs):
+    """(run, cell) of the first ok cell without reference_ns, or None when every one has them."""
+    return next(((run, cell) for run in runs for cell in run.ok_cells() if cell.reference is None), None)
+
+
 def probes_of(runs):
     """Every reference_ns value of every ok cell; BadInput naming the first run and cell without."""
-    probes = []
-    for run in runs:
-        for cell in run.ok_cells():
-            if cell.reference is None:
-                raise BadInput(f"{run.path}: cell {cell.describe()} has no reference probes (written before "
-                               "msealbench recorded them, or run with --reference none); compare without "
-                               "--per-reference")
-            probes += cell.reference
+    missing = without_probes(runs)
+    if missing:
+        raise BadInput(f"{missing[0].path}: cell {missing[1].describe()} has no reference probes (written before "
+                       "msealbench recorded them, or run with --reference none); compare without --per-reference")
+    probes = [probe for run in runs for cell in run.ok_cells() for probe in cell.reference]
     if not probes:
         raise BadInput(f"{runs[0].path}: no measured cells, so no reference probes to scale by")
     return probes
