@@ -172,16 +172,22 @@ def test_schema():
     check_schema([path], "a file with reference_ns and context.reference validates against the schema")
     with open(path, encoding="utf-8") as f:
         document = json.load(f)
-    document["cells"][0]["reference_ns"][0] = -1.0
-    document["context"]["reference"] = 3
-    broken = os.path.join(WORK, "schema-broken.json")
-    results.write_run(broken, document)
-    errors = schema_errors([broken])
-    if errors is None:
-        skip("the schema refuses a negative probe time", "no python3-jsonschema")
-    else:
-        ok(errors[broken] and ("reference" in errors[broken]), "the schema refuses a negative probe time and a "
-           "non-string context.reference", str(errors[broken]))
+    broken = {}
+    for name, where in (("negative probe", "reference_ns"), ("context.reference a number", "context/reference")):
+        copy = json.loads(json.dumps(document))
+        if where == "reference_ns":
+            copy["cells"][0]["reference_ns"][0] = -1.0
+        else:
+            copy["context"]["reference"] = 3
+        broken[name] = (os.path.join(WORK, f"schema-{where.replace('/', '-')}.json"), where)
+        results.write_run(broken[name][0], copy)
+    errors = schema_errors([path for path, _ in broken.values()])
+    for name, (path, where) in broken.items():
+        if errors is None:
+            skip(f"the schema refuses a {name}", "no python3-jsonschema")
+        else:
+            ok(errors[path] and errors[path].startswith(where) if where != "reference_ns" else
+               errors[path] and "reference_ns" in errors[path], f"the schema refuses a {name}", str(errors[path]))
 
 
 try:
