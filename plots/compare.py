@@ -12,6 +12,9 @@ equivalent / inconclusive.
                                      many runs: each against the first (or --baseline),
                                      and the change points of each cell's history
 
+--per-reference scales every sample by P / the getppid(2) probe the runner took around it (P: the
+median probe of the runs), so that the host's changes of speed between and within runs cancel.
+
 Formats (--format): text, markdown, json; email (the verdict table in 100 columns); bmf
 (Bencher Metric Format); github-action (github-action-benchmark customSmallerIsBetter); junit;
 tap (TAP 13, kselftest style); csv (one row per compared cell).
@@ -23,7 +26,7 @@ the baseline), 2 bad input, 3 internal error.
 import argparse
 import sys
 
-from msb import changepoints, ci_formats, cli, comparison, paths, report, results, tables
+from msb import changepoints, ci_formats, cli, comparison, paths, reference, report, results, tables
 from msb.comparison import Settings
 from msb.results import BadInput
 
@@ -60,6 +63,8 @@ def parse_args(argv):
                         help="history order: context.date (default), label, or as given")
     parser.add_argument("--baseline", help="history: first (default), rolling:N (each run against the "
                         "median of the N runs before it), or the label or file name of a run")
+    parser.add_argument("--per-reference", action="store_true",
+                        help="scale each sample by P / its getppid(2) probe (runs that recorded reference_ns)")
     changepoints.add_options(parser)
     return parser.parse_args(argv)
 
@@ -69,18 +74,22 @@ def settings_from(args):
                     confidence=args.confidence, iterations=args.bootstrap, seed=args.seed)
 
 
-def print_report(args, analysis):
-    """Prints the report in --format, the warnings on stderr; the exit status."""
+def print_report(args, analysis, scaled=None):
+    """Prints the report in --format, the warnings on stderr; the exit status. scaled: the
+    reference.PerReference the runs came from, or None."""
     warnings = comparison.partial_warnings(analysis.runs) + comparison.gate_warnings(analysis.runs)
+    warnings += scaled.warnings if scaled else []
+    notes = scaled.notes if scaled else []
     if analysis.mode == "history":
         status = report.history_status(analysis)
-        document = report.history(analysis, warnings, status)
+        document = report.history(analysis, warnings, status, notes)
     else:
         warnings += comparison.outlier_warnings(analysis.comparisons)
         warnings += comparison.undecidable_warnings(analysis.comparisons, analysis.settings)
         warnings += comparison.noisy_warnings(analysis.comparisons)
         status = 1 if report.gating_regressions(analysis) else 0
-        document = report.pairwise(analysis, warnings, status)
+        document = report.pairwise(analysis, warnings, status, notes)
+    document.data["per_reference"] = {"p_ns": scaled.p_ns} if scaled else None
     cli.write_output(args.out, tables.render(document, args.format, ci_formats.comparison_formats()))
     cli.warn(PROG, warnings)
     return status
@@ -90,6 +99,8 @@ def run_compare(args):
     settings = settings_from(args)
     inputs = args.inputs or [results.latest_run_path(paths.work_path("results"))]
     mode, runs = results.select_runs(inputs, args.history, args.order)
+    scaled = reference.per_reference(runs) if args.per_reference else None
+    runs = scaled.runs if scaled else runs
     if mode == "history" or args.no_counters:
         for run in runs:
             comparison.strip_counters(run.cells)
@@ -98,7 +109,7 @@ def run_compare(args):
     analysis = comparison.analyse(mode, runs, settings, args.base_seal,
                                   comparison.candidate_seals(args.cand_seal),
                                   args.allow_unmatched, args.baseline, detection=changepoints.detection_from(args))
-    return print_report(args, analysis)
+    return print_report(args, analysis, scaled)
 
 
 def main(argv):

@@ -37,6 +37,9 @@ def parse_percent_mode(text, option):
     return fraction, (mode or None)
 
 
+SYNTH_REFERENCE_NS = 170.0     # a getppid(2) call on a 2026 x86-64 guest
+
+
 def run_command(args):
     seals = [s for s in args.seal.split(",") if s]
     filters = [f for f in (args.filter or "").split(",") if f]
@@ -47,7 +50,8 @@ def run_command(args):
     rounds = args.repetitions or (10 if args.quick else 20)
     inject = parse_percent_mode(args.inject_delay, "--inject-delay") if args.inject_delay else None
     document = synthetic_run(suite_specs(seals, filters, effects), seed=args.seed, rounds=rounds,
-                             label=args.label, inject=inject)
+                             label=args.label, inject=inject,
+                             reference_ns=SYNTH_REFERENCE_NS if args.reference == "getppid" else None)
     out = args.out or os.path.join("results", f"synthetic-seed{args.seed}.json")
     results.write_run(out, document)
     if not args.quiet:
@@ -113,6 +117,8 @@ def parse_args(argv):
     run.add_argument("--seed", type=cli.SEED, default=1)
     run.add_argument("--inject-delay")
     run.add_argument("--label")
+    run.add_argument("--reference", choices=("getppid", "none"), default="getppid",
+                     help="write a getppid probe per sample (reference_ns), as the runner does")
     run.add_argument("--effect", help="true cost PCT[:MODE] of a seal mode (synthetic only)")
     history = commands.add_parser("history", help="write a directory of labelled runs")
     history.add_argument("dir")

@@ -64,8 +64,8 @@ def validate(args):
     else:
         with tempfile.TemporaryDirectory(prefix="msealbench-validate.") as work_dir:
             trials, spent = validation.run_trials(args, work_dir)
-    tally = validation.tally_trials(trials, settings)
-    document, met = validation.validation_report(tally, settings, trials, spent, args)
+    tallies = validation.tally_views(trials, settings)
+    document, met = validation.validation_report(tallies, settings, trials, spent, args)
     print(tables.render(document, args.format))
     return 0 if met else 1
 

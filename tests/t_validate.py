@@ -68,6 +68,21 @@ def test_synthetic_validation():
     joined = "\n".join(calls)
     ok("run --seal none,sysmap" in joined and "--inject-delay 2%:sysmap" in joined and "--quick" in joined
        and "--filter vdso,mremap" in joined, "runner gets seal modes, injected delay, quick and filter", joined[:300])
+    return out
+
+
+def test_two_views(out):
+    """The same runs tallied raw and per reference (synth writes getppid probes like the runner)."""
+    raw, _, scaled = out.partition("per reference: each sample scaled by P / its getppid probe")
+    ok(scaled and "raw: the figures as measured" in raw and row(raw, "vdso") and row(scaled, "vdso")
+       and found_share(row(scaled, "mremap"), 4) is not None,
+       "validate prints a second table per reference below the raw one", out[:900])
+    ok(re.search(r"^per reference: \d+ of \d+ targets met", out, re.M), "and a line with its verdict on the targets",
+       out[-900:])
+    runner = (f"sh -c 'exec {shlex.quote(sys.executable)} {shlex.quote(SYNTH)} \"$@\" --reference none' runner")
+    status, out, err = run_validate(runner, "--trials", "2", "--quick", "--filter", "vdso", "--bootstrap", "200")
+    ok(status in (0, 1) and row(out, "vdso") and "per reference" not in out and "raw:" not in out,
+       "runs without probes: the raw table only", f"status {status}: {err[-300:]} {out[:300]}")
 
 
 def test_runner_problems():
@@ -80,7 +95,7 @@ def test_runner_problems():
 
 
 try:
-    test_synthetic_validation()
+    test_two_views(test_synthetic_validation())
     test_runner_problems()
 finally:
     shutil.rmtree(WORK, ignore_errors=True)

@@ -141,13 +141,13 @@ def verdict_parts(analysis):
     return parts
 
 
-def pairwise(analysis, warnings, status):
-    """The report of one run's seal modes or of two runs."""
+def pairwise(analysis, warnings, status, notes=()):
+    """The report of one run's seal modes or of two runs; notes: lines under the settings."""
     runs, settings = analysis.runs, analysis.settings
     comparisons, geomeans, not_compared = analysis.comparisons, analysis.geomeans, analysis.not_compared
     title = ((Literal(runs[0].path), ": seal modes compared") if len(runs) == 1 else
              (Literal(runs[0].path), " (baseline) -> ", Literal(runs[1].path), " (candidate)"))
-    blocks = [Heading(1, title), line(settings_line(settings)), blank()]
+    blocks = [Heading(1, title), line(settings_line(settings))] + [line(n) for n in notes] + [blank()]
     for (base_name, cand_name), members in comparison.sections(comparisons).items():
         paired = "" if not all(c.paired for c in members) else (
             " (paired by boot)" if all(c.boots for c in members) else " (paired by round)")
@@ -274,14 +274,15 @@ def baseline_name(analysis):
     return analysis.baseline.label
 
 
-def history(analysis, warnings, status):
-    """The report of many runs, each against the baseline, and the change points of each cell."""
+def history(analysis, warnings, status, notes=()):
+    """The report of many runs, each against the baseline, and the change points of each cell;
+    notes: lines under the settings."""
     columns, baseline, settings = analysis.columns, analysis.baseline, analysis.settings
     latest_run = columns[-1][0]
     regressions = latest_regressions(analysis)
     against = Literal(baseline.label) if not analysis.rolling else baseline_name(analysis)
     blocks = [Heading(1, (f"history of {len(columns)} runs against ", against)),
-              line(settings_line(settings)), blank(),
+              line(settings_line(settings))] + [line(n) for n in notes] + [blank(),
               Table(*history_table(columns, baseline, settings, analysis.rolling)), blank(),
               line(LEGEND + "; verdict R regression, I improvement, = equivalent, ? inconclusive, "
                    "u undecidable (too few rounds)")]

@@ -48,6 +48,7 @@ class Cell:
     counters: dict          # counted event name -> per-sample values
     notes: list
     boots: list = dataclasses.field(default_factory=list)  # per sample, the boot it ran in (msealbench vm)
+    reference: list = None  # per sample, ns of one getppid(2) around it (reference_ns), or None
 
     @property
     def key(self):
@@ -218,6 +219,7 @@ def _parse_cell(path, index, raw):
     rounds = _per_sample_numbers(where, "rounds", raw.get("rounds"), len(samples)) if samples else []
     boots = raw.get("boots")  # files merged by msealbench vm: the boot of each sample
     boots = _per_sample_numbers(where, "boots", boots, len(samples)) if samples and boots is not None else []
+    reference = _reference_probes(where, raw.get("reference_ns"), len(samples)) if samples else None
     notes = _optional(where, raw, "notes", list, [])
     if not all(isinstance(n, str) for n in notes):
         raise BadInput(f"{where}: \"notes\" must be a list of strings")
@@ -226,7 +228,7 @@ def _parse_cell(path, index, raw):
                 status=status, reason=_optional(where, raw, "reason", str, ""),
                 samples=samples, rounds=rounds,
                 counters=_counted_values(where, raw.get("counters"), len(samples)), notes=notes,
-                boots=boots)
+                boots=boots, reference=reference)
 
 
 def _require(where, raw, key, kind):
@@ -273,6 +275,15 @@ def _per_sample_numbers(where, key, values, count):
     if not all(isinstance(v, int) and _in_range(v, 0, ROUND_LIMIT) for v in values):
         raise BadInput(f"{where}: \"{key}\" must be integers in [0, {ROUND_LIMIT}]")
     return values
+
+
+def _reference_probes(where, values, count):
+    """reference_ns: one probe time per sample (ns, in TIME_RANGE), or None when not recorded."""
+    if values is None:
+        return None
+    if not isinstance(values, list) or len(values) != count:
+        raise BadInput(f"{where}: \"reference_ns\" must list one probe time per sample ({count} samples) or be null")
+    return _numbers(where, "reference_ns", values, TIME_RANGE)
 
 
 def _counted_values(where, counters, count):

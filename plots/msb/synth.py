@@ -44,14 +44,31 @@ def _matches(benchmark, pattern):
 
 
 def synthetic_run(specs, seed=1, rounds=20, per_round=5, drift_sd=0.02, label=None,
-                  date="2026-11-27T07:00:00Z", partial=False, inject=None):
-    """A results document. inject = (fraction, seal mode or None) slows matching cells."""
+                  date="2026-11-27T07:00:00Z", partial=False, inject=None, reference_ns=None, slow=None):
+    """A results document. inject = (fraction, seal mode or None) slows matching cells.
+    reference_ns: each sample gets a getppid probe of about that many ns, following the host's
+    speed; slow = (factor, rounds): in those rounds the host is slower by factor, samples and
+    probes alike (a shared host's slow period)."""
     rng = random.Random(seed)
     drift = _round_drift(rng, rounds, drift_sd)
+    if slow:
+        drift = [level * (slow[0] if rnd in slow[1] else 1.0) for rnd, level in enumerate(drift)]
     cells = [_cell(spec, rng, drift, per_round, inject) for spec in specs]
+    if reference_ns:
+        _add_references(cells, drift, reference_ns, random.Random(seed + 7919))
     counted = sorted({name for spec in specs for name in spec.get("counters") or {}})
     context = _context(seed, label, date, sorted({s["seal"] for s in specs}), rounds, inject, counted)
+    context["reference"] = "getppid" if reference_ns else None
     return results.document(context, cells, partial)
+
+
+def _add_references(cells, drift, reference_ns, rng):
+    """Each ok cell's reference_ns: the probe at its round's host speed, with a little noise (its own
+    generator, so the samples are those of the same seed without references)."""
+    for cell in cells:
+        if cell["status"] == "ok":
+            cell["reference_ns"] = [reference_ns * drift[rnd] * math.exp(rng.gauss(0.0, 0.01))
+                                    for rnd in cell["rounds"]]
 
 
 def _round_drift(rng, rounds, drift_sd):

@@ -9,7 +9,7 @@ import subprocess
 import sys
 import time
 
-from . import cli, comparison, report, results, stats, tables
+from . import cli, comparison, reference, report, results, stats, tables
 from .comparison import EQUIVALENT, IMPROVEMENT, REGRESSION, TIME
 
 PROG = "validate"
@@ -176,6 +176,24 @@ def tally_trials(trials, settings):
     return tally
 
 
+def views(trials):
+    """The trials as compare sees them: [(name, trials, reference.PerReference or None)], raw and,
+    when every run recorded reference probes, per reference (one P over all runs)."""
+    found = [("raw", trials, None)]
+    runs = [run for by_delay in trials for run in by_delay.values()]
+    if any(run.ok_cells() for run in runs) and reference.without_probes(runs) is None:
+        scaled = reference.per_reference(runs)
+        scaled_runs = iter(scaled.runs)
+        found.append(("per reference", [{delay: next(scaled_runs) for delay in by_delay} for by_delay in trials],
+                      scaled))
+    return found
+
+
+def tally_views(trials, settings):
+    """[(name, Tally, PerReference or None)] of views(trials): the same runs tallied each way."""
+    return [(name, tally_trials(view, settings), scaled) for name, view, scaled in views(trials)]
+
+
 def _copy_run(run):
     return results.Run(run.path, run.label, run.date, run.partial, run.context, list(run.cells))
 
@@ -297,22 +315,47 @@ def check_targets(tally, settings):
     return checks
 
 
-def validation_report(tally, settings, trials, spent, args):
-    """(tables.Report, whether every target tested was met)."""
+def view_heading(name, scaled):
+    if scaled is None:
+        return f"{name}: the figures as measured"
+    return (f"{name}: each sample scaled by P / its getppid probe (P = {scaled.p_ns:.1f} ns, the median probe of "
+            f"these runs); {reference.REFERENCE_BENCHMARK} is the reference and not tallied")
+
+
+def targets_line(name, checks):
+    """One line: how the view fares on the targets check_targets states."""
+    tested = [(text, met) for text, met in checks if met is not None]
+    missed = [text for text, met in tested if not met]
+    return (f"{name}: {len(tested) - len(missed)} of {len(tested)} targets met"
+            + (f"; missed: {'; '.join(missed)}" if missed else ""))
+
+
+def validation_report(tallies, settings, trials, spent, args):
+    """(tables.Report, whether every target tested was met): tallies as tally_views gives them;
+    the targets are those of the first (raw), the others get a table and a line each."""
+    tally = tallies[0][1]
     header, rows = report_rows(tally, settings)
     checks = check_targets(tally, settings)
     blocks = [tables.line(f"msealbench validate: {len(trials)} trials x 4 runs (plain; 1%, 2%, 5% delay in sysmap) "
                           f"in {spent:.0f} s; runner options: {'--quick ' if args.quick else ''}--filter ",
                           tables.Literal(args.filter or "(all)")),
-              tables.line(report.settings_line(settings)), tables.blank(),
-              tables.Table(header, rows), tables.blank(),
-              tables.line("cells: share of cell comparisons with a regression verdict; A/A should be low, found high."),
-              tables.line("A/A runs counts what compare says of two runs: a change no larger than the control cells "
-                          "moved is not attributable, not a regression."),
-              tables.line("MDE target: the runner's precision target for the family (run's options); answered: A/A "
-                          "modes cells that got equivalent, regression or improvement."),
-              tables.line(f"A/A modes is a true A/A only where sealing costs nothing ({', '.join(COST_FREE_FAMILIES)}); "
-                          "elsewhere it may show a real cost and is not held to the target.")]
+              tables.line(report.settings_line(settings)), tables.blank()]
+    other_views = []
+    for index, (name, view_tally, scaled) in enumerate(tallies):
+        view_header, view_rows = (header, rows) if index == 0 else report_rows(view_tally, settings)
+        if len(tallies) > 1:
+            blocks.append(tables.line(view_heading(name, scaled)))
+        blocks += [tables.Table(view_header, view_rows), tables.blank()]
+        if scaled is not None:
+            other_views.append({"view": name, "p_ns": scaled.p_ns, "header": view_header, "rows": view_rows,
+                                "checks": check_targets(view_tally, settings)})
+    blocks += [tables.line("cells: share of cell comparisons with a regression verdict; A/A should be low, found high."),
+               tables.line("A/A runs counts what compare says of two runs: a change no larger than the control cells "
+                           "moved is not attributable, not a regression."),
+               tables.line("MDE target: the runner's precision target for the family (run's options); answered: A/A "
+                           "modes cells that got equivalent, regression or improvement."),
+               tables.line(f"A/A modes is a true A/A only where sealing costs nothing ({', '.join(COST_FREE_FAMILIES)}); "
+                           "elsewhere it may show a real cost and is not held to the target.")]
     blocks += [tables.line(tables.Literal(text)) for text in not_run_lines(trials)]
     noise_header, noise_rows = variance_rows([runs[0.0] for runs in trials])
     blocks += [tables.blank(), tables.line("Where the variance comes from (plain runs; robust spreads, median over cells):"),
@@ -322,9 +365,14 @@ def validation_report(tally, settings, trials, spent, args):
     # met is None for a target nothing tested: said as such, and not a miss.
     blocks += [tables.blank()] + [tables.line(f"{'n/a   ' if met is None else 'met   ' if met else 'MISSED'}  {text}")
                                   for text, met in checks]
+    blocks += [tables.line(targets_line(view["view"], view["checks"])) for view in other_views]
     met = all(met is not False for _, met in checks)
+    for view in other_views:
+        view["targets_met"] = all(m is not False for _, m in view["checks"])
+        view["checks"] = [{"check": text, "met": m} for text, m in view["checks"]]
     data = {"schema": "msealbench-validate", "schema_version": 1, "trials": len(trials), "seconds": spent,
             "settings": vars(settings), "header": header, "rows": rows,
             "checks": [{"check": text, "met": met} for text, met in checks], "targets_met": met,
-            "variance_sources": {"header": noise_header, "rows": noise_rows}}
+            "variance_sources": {"header": noise_header, "rows": noise_rows},
+            "per_reference": other_views[0] if other_views else None}
     return tables.Report(blocks, data), met

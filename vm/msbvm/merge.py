@@ -31,6 +31,10 @@ def add_gate(total, more):
     return out
 
 
+# Optional series of one value per sample: concatenated over the boots, null if a boot lacks one.
+PER_SAMPLE_SERIES = ("cycles", "reference_ns")
+
+
 def merge_cells(runs):
     """Concatenate each cell's samples over the boots; rounds continue where the last boot's
     stopped, so pairing by round stays within one boot; boots says which boot each sample
@@ -47,7 +51,8 @@ def merge_cells(runs):
             if created:
                 m = json.loads(json.dumps(c))
                 m["samples"], m["rounds"], m["boots"] = [], [], []
-                m["cycles"] = [] if c.get("cycles") is not None else None
+                for series in PER_SAMPLE_SERIES:
+                    m[series] = [] if c.get(series) is not None else None
                 if isinstance(m.get("counters"), dict):
                     m["counters"]["values"] = {k: [] for k in (c["counters"].get("values") or {})}
                     m["counters"]["running_ratio"] = []
@@ -63,8 +68,9 @@ def merge_cells(runs):
             m["samples"] += c.get("samples") or []
             m["rounds"] += rounds
             m["boots"] += [boot_no] * len(c.get("samples") or [])
-            if m["cycles"] is not None:
-                m["cycles"] = m["cycles"] + c["cycles"] if c.get("cycles") is not None else None
+            for series in PER_SAMPLE_SERIES:
+                if m[series] is not None:
+                    m[series] = m[series] + c[series] if c.get(series) is not None else None
             counters = c.get("counters")
             if isinstance(counters, dict) and isinstance(m.get("counters"), dict):
                 for name, values in (counters.get("values") or {}).items():
@@ -84,8 +90,9 @@ def merge_cells(runs):
                 f"batch differed between boots ({', '.join(map(str, batches))}); samples are per operation"]
         if batches:
             m["batch"] = batches[0]
-        if m["cycles"] is not None and len(m["cycles"]) != len(m["samples"]):
-            m["cycles"] = None
+        for series in PER_SAMPLE_SERIES:
+            if m[series] is not None and len(m[series]) != len(m["samples"]):
+                m[series] = None
         counters = m.get("counters")
         if isinstance(counters, dict):
             n = len(m["samples"])
