@@ -89,7 +89,7 @@ def print_report(args, analysis, scaled=None):
         warnings += comparison.noisy_warnings(analysis.comparisons)
         status = 1 if report.gating_regressions(analysis) else 0
         document = report.pairwise(analysis, warnings, status, notes)
-    document.data["per_reference"] = {"p_ns": scaled.p_ns} if scaled else None
+    document.data["per_reference"] = reference.summary(scaled) if scaled else None
     cli.write_output(args.out, tables.render(document, args.format, ci_formats.comparison_formats()))
     cli.warn(PROG, warnings)
     return status

@@ -90,6 +90,28 @@ def test_true_slowdown_found():
        f"{found} exit {status} {err.strip()[-300:]}")
 
 
+def test_slopes():
+    """A cell that does not slow with the host (a vDSO read never enters the kernel) gets b = 0 and
+    stays as measured; one that slows as the probe does gets b = 1."""
+    def run(name, slow_rounds, seed):
+        cells = [{"benchmark": "mremap.move", "params": {}, "seal": "none", "median": 40000.0, "cv": 0.03},
+                 {"benchmark": "vdso.clock_gettime.monotonic", "params": {}, "seal": "none", "median": 25.0,
+                  "cv": 0.03, "follows_host": False}]
+        document = synth.synthetic_run(cells, seed=seed, rounds=ROUNDS, per_round=5, drift_sd=0.01, label=name,
+                                       reference_ns=170.0, slow=(SLOW, slow_rounds))
+        path = os.path.join(WORK, name + ".json")
+        results.write_run(path, document)
+        return path
+    _, scaled, err = compare_json("--per-reference", run("host-a", FEW_SLOW, 21), run("host-b", MANY_SLOW, 22))
+    slopes = {s["benchmark"]: s["b"] for s in ((scaled or {}).get("per_reference") or {}).get("slopes", [])}
+    ok(slopes == {"mremap.move": 1.0, "vdso.clock_gettime.monotonic": 0.0},
+       "per reference: b = 1 for a cell that slows with the probe, 0 for one that does not", f"{slopes} {err[-300:]}")
+    found = [verdict(scaled, b) for b in ("mremap.move", "vdso.clock_gettime.monotonic")]
+    ok(found[0] in ("equivalent", "inconclusive") and found[1] == "equivalent",
+       "per reference: neither is moved by the other run's slow periods (b = 1 would make the vDSO faster)",
+       str(found))
+
+
 def test_reference_cell_not_compared():
     base, cand = write_run("ref-a", FEW_SLOW, 5), write_run("ref-b", MANY_SLOW, 6)
     _, raw, _ = compare_json(base, cand)
@@ -99,7 +121,7 @@ def test_reference_cell_not_compared():
        "per reference: the getppid cell (the reference itself) is left out", str(listed))
     for fmt in ("text", "markdown"):
         status, out, err = compare("--format", fmt, "--per-reference", base, cand)
-        ok(f"{REFERENCE} is the reference and not compared" in out and "figures per reference: each sample scaled"
+        ok(f"{REFERENCE} is the reference and not compared" in out and "figures per reference: each sample s with getppid probe r scaled"
            in out and "P = " in out, f"{fmt}: the report says the figures are per reference and why getppid is "
            "not compared", out[:400] + err[-300:])
     status, out, _ = compare("--per-reference", write_run("modes", MANY_SLOW, 15, seals=("none", "sysmap")))
@@ -169,16 +191,16 @@ def test_merge_concatenates():
 
 def test_schema():
     path = write_run("schema", FEW_SLOW, 14)
-    check_schema([path], "a file with reference_ns and context.reference validates against the schema")
+    check_schema([path], "a file with reference_ns and context.options.reference validates against the schema")
     with open(path, encoding="utf-8") as f:
         document = json.load(f)
     broken = {}
-    for name, where in (("negative probe", "reference_ns"), ("context.reference a number", "context/reference")):
+    for name, where in (("negative probe", "reference_ns"), ("context.options.reference a number", "context/options/reference")):
         copy = json.loads(json.dumps(document))
         if where == "reference_ns":
             copy["cells"][0]["reference_ns"][0] = -1.0
         else:
-            copy["context"]["reference"] = 3
+            copy["context"]["options"]["reference"] = 3
         broken[name] = (os.path.join(WORK, f"schema-{where.replace('/', '-')}.json"), where)
         results.write_run(broken[name][0], copy)
     errors = schema_errors([path for path, _ in broken.values()])
@@ -193,6 +215,7 @@ def test_schema():
 try:
     test_slow_periods_cancel()
     test_true_slowdown_found()
+    test_slopes()
     test_reference_cell_not_compared()
     test_run_without_references()
     test_kernels_differ()

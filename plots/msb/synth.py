@@ -58,7 +58,7 @@ def synthetic_run(specs, seed=1, rounds=20, per_round=5, drift_sd=0.02, label=No
         _add_references(cells, drift, reference_ns, random.Random(seed + 7919))
     counted = sorted({name for spec in specs for name in spec.get("counters") or {}})
     context = _context(seed, label, date, sorted({s["seal"] for s in specs}), rounds, inject, counted)
-    context["reference"] = "getppid" if reference_ns else None
+    context["options"]["reference"] = "getppid" if reference_ns else None
     return results.document(context, cells, partial)
 
 
@@ -94,6 +94,7 @@ def _cell(spec, rng, drift, per_round, inject):
     counter_medians = spec.get("counters") or {}
     values = {name: [] for name in counter_medians}
     for rnd, level in enumerate(drift):
+        level = level if spec.get("follows_host", True) else 1.0   # e.g. a vDSO read: no kernel entry
         for _ in range(per_round):
             noise = math.exp(rng.gauss(0.0, spec["cv"]))
             if rng.random() < OUTLIER_PROBABILITY:

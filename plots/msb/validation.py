@@ -183,10 +183,14 @@ def views(trials):
     runs = [run for by_delay in trials for run in by_delay.values()]
     if any(run.ok_cells() for run in runs) and reference.without_probes(runs) is None:
         scaled = reference.per_reference(runs)
-        scaled_runs = iter(scaled.runs)
-        found.append(("per reference", [{delay: next(scaled_runs) for delay in by_delay} for by_delay in trials],
-                      scaled))
+        found.append(("per reference", scaled_trials(trials, scaled), scaled))
     return found
+
+
+def scaled_trials(trials, scaled):
+    """trials with each run replaced by its per-reference twin (scaled.runs, in trials' order)."""
+    scaled_runs = iter(scaled.runs)
+    return [{delay: next(scaled_runs) for delay in by_delay} for by_delay in trials]
 
 
 def tally_views(trials, settings):
@@ -318,8 +322,7 @@ def check_targets(tally, settings):
 def view_heading(name, scaled):
     if scaled is None:
         return f"{name}: the figures as measured"
-    return (f"{name}: each sample scaled by P / its getppid probe (P = {scaled.p_ns:.1f} ns, the median probe of "
-            f"these runs); {reference.REFERENCE_BENCHMARK} is the reference and not tallied")
+    return f"{name}: {scaled.notes[0]}"
 
 
 def targets_line(name, checks):
@@ -347,7 +350,7 @@ def validation_report(tallies, settings, trials, spent, args):
             blocks.append(tables.line(view_heading(name, scaled)))
         blocks += [tables.Table(view_header, view_rows), tables.blank()]
         if scaled is not None:
-            other_views.append({"view": name, "p_ns": scaled.p_ns, "header": view_header, "rows": view_rows,
+            other_views.append({"view": name, **reference.summary(scaled), "header": view_header, "rows": view_rows,
                                 "checks": check_targets(view_tally, settings)})
     blocks += [tables.line("cells: share of cell comparisons with a regression verdict; A/A should be low, found high."),
                tables.line("A/A runs counts what compare says of two runs: a change no larger than the control cells "
@@ -359,7 +362,13 @@ def validation_report(tallies, settings, trials, spent, args):
     blocks += [tables.line(tables.Literal(text)) for text in not_run_lines(trials)]
     noise_header, noise_rows = variance_rows([runs[0.0] for runs in trials])
     blocks += [tables.blank(), tables.line("Where the variance comes from (plain runs; robust spreads, median over cells):"),
-               tables.Table(noise_header, noise_rows),
+               tables.Table(noise_header, noise_rows)]
+    for view, (name, _, scaled) in zip(other_views, tallies[1:]):
+        view["variance_sources"] = dict(zip(("header", "rows"), variance_rows(
+            [runs[0.0] for runs in scaled_trials(trials, scaled)])))
+        blocks += [tables.line(f"{name}:"), tables.Table(view["variance_sources"]["header"],
+                                                         view["variance_sources"]["rows"])]
+    blocks += [
                tables.line("More rounds narrow what the spread between processes leaves; a longer --min-time only "
                            "the within-process share; nothing within a run narrows the spread between runs.")]
     # met is None for a target nothing tested: said as such, and not a miss.
