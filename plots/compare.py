@@ -12,8 +12,9 @@ equivalent / inconclusive.
                                      many runs: each against the first (or --baseline),
                                      and the change points of each cell's history
 
---per-reference scales every sample by P / the getppid(2) probe the runner took around it (P: the
-median probe of the runs), so that the host's changes of speed between and within runs cancel.
+--per-reference adjusts every sample s by the getppid(2) probe r the runner took around it, to
+s * (P / r) ** b (P: the median probe of the runs; b: the benchmark's slope, from how its rounds
+move with their probes), so that the host's changes of speed between and within runs cancel.
 
 Formats (--format): text, markdown, json; email (the verdict table in 100 columns); bmf
 (Bencher Metric Format); github-action (github-action-benchmark customSmallerIsBetter); junit;
@@ -64,7 +65,8 @@ def parse_args(argv):
     parser.add_argument("--baseline", help="history: first (default), rolling:N (each run against the "
                         "median of the N runs before it), or the label or file name of a run")
     parser.add_argument("--per-reference", action="store_true",
-                        help="scale each sample by P / its getppid(2) probe (runs that recorded reference_ns)")
+                        help="adjust each sample to one host speed by its getppid(2) probe (runs that recorded "
+                        "reference_ns)")
     changepoints.add_options(parser)
     return parser.parse_args(argv)
 

@@ -50,7 +50,7 @@ static const char run_usage_format[] =
 	"                       it saves; the results record how many)\n"
 	"  --reference getppid|none  time a getppid(2) probe before and after each sample, outside\n"
 	"                       its timed region, and record it as the sample's host-speed reference\n"
-	"                       (default getppid; compare --per-reference scales samples by it)\n"
+	"                       (default getppid; compare --per-reference adjusts samples by it)\n"
 	"  --events LIST|none   perf events per sample (default " COUNTERS_DEFAULT ";\n"
 	"                       'msealbench events' shows which count here)\n"
 	"  --out FILE           results file (default results/<host>-<kernel>-<UTC time>.json);\n"
