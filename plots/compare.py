@@ -101,7 +101,7 @@ def run_compare(args):
     settings = settings_from(args)
     inputs = args.inputs or [results.latest_run_path(paths.work_path("results"))]
     mode, runs = results.select_runs(inputs, args.history, args.order)
-    scaled = reference.per_reference(runs) if args.per_reference else None
+    scaled = reference.per_reference(runs, two_runs=mode == "files") if args.per_reference else None
     runs = scaled.runs if scaled else runs
     if mode == "history" or args.no_counters:
         for run in runs:

@@ -116,9 +116,9 @@ enum gate_verdict gate_after(struct gate *g, uint64_t took_ns, bool need)
 
 	if (!g->on && g->reference)
 		after = gate_probe_ns();
-	/* The mean of the probes around the sample; the one after alone when the gate took none
-	 * before (its allowance spent). */
-	g->ref_ns = !g->reference ? NAN : g->before_ns > 0 ? (g->before_ns + after) / 2 : after;
+	/* The mean of the probes around the sample (gate_before always takes one when the reference
+	 * is on); NaN, written as null, when a probe read 0 ns (a clock too coarse to time it). */
+	g->ref_ns = g->reference && g->before_ns > 0 && after > 0 ? (g->before_ns + after) / 2 : NAN;
 	if (keep)
 		return GATE_KEEP;
 	g->set_aside++;

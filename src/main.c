@@ -59,12 +59,17 @@ static void keep_standard_fds_open(void)
 
 int main(int argc, char **argv)
 {
-	static char self_exe[PATH_MAX];
+	static char self_exe[PATH_MAX], stdout_buffer[1 << 16];
 	static char *help_argv[] = { "help", NULL };
 	const char *name = argc > 1 ? argv[1] : "help";
 	const struct command *c;
 
 	keep_standard_fds_open();
+	/* Not a terminal: one buffer holds any help text or table, so that a failed write (a full
+	 * disk) is seen at the exit's flush with its own errno, not as an earlier write whose errno
+	 * is gone (check_stdout_at_exit). */
+	if (!isatty(STDOUT_FILENO))
+		setvbuf(stdout, stdout_buffer, _IOFBF, sizeof(stdout_buffer));	/* glibc sizes a NULL one itself */
 	atexit(check_stdout_at_exit);
 	find_self_exe(self_exe, sizeof(self_exe), argv[0]);
 	if (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0)

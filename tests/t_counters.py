@@ -119,7 +119,7 @@ def our_faults_per_op(batch):
     with open(report) as f:
         for line in f:
             if line.startswith("sample "):
-                values.append(float(line.split()[5]))  # sample NS CYCLES RATIO CNS V
+                values.append(float(line.split()[6]))  # sample NS CYCLES RATIO CNS REF V
     return statistics.median(values) if values else None
 
 

@@ -15,7 +15,7 @@ from taplib import TOP, check_schema, done, ok, schema_errors, skip  # noqa: E40
 
 sys.path.insert(0, os.path.join(TOP, "plots"))
 sys.path.insert(0, os.path.join(TOP, "vm"))
-from msb import results, synth  # noqa: E402
+from msb import reference, results, synth  # noqa: E402
 from msbvm import merge  # noqa: E402
 
 COMPARE = os.path.join(TOP, "plots", "compare.py")
@@ -112,6 +112,21 @@ def test_slopes():
        str(found))
 
 
+def test_slope_rule():
+    """reference.slope on hand-made centred rounds (x, y, odd, even): the rule of the module's text."""
+    xs = [(-1) ** i * (0.05 + 0.01 * (i % 5)) for i in range(30)]
+    def points(b, noise=0.0, swing=1.0):
+        return [(x * swing, b * x * swing + noise * (-1) ** (i // 2), x * swing, x * swing) for i, x in enumerate(xs)]
+    cases = [("proportional", points(1.0), 1.0), ("close to 1", points(1.2), 1.0), ("unrelated", points(0.0), 0.0),
+             ("clearly 1.6", points(1.6), 1.6), ("above the range", points(3.0), 2.0),
+             ("too noisy to tell: 1 first", points(0.5, noise=0.5), 1.0),
+             ("halves that do not move together", [(x, x, x, -x) for x in xs], 1.0)]
+    for name, pts, want in cases:
+        got = reference.slope(pts, 2)
+        ok(got is not None and abs(got - want) < 1e-9, f"slope rule: {name} -> {want}", str(got))
+    ok(reference.slope(points(1.0)[:3], 2) is None, "slope rule: too few rounds to fit -> None (b = 1 is used)")
+
+
 def test_reference_cell_not_compared():
     base, cand = write_run("ref-a", FEW_SLOW, 5), write_run("ref-b", MANY_SLOW, 6)
     _, raw, _ = compare_json(base, cand)
@@ -151,6 +166,15 @@ def test_run_without_references():
     status, _, err = compare(bad)
     ok(status == 2 and "reference_ns" in err and len(err.strip().splitlines()) == 1,
        "a zero probe time is bad input (exit 2, one line)", err)
+    document["cells"][0]["reference_ns"][3] = None
+    untimed = os.path.join(WORK, "untimed-ref.json")
+    results.write_run(untimed, document)
+    status, out, err = compare(with_ref, untimed)
+    ok(status in (0, 1) and "mremap.move" in out, "a null probe (the runner's clock could not time it) still compares",
+       err[-300:])
+    status, _, err = compare("--per-reference", with_ref, untimed)
+    ok(status == 2 and untimed in err and "no reference probes" in err,
+       "but that cell has no usable probes: --per-reference says so (exit 2)", err)
     document["cells"][0]["reference_ns"].pop()
     results.write_run(bad, document)
     status, _, err = compare(bad)
@@ -167,6 +191,9 @@ def test_kernels_differ():
     ok(warned and "6.18.0-a, 6.19.0-b" in warned[0] and "read the raw comparison too" in warned[0]
        and "different kernels" in err, "per reference on two kernels: the warning (stderr and json)",
        f"{warned} {err[-300:]}")
+    two = [w for w in (scaled or {}).get("warnings", []) if w.startswith("per reference, two runs")]
+    ok(two and "confirm a verdict with a third run" in two[0],
+       "per reference on two runs: a warning that the intervals do not hold the runs' own spread", str(two))
     _, _, err = compare("--per-reference", base, same)
     ok("different kernels" not in err, "no such warning for runs of one kernel", err[-300:])
     _, _, err = compare(base, cand)
@@ -216,6 +243,7 @@ try:
     test_slow_periods_cancel()
     test_true_slowdown_found()
     test_slopes()
+    test_slope_rule()
     test_reference_cell_not_compared()
     test_run_without_references()
     test_kernels_differ()

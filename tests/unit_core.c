@@ -142,7 +142,7 @@ static void test_cell_protocol(void)
 {
 	struct cell_results out = { .batch = 64, .vmas = 7, .sealed = 2, .nevents = 2 }, in = { 0 };
 	struct cell_sample s = { .ns = 1.5, .cycles = 3, .running_ratio = 1, .counted_ns = 1.75,
-				 .values = { 10, 20 } };
+				 .ref_ns = 2.5, .values = { 10, 20 } };
 	struct counter_group g = { .n = 2 };
 	char status[16], reason[64], *text;
 	size_t len;
@@ -165,9 +165,10 @@ static void test_cell_protocol(void)
 	}
 	tap_ok(in.batch == 64 && in.vmas == 7 && in.sealed == 2 && in.nevents == 2 && in.ns.n == 2 &&
 	       in.round.v[1] == 1 && in.values[1].v[1] == 20 && in.cycles.v[0] == 3 &&
-	       in.counted_ns.v[1] == 1.75 && in.ns.v[1] == 1.5 &&
+	       in.counted_ns.v[1] == 1.75 && in.ns.v[1] == 1.5 && in.ref_ns.v[1] == 2.5 && in.ref_ns.n == 2 &&
 	       strcmp(in.event[0].name, "instructions") == 0 && strcmp(in.notes, "a note split") == 0,
-	       "cell protocol: events once, every round's samples (timed and counted times apart), one note "
+	       "cell protocol: events once, every round's samples (timed and counted times and the reference "
+	       "apart), one note "
 	       "(newline kept out of the framing)");
 	cell_results_drop_rounds(&in, 1, false);
 	tap_ok(in.ns.n == 1 && in.values[1].n == 1 && in.batch == 64, "cell protocol: a dropped round takes its samples");

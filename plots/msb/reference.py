@@ -4,17 +4,27 @@
 The runner times a getppid(2) probe just before and just after each sample, outside its timed
 region (reference_ns, the mean of the two). On a shared host that switches between speeds, a slow
 period slows the probe and the sample together, but not every operation by as much: a kernel path
-slows about as the probe does, a vDSO clock read that never enters the kernel hardly at all. So
-each benchmark (with its parameters) gets its own slope b, fitted over the compared runs from how
-its round medians move with their rounds' probes, within each cell (a run's mode): the log of a
-round's median sample against the log of its median probe, each taken from the cell's mean, so a
-difference between cells or runs, which is what a comparison looks for, never enters the fit.
-The fitted slope is used only where the rounds tell it from the two simple cases: within two
-standard errors of 1 it is 1 (the sample moves in proportion to the probe, the usual kernel path),
-within two of 0 it is 0 (left as measured); otherwise it is clamped to [0, 2]. A sample s with
-probe r becomes s * (P / r) ** b, P the median probe of all compared runs: the time "at the host
-speed where a getppid call takes P ns". A benchmark with no cell of three rounds or more keeps
-b = 0. Counters are left as they are."""
+slows about as the probe does, a vDSO clock read that never enters the kernel much less, fork of
+a large process more. So each benchmark (with its parameters) gets its own slope b, fitted over
+the compared runs from how its round medians move with their rounds' probes, within each cell (a
+run's mode): the log of a round's median sample against the log of its median probe, each taken
+from the cell's mean, so a difference between cells or runs, which is what a comparison looks
+for, never enters the fit. A probe is itself noisy, and least squares on a noisy x would pull b
+toward 0; so b is an instrumental-variable slope: the median probe of a round's odd samples
+instruments that of its even samples (the host's speed is common to both, their noise is not).
+The fitted slope is used only where it stands clear of the two simple cases: within two standard
+errors or SNAP_MARGIN of 1 it is 1 (the sample moves in proportion to the probe; 1 also wins a
+tie, and when the runs' rounds hardly differ in host speed the error is large and b is 1), within
+as much of 0 it is 0 (left as measured); otherwise it is clamped to [0, 2]. b's own error is not
+in compare's interval: where the compared runs' typical probes differ by a factor d, an error e in
+b moves their ratio by about d ** e (0.1 in b and runs 12% apart in host speed: 1.1%), which the
+margin keeps to the benchmarks whose slope is clearly not 1. A sample s with probe r becomes
+s * (P / r) ** b, P the median probe of all compared runs: the time "at the host speed where a
+getppid call takes P ns". Rounds of fewer than 4 samples do not count; a benchmark with no cell of
+three such rounds keeps b = 1 and is named in a warning. Counters are left as they are.
+
+b and P come from the runs given: comparing other runs (a longer history) can change them, and
+so every per-reference figure; the raw figures never change."""
 import dataclasses
 import math
 
@@ -23,6 +33,9 @@ from .results import BadInput
 
 REFERENCE_BENCHMARK = "harness.syscall.getppid"   # the probe's own operation: constant once scaled
 SLOPE_RANGE = (0.0, 2.0)
+MIN_ROUND_SAMPLES = 4   # a round's odd and even halves need two samples each
+MIN_ROUNDS = 3
+SNAP_MARGIN = 0.25      # slopes this close to 1 (or 0) are taken as 1 (or 0)
 
 
 @dataclasses.dataclass
@@ -62,55 +75,60 @@ def group_key(cell):
 
 
 def round_logs(cell):
-    """[(log median probe, log median sample)] of each of the cell's rounds."""
-    by_round = {}
-    for sample, probe, rnd in zip(cell.samples, cell.reference, cell.rounds):
-        by_round.setdefault(rnd, ([], []))
-        by_round[rnd][0].append(probe)
-        by_round[rnd][1].append(sample)
-    return [(math.log(stats.median(p)), math.log(stats.median(s))) for p, s in by_round.values()]
+    """[(x, y, odd, even)] of each of the cell's rounds of MIN_ROUND_SAMPLES or more, all logs: the
+    median probe, the median sample, the median probe of the round's odd and of its even samples."""
+    probes = stats.group_by_round(cell.reference, cell.rounds)
+    samples = stats.group_by_round(cell.samples, cell.rounds)
+    return [tuple(math.log(stats.median(v)) for v in (probes[rnd], samples[rnd], probes[rnd][0::2], probes[rnd][1::2]))
+            for rnd in sorted(probes) if len(probes[rnd]) >= MIN_ROUND_SAMPLES]
 
 
 def centred_rounds(runs):
-    """(benchmark, params text) -> ([(x, y)] of every round of its cells, each cell centred on its
-    own means; the number of cells)."""
+    """(benchmark, params text) -> ([(x, y, odd, even)] of every round of its cells, each cell
+    centred on its own means; the number of cells). A benchmark without a cell of MIN_ROUNDS
+    rounds maps to ([], 0)."""
     groups = {}
     for run in runs:
         for cell in run.ok_cells():
             points = round_logs(cell)
-            if len(points) < 3:
+            centred, cells = groups.setdefault(group_key(cell), ([], 0))
+            if len(points) < MIN_ROUNDS:
                 continue
-            mx = sum(x for x, _ in points) / len(points)
-            my = sum(y for _, y in points) / len(points)
-            centred, cells = groups.get(group_key(cell), ([], 0))
-            groups[group_key(cell)] = (centred + [(x - mx, y - my) for x, y in points], cells + 1)
+            means = [stats.mean([p[i] for p in points]) for i in range(4)]
+            groups[group_key(cell)] = (centred + [tuple(v - m for v, m in zip(p, means)) for p in points], cells + 1)
     return groups
 
 
 def slope(points, cells):
-    """The least-squares slope of centred points, 1 or 0 when within two standard errors of it,
-    else clamped to SLOPE_RANGE; 0 without variation in the probe."""
-    sxx = sum(x * x for x, _ in points)
+    """b from centred (x, y, odd, even) points (the module's text): the odd half instruments the
+    even one; 1 or 0 when within two standard errors or SNAP_MARGIN of it (1 first), else clamped to
+    SLOPE_RANGE; None when there are too few points to fit."""
     freedom = len(points) - cells - 1
-    if sxx <= 0 or freedom < 1:
-        return 0.0
-    b = sum(x * y for x, y in points) / sxx
-    error = math.sqrt(sum((y - b * x) ** 2 for x, y in points) / freedom / sxx)
+    cross = sum(odd * even for _, _, odd, even in points)
+    if freedom < 1:
+        return None
+    if cross <= 0:  # the halves do not move together: no host speed to follow, error unbounded
+        return 1.0
+    b = sum(odd * y for _, y, odd, _ in points) / cross
+    spread = math.sqrt(sum((y - b * x) ** 2 for x, y, _, _ in points) / freedom)
+    error = spread * math.sqrt(sum(odd * odd for _, _, odd, _ in points)) / cross
     for simple in (1.0, 0.0):
-        if abs(b - simple) <= 2 * error:
+        if abs(b - simple) <= max(2 * error, SNAP_MARGIN):
             return simple
     return min(SLOPE_RANGE[1], max(SLOPE_RANGE[0], b))
 
 
 def fitted_slopes(runs):
-    """b of each benchmark and parameters (see the module's text)."""
+    """{(benchmark, params text): b} (see the module's text); None for a benchmark too short of
+    rounds to fit, which is then scaled with b = 1."""
     return {key: slope(points, cells) for key, (points, cells) in centred_rounds(runs).items()}
 
 
 def scaled_cell(cell, p_ns, slopes):
     if cell.status != "ok" or not cell.samples:
         return cell
-    b = slopes.get(group_key(cell), 0.0)
+    b = slopes.get(group_key(cell))
+    b = 1.0 if b is None else b
     return dataclasses.replace(cell, samples=[s * (p_ns / r) ** b for s, r in zip(cell.samples, cell.reference)])
 
 
@@ -123,30 +141,48 @@ def kernel_warnings(runs):
             "them: a kernel that slows getppid(2) makes every other cell look faster; read the raw comparison too"]
 
 
-def per_reference(runs):
+TWO_RUNS_WARNING = (
+    "per reference, two runs: the intervals count the rounds of each run, not what differs between runs beyond "
+    "the host speed the probe follows; validate measured such a rest of up to 6.5% (exec) between two runs, which "
+    "made both exec run-against-run comparisons of one validate false regressions; confirm a verdict with a third "
+    "run or a --history")
+
+
+def per_reference(runs, two_runs=False):
     """The runs with every sample s of every ok cell scaled to s * (P / r) ** b (r its probe, P the
     median of every probe of every run, so all share one scale, b its benchmark's slope), the
-    reference's own cells left out."""
+    reference's own cells left out; two_runs: a comparison of two files, which gets a warning."""
     p_ns = stats.median(probes_of(runs))
     kept = [[c for c in run.cells if c.benchmark != REFERENCE_BENCHMARK] for run in runs]
-    slopes = fitted_slopes(runs)
+    slopes = {key: b for key, b in fitted_slopes(runs).items() if key[0] != REFERENCE_BENCHMARK}
     scaled = [results.Run(run.path, run.label, run.date, run.partial, run.context,
                           [scaled_cell(c, p_ns, slopes) for c in cells])
               for run, cells in zip(runs, kept)]
-    return PerReference(scaled, p_ns, slopes, [note_text(p_ns, slopes)], kernel_warnings(runs))
+    return PerReference(scaled, p_ns, slopes, [note_text(p_ns, slopes)],
+                        kernel_warnings(runs) + unfitted_warnings(slopes) + ([TWO_RUNS_WARNING] if two_runs else []))
 
 
 def note_text(p_ns, slopes):
-    shown = [b for key, b in slopes.items() if key[0] != REFERENCE_BENCHMARK]
-    counts = (f" (b = 1 for {sum(b == 1.0 for b in shown)}, 0 for {sum(b == 0.0 for b in shown)}, "
-              f"fitted for {sum(b not in (0.0, 1.0) for b in shown)} of {len(shown)})") if shown else ""
+    used = list(slopes.values())
+    counts = (f" (b = 1 for {sum(b == 1.0 for b in used)}, 0 for {sum(b == 0.0 for b in used)}, "
+              f"fitted for {sum(b not in (0.0, 1.0, None) for b in used)}, too few rounds to fit (b = 1) for "
+              f"{sum(b is None for b in used)}, of {len(used)})") if used else ""
     return (f"figures per reference: each sample s with getppid probe r scaled to s * (P / r) ** b, P = {p_ns:.1f} "
             f"ns (the median probe of these runs), b per benchmark from how its rounds move with their "
             f"probes{counts}; {REFERENCE_BENCHMARK} is the reference and not compared")
 
 
+def unfitted_warnings(slopes):
+    short = sorted(f"{key[0]} [{key[1]}]" for key, b in slopes.items() if b is None)
+    if not short:
+        return []
+    return [f"per reference: {len(short)} benchmark(s) have no cell of {MIN_ROUNDS} rounds of {MIN_ROUND_SAMPLES} "
+            f"samples or more, so their slope was not fitted and b = 1 was used (e.g. {short[0]}); more "
+            "--repetitions fit it"]
+
 
 def summary(scaled):
     """For a json report: P and each benchmark's slope."""
     return {"p_ns": scaled.p_ns,
-            "slopes": [{"benchmark": key[0], "params": key[1], "b": b} for key, b in sorted(scaled.slopes.items())]}
+            "slopes": [{"benchmark": key[0], "params": key[1], "b": 1.0 if b is None else b, "fitted": b is not None}
+                       for key, b in sorted(scaled.slopes.items())]}

@@ -278,12 +278,14 @@ def _per_sample_numbers(where, key, values, count):
 
 
 def _reference_probes(where, values, count):
-    """reference_ns: one probe time per sample (ns, in TIME_RANGE), or None when not recorded."""
+    """reference_ns: one probe time per sample (ns, in TIME_RANGE, or null where the runner's clock
+    could not time it), or None when not recorded or any entry is null (then no probes to use)."""
     if values is None:
         return None
     if not isinstance(values, list) or len(values) != count:
         raise BadInput(f"{where}: \"reference_ns\" must list one probe time per sample ({count} samples) or be null")
-    return _numbers(where, "reference_ns", values, TIME_RANGE)
+    probes = _numbers(where, "reference_ns", values, TIME_RANGE, nulls=True)
+    return None if None in probes else probes
 
 
 def _counted_values(where, counters, count):
