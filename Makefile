@@ -135,7 +135,9 @@ BENCH_BUDGET ?= 270
 BENCH_OUT := results/$(shell hostname)-$(shell uname -r)-$(shell date -u +%Y%m%dT%H%M%SZ).json
 bench: build
 	./$(BUILD)/msealbench run --out $(BENCH_OUT) --time-budget $(BENCH_BUDGET) $(BENCH_ARGS)
-	ln -sf $(notdir $(BENCH_OUT)) results/latest.json
+	@# results/latest.json names the newest run: relative inside results/, absolute elsewhere.
+	case "$(BENCH_OUT)" in results/*) ln -sfn $(notdir $(BENCH_OUT)) results/latest.json ;; \
+	*) ln -sfn $(abspath $(BENCH_OUT)) results/latest.json ;; esac
 	@# compare exits 1 when it finds a regression: a finding to read, not a failure of the run.
 	$(PYTHON) plots/compare.py $(BENCH_OUT) || [ $$? -eq 1 ]
 	$(PYTHON) plots/plot.py $(BENCH_OUT)
