@@ -73,7 +73,7 @@ def test_synthetic_validation():
 
 def test_two_views(out):
     """The same runs tallied raw and per reference (synth writes getppid probes like the runner)."""
-    raw, _, scaled = out.partition("per reference: figures per reference: each sample s with getppid probe r scaled")
+    raw, _, scaled = out.partition("per reference: each comparison scaled as compare --per-reference scales it")
     ok(scaled and "raw: the figures as measured" in raw and row(raw, "vdso") and row(scaled, "vdso")
        and found_share(row(scaled, "mremap"), 4) is not None,
        "validate prints a second table per reference below the raw one", out[:900])

@@ -161,41 +161,47 @@ def runs_comparisons(base_run, cand_run, settings):
     return comparisons
 
 
-def tally_trials(trials, settings):
+def as_measured(runs):
+    return runs
+
+
+def per_comparison(runs):
+    """The runs of one comparison as compare --per-reference scales them: P and the slopes fitted
+    over these runs only."""
+    return reference.per_reference(runs).runs
+
+
+def tally_trials(trials, settings, scale=as_measured):
+    """scale: what each comparison's runs go through first (a list of one run, or of two)."""
     tally = Tally()
     for runs in trials:
         options = runs[0.0].context.get("options") or {}
         tally.mde_targets.update(options.get("precision_targets") or {})
     for index, runs in enumerate(trials):
-        tally.add("aa_modes", modes_comparisons(runs[0.0], settings))
+        tally.add("aa_modes", modes_comparisons(scale([runs[0.0]])[0], settings))
         for delay in DELAYS:
-            tally.add(delay, modes_comparisons(runs[delay], settings))
+            tally.add(delay, modes_comparisons(scale([runs[delay]])[0], settings))
         if index:
-            previous = trials[index - 1][0.0]
-            tally.add("aa_runs", runs_comparisons(_copy_run(previous), _copy_run(runs[0.0]), settings))
+            previous, current = scale([_copy_run(trials[index - 1][0.0]), _copy_run(runs[0.0])])
+            tally.add("aa_runs", runs_comparisons(previous, current, settings))
     return tally
 
 
 def views(trials):
-    """The trials as compare sees them: [(name, trials, reference.PerReference or None)], raw and,
-    when every run recorded reference probes, per reference (one P over all runs)."""
-    found = [("raw", trials, None)]
+    """[(name, scale for tally_trials, reference.PerReference of the plain runs or None)]: raw and,
+    when every run recorded reference probes, per reference, each comparison scaled over its own
+    runs as compare does; the plain runs scaled together for the variance table and the heading."""
+    found = [("raw", as_measured, None)]
     runs = [run for by_delay in trials for run in by_delay.values()]
     if any(run.ok_cells() for run in runs) and reference.without_probes(runs) is None:
-        scaled = reference.per_reference(runs)
-        found.append(("per reference", scaled_trials(trials, scaled), scaled))
+        found.append(("per reference", per_comparison, reference.per_reference([t[0.0] for t in trials])))
     return found
 
 
-def scaled_trials(trials, scaled):
-    """trials with each run replaced by its per-reference twin (scaled.runs, in trials' order)."""
-    scaled_runs = iter(scaled.runs)
-    return [{delay: next(scaled_runs) for delay in by_delay} for by_delay in trials]
-
-
 def tally_views(trials, settings):
-    """[(name, Tally, PerReference or None)] of views(trials): the same runs tallied each way."""
-    return [(name, tally_trials(view, settings), scaled) for name, view, scaled in views(trials)]
+    """[(name, Tally, PerReference of the plain runs or None)] of views(trials): the same runs
+    tallied each way."""
+    return [(name, tally_trials(trials, settings, scale), plain) for name, scale, plain in views(trials)]
 
 
 def _copy_run(run):
@@ -322,7 +328,9 @@ def check_targets(tally, settings):
 def view_heading(name, scaled):
     if scaled is None:
         return f"{name}: the figures as measured"
-    return f"{name}: {scaled.notes[0]}"
+    return (f"{name}: each comparison scaled as compare --per-reference scales it, P and slopes fitted over its "
+            f"own runs (one run for the modes, two for A/A runs); over the plain runs together (the variance table "
+            f"below): {scaled.notes[0]}")
 
 
 def targets_line(name, checks):
@@ -363,9 +371,8 @@ def validation_report(tallies, settings, trials, spent, args):
     noise_header, noise_rows = variance_rows([runs[0.0] for runs in trials])
     blocks += [tables.blank(), tables.line("Where the variance comes from (plain runs; robust spreads, median over cells):"),
                tables.Table(noise_header, noise_rows)]
-    for view, (name, _, scaled) in zip(other_views, tallies[1:]):
-        view["variance_sources"] = dict(zip(("header", "rows"), variance_rows(
-            [runs[0.0] for runs in scaled_trials(trials, scaled)])))
+    for view, (name, _, plain) in zip(other_views, tallies[1:]):
+        view["variance_sources"] = dict(zip(("header", "rows"), variance_rows(plain.runs)))
         blocks += [tables.line(f"{name}:"), tables.Table(view["variance_sources"]["header"],
                                                          view["variance_sources"]["rows"])]
     blocks += [
