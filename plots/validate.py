@@ -48,6 +48,8 @@ def parse_args(argv):
     parser.add_argument("--seed", type=cli.SEED, default=1, help="first runner seed; also the bootstrap seed")
     parser.add_argument("--bootstrap", type=cli.BOOTSTRAP, default=1000, help="resamples per comparison (1000)")
     parser.add_argument("--keep", help="keep the results files in this directory")
+    parser.add_argument("--from", dest="kept", metavar="DIR",
+                        help="tally the results files an earlier --keep left in DIR instead of running")
     parser.add_argument("--format", choices=tables.RENDERERS, default="text", help="output format (text)")
     args = parser.parse_args(argv)
     if args.budget is None:
@@ -57,11 +59,15 @@ def parse_args(argv):
 
 def validate(args):
     settings = Settings(seed=args.seed, iterations=args.bootstrap)
-    args.runner = validation.runner_command(paths.runner())
-    if args.keep:
+    if args.kept:
+        trials, spent = validation.kept_trials(args.kept), 0.0
+        args.filter = (trials[0][0.0].context.get("options") or {}).get("filter") or args.filter
+    elif args.keep:
+        args.runner = validation.runner_command(paths.runner())
         cli.make_directory(args.keep)
         trials, spent = validation.run_trials(args, args.keep)
     else:
+        args.runner = validation.runner_command(paths.runner())
         with tempfile.TemporaryDirectory(prefix="msealbench-validate.") as work_dir:
             trials, spent = validation.run_trials(args, work_dir)
     tallies = validation.tally_views(trials, settings)

@@ -85,6 +85,22 @@ def test_two_views(out):
        "runs without probes: the raw table only", f"status {status}: {err[-300:]} {out[:300]}")
 
 
+def test_from_kept_files():
+    """--from DIR tallies what --keep DIR left, without running: the same tables."""
+    kept = os.path.join(WORK, "kept")
+    runner = f"{shlex.quote(sys.executable)} {shlex.quote(SYNTH)}"
+    status, out, err = run_validate(runner, "--trials", "2", "--quick", "--filter", "vdso", "--bootstrap", "200",
+                                    "--keep", kept)
+    status2, out2, err2 = run_validate(os.path.join(WORK, "no-such-runner"), "--from", kept, "--bootstrap", "200")
+    ok(status in (0, 1) and status2 == status and out2.splitlines()[1:] == out.splitlines()[1:]
+       and "tallied from the files kept in " + kept in out2.splitlines()[0],
+       "validate --from DIR: the tables of the run that kept DIR, without a runner", f"{status2} {err2[-300:]}")
+    os.remove(os.path.join(kept, "trial1-delay5.json"))
+    status, out, err = run_validate(runner, "--from", kept)
+    ok(status == 2 and len(err.strip().splitlines()) == 1 and "1 complete trial(s)" in err and kept in err,
+       "validate --from a directory of one complete trial: exit 2, one line", err)
+
+
 def test_runner_problems():
     status, out, err = run_validate(os.path.join(WORK, "no-such-runner"), "--trials", "1")
     ok(status == 2 and "not found" in err and "Traceback" not in err, "missing runner: exit 2, clear message",
@@ -96,6 +112,7 @@ def test_runner_problems():
 
 try:
     test_two_views(test_synthetic_validation())
+    test_from_kept_files()
     test_runner_problems()
 finally:
     shutil.rmtree(WORK, ignore_errors=True)

@@ -74,8 +74,24 @@ def start_runner(command):
     raise RunnerError(f"{problem}; build it with `make`, or set MSEALBENCH")
 
 
+def trial_path(work_dir, trial, delay):
+    return os.path.join(work_dir, f"trial{trial}-delay{round(delay * 100)}.json")
+
+
+def kept_trials(work_dir):
+    """The trials an earlier --keep left in work_dir, in order; BadInput when there are fewer than
+    two complete ones (the A/A runs need two)."""
+    trials = []
+    while all(os.path.isfile(trial_path(work_dir, len(trials), d)) for d in (0.0,) + DELAYS):
+        trials.append({d: results.load_run(trial_path(work_dir, len(trials), d)) for d in (0.0,) + DELAYS})
+    if len(trials) < 2:
+        raise results.BadInput(f"{work_dir}: {len(trials)} complete trial(s) kept (trialN-delayD.json for D in 0, 1, "
+                               "2, 5); validate --from needs two or more")
+    return trials
+
+
 def run_once(args, work_dir, trial, delay):
-    out_path = os.path.join(work_dir, f"trial{trial}-delay{round(delay * 100)}.json")
+    out_path = trial_path(work_dir, trial, delay)
     command = run_arguments(args, out_path, args.seed + 10 * trial + round(delay * 100), delay)
     result = start_runner(command)
     # Status 1 means some cell failed: the others still count, failed cells are never compared.
@@ -347,8 +363,11 @@ def validation_report(tallies, settings, trials, spent, args):
     tally = tallies[0][1]
     header, rows = report_rows(tally, settings)
     checks = check_targets(tally, settings)
+    kept = getattr(args, "kept", None)
     blocks = [tables.line(f"msealbench validate: {len(trials)} trials x 4 runs (plain; 1%, 2%, 5% delay in sysmap) "
-                          f"in {spent:.0f} s; runner options: {'--quick ' if args.quick else ''}--filter ",
+                          + (f"in {spent:.0f} s" if not kept else "tallied from the files kept in "),
+                          *([tables.Literal(kept)] if kept else []),
+                          f"; runner options: {'--quick ' if args.quick else ''}--filter ",
                           tables.Literal(args.filter or "(all)")),
               tables.line(report.settings_line(settings)), tables.blank()]
     other_views = []
