@@ -128,6 +128,13 @@ def test_slope_rule():
 
 
 def test_reference_cell_not_compared():
+    only = os.path.join(WORK, "only-getppid.json")
+    results.write_run(only, synth.synthetic_run([{"benchmark": REFERENCE, "params": {}, "seal": seal, "median": 170.0,
+                                                  "cv": 0.03} for seal in ("none", "sysmap")],
+                                                seed=31, rounds=ROUNDS, reference_ns=170.0))
+    status, out, err = compare("--per-reference", only)
+    ok(status == 2 and len(err.strip().splitlines()) == 1 and only in err and "the reference itself" in err,
+       "per reference on a run of getppid alone: exit 2, one line saying why", f"{status} {err!r}")
     base, cand = write_run("ref-a", FEW_SLOW, 5), write_run("ref-b", MANY_SLOW, 6)
     _, raw, _ = compare_json(base, cand)
     _, scaled, _ = compare_json("--per-reference", base, cand)

@@ -154,6 +154,10 @@ def per_reference(runs, two_runs=False):
     reference's own cells left out; two_runs: a comparison of two files, which gets a warning."""
     p_ns = stats.median(probes_of(runs))
     kept = [[c for c in run.cells if c.benchmark != REFERENCE_BENCHMARK] for run in runs]
+    for run, cells in zip(runs, kept):
+        if not any(c.status == "ok" and c.samples for c in cells):
+            raise BadInput(f"{run.path}: no measured cell but {REFERENCE_BENCHMARK}, the reference itself, which is "
+                           "not compared per reference; compare without --per-reference")
     slopes = {key: b for key, b in fitted_slopes(runs).items() if key[0] != REFERENCE_BENCHMARK}
     scaled = [results.Run(run.path, run.label, run.date, run.partial, run.context,
                           [scaled_cell(c, p_ns, slopes) for c in cells])

@@ -209,7 +209,8 @@ def views(trials):
     runs as compare does; the plain runs scaled together for the variance table and the heading."""
     found = [("raw", as_measured, None)]
     runs = [run for by_delay in trials for run in by_delay.values()]
-    if any(run.ok_cells() for run in runs) and reference.without_probes(runs) is None:
+    measured = all(any(c.benchmark != reference.REFERENCE_BENCHMARK for c in run.ok_cells()) for run in runs)
+    if measured and reference.without_probes(runs) is None:
         found.append(("per reference", per_comparison, reference.per_reference([t[0.0] for t in trials])))
     return found
 
