@@ -22,7 +22,7 @@ import os
 import platform
 import sys
 
-from msb import affected, cli, comparison, decision, figures, gnuplot, inputs, results, tables
+from msb import affected, cli, comparison, decision, figures, gnuplot, inputs, reference, results, tables
 from msb.comparison import Settings
 from msb.gnuplot import GnuplotError
 from msb.results import BadInput
@@ -41,6 +41,9 @@ def parse_args(argv):
                         help="--ab: the baseline kernel (default: the one without the option)")
     parser.add_argument("--probe", metavar="FILE", help="msealbench probe --json output, or its TAP output")
     parser.add_argument("--history", metavar="DIR", help="a directory of runs (compare --history)")
+    parser.add_argument("--per-reference", action="store_true",
+                        help="the run's and the history's figures per reference, as compare --per-reference makes "
+                        "them (a kernel A/B stays raw: the reference is not neutral between kernels)")
     parser.add_argument("--checks", metavar="FILE", action="append", default=[],
                         help="JSON of real-program checks (repeat for several)")
     parser.add_argument("--software", default=affected.default_path(), metavar="FILE",
@@ -86,6 +89,13 @@ def located(runs, settings, mode, **kw):
     return comparison.analyse(mode, runs, settings, allow_unmatched=True, locations=True, **kw)
 
 
+def per_reference(s, runs, what):
+    """runs per reference (compare --per-reference), what they are said in the report's limits."""
+    scaled = reference.per_reference(runs)
+    s.warnings += [f"{what}: {note}" for note in scaled.notes] + scaled.warnings
+    return scaled.runs
+
+
 def analyse_inputs(args, s):
     settings = s.settings
     loaded = []
@@ -96,6 +106,10 @@ def analyse_inputs(args, s):
         s.ab = inputs.load_ab(args.ab, args.baseline)
         loaded += [s.ab.baseline] + s.ab.candidates
     history_runs = results.runs_in(args.history) if args.history else []
+    if args.per_reference and s.run:
+        s.run = per_reference(s, [s.run], "the run")[0]
+    if args.per_reference and len(history_runs) >= 2:
+        history_runs = per_reference(s, history_runs, "the history")
     settings, notes = comparison.affordable_settings(settings, loaded + history_runs)
     s.settings, s.warnings = settings, s.warnings + notes
     if s.run:

@@ -132,6 +132,21 @@ def test_run_report():
     return out
 
 
+def test_per_reference_report():
+    probed, plain = path("run-probed.json"), path("run.json")
+    results.write_run(probed, synth.synthetic_run(synth.suite_specs(["none", "sysmap"], ["vdso", "mremap"]), seed=6,
+                                                  rounds=8, reference_ns=170.0))
+    out = path("out-per-reference")
+    status, _, err = run_report("--run", probed, "--per-reference", "--no-plots", "--out", out)
+    md = read(os.path.join(out, "report.md")) if status == 0 else ""
+    ok(status == 0 and "the run: figures per reference: each sample s with getppid probe r scaled" in md
+       and "harness.syscall.getppid is the reference and not compared" in md,
+       "report --per-reference: the run per reference, and the page says so", f"{status} {err[-300:]}")
+    status, _, err = run_report("--run", plain, "--per-reference", "--no-plots", "--out", path("out-no-probes"))
+    ok(status == 2 and len(err.strip().splitlines()) == 1 and "no reference probes" in err,
+       "report --per-reference on a run without probes: exit 2, one line", err)
+
+
 def test_ab_report():
     d = ab_dir("ab")
     out = path("out-ab")
@@ -317,6 +332,7 @@ def test_browser(pages):
 if __name__ == "__main__":
     test_noise_limits()
     run_out = test_run_report()
+    test_per_reference_report()
     test_ab_report()
     test_probe_tap_and_history()
     test_checks_and_nothing_given()
