@@ -42,7 +42,7 @@ SNAP_MARGIN = 0.25      # slopes this close to 1 (or 0) are taken as 1 (or 0)
 class PerReference:
     runs: list          # new Run objects; the inputs are not changed
     p_ns: float         # the pooled median probe every sample is scaled to
-    slopes: dict        # (benchmark, params text) -> b
+    slopes: dict        # (benchmark, params text) -> b, None when too few rounds to fit (scaled with 1)
     notes: list         # what the figures are, in words (for the report)
     warnings: list      # for stderr and the report's warnings
 
