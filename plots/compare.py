@@ -14,7 +14,8 @@ equivalent / inconclusive.
 
 --per-reference adjusts every sample s by the getppid(2) probe r the runner took around it, to
 s * (P / r) ** b (P: the median probe of the runs; b: the benchmark's slope, from how its rounds
-move with their probes), so that the host's changes of speed between and within runs cancel.
+move with their probes), so that most of the host's changes of speed between and within runs
+cancel; README ("How a run measures") says what is left.
 
 Formats (--format): text, markdown, json; email (the verdict table in 100 columns); bmf
 (Bencher Metric Format); github-action (github-action-benchmark customSmallerIsBetter); junit;

@@ -77,15 +77,20 @@ bool gate_spent(const struct gate *g)
 	return g->spent_ns >= g->allowance_ns;
 }
 
-/* One probe, logged; *p_out its time; true when the machine is at speed. */
-static bool at_speed(struct gate *g, double *p_out)
+/* One probe, counted and logged (the round's low_ns). */
+static double probe(struct gate *g)
 {
 	double p = gate_probe_ns();
 
-	*p_out = p;
 	g->probes++;
 	if (g->log && g->nlog < GATE_LOG)
 		g->log[g->nlog++] = p;
+	return p;
+}
+
+/* Whether the probe that was just taken, p, says the machine is at speed. */
+static bool at_speed(const struct gate *g, double p)
+{
 	if (g->every > 0)	/* the test hook alone decides, whatever the machine does */
 		return g->probes % g->every != 0;
 	return p <= g->floor_ns * GATE_FACTOR;
@@ -98,11 +103,11 @@ void gate_before(struct gate *g)
 	g->before_ns = 0;
 	if (!g->on || gate_spent(g)) {
 		if (g->reference)
-			g->before_ns = gate_probe_ns();
+			g->before_ns = probe(g);
 		return;
 	}
 	t0 = now_ns();
-	while (!at_speed(g, &g->before_ns) && g->spent_ns + (now_ns() - t0) < g->allowance_ns)
+	while (!at_speed(g, g->before_ns = probe(g)) && g->spent_ns + (now_ns() - t0) < g->allowance_ns)
 		;
 	waited = now_ns() - t0;
 	g->waited_ns += waited;
@@ -111,11 +116,9 @@ void gate_before(struct gate *g)
 
 enum gate_verdict gate_after(struct gate *g, uint64_t took_ns, bool need)
 {
-	double after = 0;
-	bool keep = !g->on || at_speed(g, &after);
+	double after = g->on || g->reference ? probe(g) : 0;
+	bool keep = !g->on || at_speed(g, after);
 
-	if (!g->on && g->reference)
-		after = gate_probe_ns();
 	/* The mean of the probes around the sample (gate_before always takes one when the reference
 	 * is on); NaN, written as null, when a probe read 0 ns (a clock too coarse to time it). */
 	g->ref_ns = g->reference && g->before_ns > 0 && after > 0 ? (g->before_ns + after) / 2 : NAN;

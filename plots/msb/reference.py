@@ -83,19 +83,18 @@ def round_logs(cell):
             for rnd in sorted(probes) if len(probes[rnd]) >= MIN_ROUND_SAMPLES]
 
 
-def centred_rounds(runs):
+def centred_rounds(cells):
     """(benchmark, params text) -> ([(x, y, odd, even)] of every round of its cells, each cell
     centred on its own means; the number of cells). A benchmark without a cell of MIN_ROUNDS
     rounds maps to ([], 0)."""
     groups = {}
-    for run in runs:
-        for cell in run.ok_cells():
-            points = round_logs(cell)
-            centred, cells = groups.setdefault(group_key(cell), ([], 0))
-            if len(points) < MIN_ROUNDS:
-                continue
-            means = [stats.mean([p[i] for p in points]) for i in range(4)]
-            groups[group_key(cell)] = (centred + [tuple(v - m for v, m in zip(p, means)) for p in points], cells + 1)
+    for cell in cells:
+        points = round_logs(cell)
+        centred, count = groups.setdefault(group_key(cell), ([], 0))
+        if len(points) < MIN_ROUNDS:
+            continue
+        means = [stats.mean([p[i] for p in points]) for i in range(4)]
+        groups[group_key(cell)] = (centred + [tuple(v - m for v, m in zip(p, means)) for p in points], count + 1)
     return groups
 
 
@@ -118,10 +117,10 @@ def slope(points, cells):
     return min(SLOPE_RANGE[1], max(SLOPE_RANGE[0], b))
 
 
-def fitted_slopes(runs):
-    """{(benchmark, params text): b} (see the module's text); None for a benchmark too short of
-    rounds to fit, which is then scaled with b = 1."""
-    return {key: slope(points, cells) for key, (points, cells) in centred_rounds(runs).items()}
+def fitted_slopes(cells):
+    """{(benchmark, params text): b} of the measured cells given (see the module's text); None for
+    a benchmark too short of rounds to fit, which is then scaled with b = 1."""
+    return {key: slope(points, count) for key, (points, count) in centred_rounds(cells).items()}
 
 
 def scaled_cell(cell, p_ns, slopes):
@@ -143,9 +142,9 @@ def kernel_warnings(runs):
 
 TWO_RUNS_WARNING = (
     "per reference, two runs: the intervals count the rounds of each run, not what differs between runs beyond "
-    "the host speed the probe follows; validate measured such a rest of up to 6.5% (exec) between two runs, which "
-    "made both exec run-against-run comparisons of one validate false regressions; confirm a verdict with a third "
-    "run or a --history")
+    "the host speed the probe follows (validate's per-reference 'between runs' column measures it on this machine; "
+    "README, \"How a run measures\", has a run where it made exec comparisons false regressions); confirm a verdict "
+    "with a third run or a --history")
 
 
 def per_reference(runs, two_runs=False):
@@ -158,7 +157,7 @@ def per_reference(runs, two_runs=False):
         if not any(c.status == "ok" and c.samples for c in cells):
             raise BadInput(f"{run.path}: no measured cell but {REFERENCE_BENCHMARK}, the reference itself, which is "
                            "not compared per reference; compare without --per-reference")
-    slopes = {key: b for key, b in fitted_slopes(runs).items() if key[0] != REFERENCE_BENCHMARK}
+    slopes = fitted_slopes(c for cells in kept for c in cells if c.status == "ok" and c.samples)
     scaled = [results.Run(run.path, run.label, run.date, run.partial, run.context,
                           [scaled_cell(c, p_ns, slopes) for c in cells])
               for run, cells in zip(runs, kept)]

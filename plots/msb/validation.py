@@ -361,9 +361,9 @@ def targets_line(name, checks):
 def validation_report(tallies, settings, trials, spent, args):
     """(tables.Report, whether every target tested was met): tallies as tally_views gives them;
     the targets are those of the first (raw), the others get a table and a line each."""
-    tally = tallies[0][1]
-    header, rows = report_rows(tally, settings)
-    checks = check_targets(tally, settings)
+    views = [(name, *report_rows(tally, settings), check_targets(tally, settings), plain)
+             for name, tally, plain in tallies]
+    (_, header, rows, checks, _), others = views[0], views[1:]
     kept = getattr(args, "kept", None)
     blocks = [tables.line(f"msealbench validate: {len(trials)} trials x 4 runs (plain; 1%, 2%, 5% delay in sysmap) "
                           + (f"in {spent:.0f} s" if not kept else "tallied from the files kept in "),
@@ -371,15 +371,10 @@ def validation_report(tallies, settings, trials, spent, args):
                           f"; runner options: {'--quick ' if args.quick else ''}--filter ",
                           tables.Literal(args.filter or "(all)")),
               tables.line(report.settings_line(settings)), tables.blank()]
-    other_views = []
-    for index, (name, view_tally, scaled) in enumerate(tallies):
-        view_header, view_rows = (header, rows) if index == 0 else report_rows(view_tally, settings)
-        if len(tallies) > 1:
-            blocks.append(tables.line(view_heading(name, scaled)))
+    for name, view_header, view_rows, _, plain in views:
+        if others:
+            blocks.append(tables.line(view_heading(name, plain)))
         blocks += [tables.Table(view_header, view_rows), tables.blank()]
-        if scaled is not None:
-            other_views.append({"view": name, **reference.summary(scaled), "header": view_header, "rows": view_rows,
-                                "checks": check_targets(view_tally, settings)})
     blocks += [tables.line("cells: share of cell comparisons with a regression verdict; A/A should be low, found high."),
                tables.line("A/A runs counts what compare says of two runs: a change no larger than the control cells "
                            "moved is not attributable, not a regression."),
@@ -388,27 +383,26 @@ def validation_report(tallies, settings, trials, spent, args):
                tables.line(f"A/A modes is a true A/A only where sealing costs nothing ({', '.join(COST_FREE_FAMILIES)}); "
                            "elsewhere it may show a real cost and is not held to the target.")]
     blocks += [tables.line(tables.Literal(text)) for text in not_run_lines(trials)]
-    noise_header, noise_rows = variance_rows([runs[0.0] for runs in trials])
+    noise = [variance_rows([runs[0.0] for runs in trials])] + [variance_rows(plain.runs) for *_, plain in others]
     blocks += [tables.blank(), tables.line("Where the variance comes from (plain runs; robust spreads, median over cells):"),
-               tables.Table(noise_header, noise_rows)]
-    for view, (name, _, plain) in zip(other_views, tallies[1:]):
-        view["variance_sources"] = dict(zip(("header", "rows"), variance_rows(plain.runs)))
-        blocks += [tables.line(f"{name}:"), tables.Table(view["variance_sources"]["header"],
-                                                         view["variance_sources"]["rows"])]
-    blocks += [
-               tables.line("More rounds narrow what the spread between processes leaves; a longer --min-time only "
+               tables.Table(*noise[0])]
+    for (name, *_), table in zip(others, noise[1:]):
+        blocks += [tables.line(f"{name}:"), tables.Table(*table)]
+    blocks += [tables.line("More rounds narrow what the spread between processes leaves; a longer --min-time only "
                            "the within-process share; nothing within a run narrows the spread between runs.")]
     # met is None for a target nothing tested: said as such, and not a miss.
     blocks += [tables.blank()] + [tables.line(f"{'n/a   ' if met is None else 'met   ' if met else 'MISSED'}  {text}")
                                   for text, met in checks]
-    blocks += [tables.line(targets_line(view["view"], view["checks"])) for view in other_views]
+    blocks += [tables.line(targets_line(name, view_checks)) for name, _, _, view_checks, _ in others]
     met = all(met is not False for _, met in checks)
-    for view in other_views:
-        view["targets_met"] = all(m is not False for _, m in view["checks"])
-        view["checks"] = [{"check": text, "met": m} for text, m in view["checks"]]
+    per_reference = [{"view": name, **reference.summary(plain), "header": view_header, "rows": view_rows,
+                      "checks": [{"check": text, "met": m} for text, m in view_checks],
+                      "targets_met": all(m is not False for _, m in view_checks),
+                      "variance_sources": dict(zip(("header", "rows"), table))}
+                     for (name, view_header, view_rows, view_checks, plain), table in zip(others, noise[1:])]
     data = {"schema": "msealbench-validate", "schema_version": 1, "trials": len(trials), "seconds": spent,
             "settings": vars(settings), "header": header, "rows": rows,
             "checks": [{"check": text, "met": met} for text, met in checks], "targets_met": met,
-            "variance_sources": {"header": noise_header, "rows": noise_rows},
-            "per_reference": other_views[0] if other_views else None}
+            "variance_sources": dict(zip(("header", "rows"), noise[0])),
+            "per_reference": per_reference[0] if per_reference else None}
     return tables.Report(blocks, data), met
