@@ -18,7 +18,7 @@
 extern const struct command cmd_run;
 
 #define DEFAULT_REPETITIONS 10L
-#define DEFAULT_MAX_ROUNDS 30L
+#define DEFAULT_MAX_ROUNDS 60L
 
 static const char run_usage_format[] =
 	"usage: msealbench run [options]\n"
@@ -38,8 +38,9 @@ static const char run_usage_format[] =
 	"  --precision P%%      the change every family's cells should detect (default: vdso, mremap\n"
 	"                       and harness 1%%, fork, exec and mseal 2%%): more rounds for less\n"
 	"  --time-budget SECONDS  no further round (beyond --repetitions) that would end later than\n"
-	"                       this after the start (default: none; make bench: 270)\n"
-	"  --min-time SECONDS   measured time per cell over --repetitions rounds (default 0.25, quick\n"
+	"                       this after the start (default: none; make bench: 270); when not\n"
+	"                       every open point fits, the cheapest rounds (round_s) go first\n"
+	"  --min-time SECONDS   measured time per cell over --repetitions rounds (default 0.125, quick\n"
 	"                       0.06); further rounds take as long each\n"
 	"  --quick              fewer rounds, less time, smaller parameter sweeps\n"
 	"  --cpu N|none         pin cells to CPU N (default: the last CPU this process may use)\n"
@@ -290,7 +291,7 @@ static void parse_run_options(int argc, char **argv, struct run_options *o)
 	test_contention(o);
 	o->repetitions = rep > 0 ? rep : o->quick ? 3 : DEFAULT_REPETITIONS;
 	o->max_rounds = max_rounds > 0 ? max_rounds : o->quick || rep > 0 ? o->repetitions : DEFAULT_MAX_ROUNDS;
-	o->min_time_s = min_time > 0 ? min_time : o->quick ? 0.06 : 0.25;
+	o->min_time_s = min_time > 0 ? min_time : o->quick ? 0.06 : 0.125;
 	o->seed = seed >= 0 ? (uint64_t)seed : (now_ns() ^ ((uint64_t)getpid() << 32)) & LONG_MAX;
 }
 

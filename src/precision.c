@@ -81,3 +81,28 @@ double precision_halfwidth(double *x, size_t n)
 	 * error of their mean. */
 	return t975(n - 1) * 1.4826 * mad * 1.2533 / sqrt((double)n);
 }
+
+int precision_fit_budget(const double *cost, int n, double left, bool *keep)
+{
+	int *order = xmalloc((size_t)(n > 0 ? n : 1) * sizeof(int)), kept = 0;
+	double sum = 0;
+
+	for (int i = 0; i < n; i++) {
+		order[i] = i;
+		keep[i] = false;
+	}
+	for (int i = 1; i < n; i++)	/* insertion sort by cost; equal costs keep their order */
+		for (int j = i; j > 0 && cost[order[j - 1]] > cost[order[j]]; j--) {
+			int t = order[j];
+
+			order[j] = order[j - 1];
+			order[j - 1] = t;
+		}
+	for (int i = 0; i < n && sum + cost[order[i]] <= left; i++) {
+		sum += cost[order[i]];
+		keep[order[i]] = true;
+		kept++;
+	}
+	free(order);
+	return kept;
+}

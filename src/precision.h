@@ -12,6 +12,7 @@
 #ifndef MSB_PRECISION_H
 #define MSB_PRECISION_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* The smallest relative change a family's cells should detect at 80% power (0.01: 1%). */
@@ -27,6 +28,12 @@ double precision_location_halfwidth(double mde);
  * their paired differences): a robust spread (1.4826 MAD), the median's efficiency, and
  * Student's t for n - 1 degrees of freedom. INFINITY below 3 values. x is reordered. */
 double precision_halfwidth(double *x, size_t n);
+
+/* Which of n open points (cost[i]: what a further round of point i takes) a round can take
+ * within left: all when their costs fit; otherwise the cheapest first, as long as they fit, since
+ * a round narrows a cheap point's interval about as much as an expensive one's for less of the
+ * budget. keep[i] says whether point i takes part; returns how many do (0: none fits). */
+int precision_fit_budget(const double *cost, int n, double left, bool *keep);
 
 /* The table of targets, for the results file: family i's name and target; NULL past the end. */
 const char *precision_target_at(size_t i, double *mde);

@@ -269,6 +269,10 @@ static void write_cell(struct json *j, const struct run *run, const struct cell 
 	write_dvec(j, "samples", &c->res.ns);
 	write_dvec(j, "rounds", &c->res.round);
 	json_string(j, "stopped", c->stopped);
+	if (c->wall_runs > 0)
+		json_number(j, "round_s", c->wall_ns / (double)c->wall_runs / 1e9);
+	else
+		json_null(j, "round_s");
 	if (c->res.gate.on) {
 		json_object_begin(j, "gate");
 		json_number(j, "floor_ns", c->res.gate.floor_ns);

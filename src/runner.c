@@ -162,6 +162,7 @@ static void run_cell_once(struct run *run, struct cell *c, int round, uint64_t *
 	bool timed_out, reported;
 	int wstatus;
 	char *report;
+	uint64_t start = now_ns();
 
 	c->res.batch = *point_batch;
 	report = run_cell_child(run, c, CELL_TIMEOUT_BASE_S + 10 * budget, &wstatus, &timed_out);
@@ -169,6 +170,8 @@ static void run_cell_once(struct run *run, struct cell *c, int round, uint64_t *
 		free(report);
 		return;	/* an interrupted cell run is dropped, never half-recorded */
 	}
+	c->wall_ns += (double)(now_ns() - start);
+	c->wall_runs++;
 	reported = cell_report_parse(report, round, &c->res, status, sizeof(status), reason, sizeof(reason));
 	free(report);
 	child_describe_exit(wstatus, "cell process", exit_text, sizeof(exit_text));
@@ -360,6 +363,55 @@ static int update_open_points(const struct run *run, bool *open, const char **st
 	return n;
 }
 
+/* What a round of point p takes: the mean wall time of each of its cells' runs, summed. */
+static double point_round_ns(const struct run *run, int p)
+{
+	double ns = 0;
+
+	for (int i = 0; i < run->ncells; i++) {
+		const struct cell *c = &run->cells[i];
+
+		if (c->point == p && c->wall_runs > 0 && c->status == CELL_OK)
+			ns += c->wall_ns / (double)c->wall_runs;
+	}
+	return ns;
+}
+
+/* The wall time of every cell run so far. */
+static double cells_wall_ns(const struct run *run)
+{
+	double ns = 0;
+
+	for (int i = 0; i < run->ncells; i++)
+		ns += run->cells[i].wall_ns;
+	return ns;
+}
+
+/* Of the open points, keep open those a further round can take before the time budget ends
+ * (left_ns: what is left of it, less what a round takes besides its cells: the results file),
+ * the cheapest first (precision_fit_budget); the others stop ("time budget"): the budget only
+ * shrinks, so they would not fit later. Returns how many stay open. */
+static int fit_open_points(const struct run *run, bool *open, const char **stopped, double left_ns)
+{
+	int *index = xmalloc((size_t)run->npoints * sizeof(int)), n = 0, kept;
+	double *cost = xmalloc((size_t)run->npoints * sizeof(double));
+	bool *keep = xmalloc((size_t)run->npoints * sizeof(bool));
+
+	for (int p = 0; p < run->npoints; p++)
+		if (open[p]) {
+			index[n] = p;
+			cost[n++] = point_round_ns(run, p);
+		}
+	kept = precision_fit_budget(cost, n, left_ns, keep);
+	for (int i = 0; i < n; i++)
+		if (!keep[i]) {
+			open[index[i]] = false;
+			stopped[index[i]] = "time budget";
+		}
+	free(index), free(cost), free(keep);
+	return kept;
+}
+
 static void default_out_path(struct run *run)
 {
 	char stamp[32];
@@ -524,7 +576,7 @@ int runner_run(const struct run_options *opt, const char *self_exe)
 	long last = opt->max_rounds > opt->repetitions ? opt->max_rounds : opt->repetitions;
 	int rc;
 	const char **stopped;
-	double full_round_ns = 0;
+	double round_besides_ns = 0, cells_before, besides;	/* the most a round took besides its cells */
 	bool *open;
 	time_t t = time(NULL);
 	struct tm tm;
@@ -570,17 +622,12 @@ int runner_run(const struct run_options *opt, const char *self_exe)
 
 		if (extra && (nopen = update_open_points(&run, open, stopped)) == 0)
 			break;
-		/* A further round of the open points takes about their share of a full round. */
 		if (extra && run.opt.time_budget_s > 0 &&
-		    (double)(round_start - run.rounds_start_ns) + full_round_ns * nopen / run.npoints > run.opt.time_budget_s * 1e9) {
-			for (int p = 0; p < run.npoints; p++)
-				if (open[p])
-					stopped[p] = "time budget";
+		    (nopen = fit_open_points(&run, open, stopped, run.opt.time_budget_s * 1e9 - round_besides_ns -
+					     (double)(round_start - run.rounds_start_ns))) == 0)
 			break;
-		}
+		cells_before = cells_wall_ns(&run);
 		run_round(&run, r, &rng, point_batch, extra ? open : NULL);
-		if (!extra)
-			full_round_ns = (double)(now_ns() - run.rounds_start_ns) / (r + 1);
 		if (stop_signal)
 			break;
 		round_finished(&run, r);
@@ -593,6 +640,9 @@ int runner_run(const struct run_options *opt, const char *self_exe)
 			if (results_write(&run, run.out_path, true) < 0)
 				return 1;
 		}
+		besides = (double)(now_ns() - round_start) - (cells_wall_ns(&run) - cells_before);
+		if (besides > round_besides_ns)
+			round_besides_ns = besides;
 	}
 	if (!stop_signal && last > run.opt.repetitions && run.rounds_done == last)
 		update_open_points(&run, open, stopped);

@@ -102,6 +102,35 @@ def check_rule(what, data, base, most):
     return stops
 
 
+def point_costs(data):
+    """{point: (rounds, seconds a round of it takes: its cells' round_s summed)}."""
+    _, cells = points(data)
+    return {key: (len(set(cs[0]["rounds"])), sum(c["round_s"] or 0 for c in cs)) for key, cs in cells.items()}
+
+
+def check_budget_order():
+    """A budget too short for every open point: the cheapest points get the further rounds. The
+    budget is set from a pilot run's costs to end about half-way through a further round."""
+    args = ["--filter", "harness.empty,harness.syscall.getppid,fork.fork", "--quick", "--repetitions", "8"]
+    pilot = run("pilot", *args)
+    if not pilot:
+        return
+    ok(all(c["round_s"] and c["round_s"] > 0 for c in pilot["cells"]),
+       "every cell records what one of its rounds took (round_s)", str([c["round_s"] for c in pilot["cells"]]))
+    full = sum(cost for _, cost in point_costs(pilot).values())
+    budget = max(1, 8 * full + 1.6 * full)
+    split = run("split", *args, "--max-rounds", "40", "--precision", "0.01%", "--time-budget", f"{budget:.3f}")
+    if not split:
+        return
+    costs = point_costs(split)
+    wrong = [f"{a[0]} {a[1]}: {ka} rounds at {ca:.3f} s, {b[0]} {b[1]}: {kb} rounds at {cb:.3f} s"
+             for a, (ka, ca) in costs.items() for b, (kb, cb) in costs.items() if ka > kb and ca > 1.25 * cb]
+    ok(not wrong, "a short budget gives further rounds to the cheaper points first "
+       f"(rounds per point: {sorted(k for k, _ in costs.values())})", "; ".join(wrong[:2]))
+    ok(all(c["stopped"] == "time budget" for c in split["cells"]),
+       "the points the budget cannot take stop as 'time budget'", str({c["stopped"] for c in split["cells"]}))
+
+
 def main():
     coarse = run("coarse", "--filter", "harness.empty,vdso.getcpu", "--repetitions", "4", "--max-rounds", "8",
                  "--precision", "1000%")
@@ -133,6 +162,7 @@ def main():
         ok(all(c["stopped"] == "time budget" and sorted(set(c["rounds"])) == [0, 1, 2] for c in budget["cells"]),
            "a spent --time-budget ends the run after --repetitions, each point marked 'time budget'",
            str({(c["benchmark"], c["stopped"], len(set(c["rounds"]))) for c in budget["cells"]}))
+    check_budget_order()
     for args, want in ((["--max-rounds", "0"], "--max-rounds: '0'"), (["--time-budget", "x"], "--time-budget: 'x'"),
                        (["--precision", "2%%"], "--precision: '2%%'")):
         r = subprocess.run([MSEALBENCH, "run"] + args, capture_output=True, text=True, timeout=30)
