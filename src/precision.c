@@ -82,7 +82,7 @@ double precision_halfwidth(double *x, size_t n)
 	return t975(n - 1) * 1.4826 * mad * 1.2533 / sqrt((double)n);
 }
 
-int precision_fit_budget(const double *cost, int n, double left, bool *keep)
+int precision_fit_budget(const double *cost, const double *rank, int n, double left, bool *keep)
 {
 	int *order = xmalloc((size_t)(n > 0 ? n : 1) * sizeof(int)), kept = 0;
 	double sum = 0;
@@ -91,8 +91,8 @@ int precision_fit_budget(const double *cost, int n, double left, bool *keep)
 		order[i] = i;
 		keep[i] = false;
 	}
-	for (int i = 1; i < n; i++)	/* insertion sort by cost; equal costs keep their order */
-		for (int j = i; j > 0 && cost[order[j - 1]] > cost[order[j]]; j--) {
+	for (int i = 1; i < n; i++)	/* insertion sort by rank; equal ranks keep their order */
+		for (int j = i; j > 0 && rank[order[j - 1]] > rank[order[j]]; j--) {
 			int t = order[j];
 
 			order[j] = order[j - 1];

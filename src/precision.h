@@ -29,11 +29,12 @@ double precision_location_halfwidth(double mde);
  * Student's t for n - 1 degrees of freedom. INFINITY below 3 values. x is reordered. */
 double precision_halfwidth(double *x, size_t n);
 
-/* Which of n open points (cost[i]: what a further round of point i takes) a round can take
- * within left: all when their costs fit; otherwise the cheapest first, as long as they fit, since
- * a round narrows a cheap point's interval about as much as an expensive one's for less of the
- * budget. keep[i] says whether point i takes part; returns how many do (0: none fits). */
-int precision_fit_budget(const double *cost, int n, double left, bool *keep);
+/* Which of n open points a round can take within left: cost[i] is what a round of point i
+ * takes, rank[i] the order they are offered it in (the runner's: what each would still cost to
+ * reach its target). The points in rank order (ties: in index order) take part as long as their
+ * costs fit; the first that does not fit ends it, so the points left out are the last in rank.
+ * keep[i] says whether point i takes part; returns how many do (0: not even the first fits). */
+int precision_fit_budget(const double *cost, const double *rank, int n, double left, bool *keep);
 
 /* The table of targets, for the results file: family i's name and target; NULL past the end. */
 const char *precision_target_at(size_t i, double *mde);

@@ -218,8 +218,9 @@ static void progress(const struct run *run, int round, int done, int total, cons
 
 /* Where the terminal line above is not shown (a CI log, a file): one line per round, with the
  * time so far and an estimate of the rest of the --repetitions rounds from the rounds done;
- * further rounds (open >= 0: the points still open) say how many points they are for. */
-static void round_progress(const struct run *run, int round, int open)
+ * further rounds (open >= 0: the points still open) say how many points they are for, and how
+ * many the time budget has stopped. */
+static void round_progress(const struct run *run, int round, int open, int budget_stopped)
 {
 	double elapsed = (double)(now_ns() - run->rounds_start_ns) / 1e9;
 	double left = elapsed / (round + 1) * (double)(run->opt.repetitions - round - 1);
@@ -231,8 +232,9 @@ static void round_progress(const struct run *run, int round, int open)
 			run->opt.repetitions, elapsed, left,
 			run->opt.max_rounds > run->opt.repetitions ? " (then further rounds for imprecise cells)" : "");
 	else
-		fprintf(stderr, "%s: round %d (at most %ld) done for %d imprecise point(s) of %d, %.1f s elapsed\n",
-			msb_prog, round + 1, run->opt.max_rounds, open, run->npoints, elapsed);
+		fprintf(stderr, "%s: round %d (at most %ld) done for %d imprecise point(s) of %d (%d stopped by the "
+			"time budget), %.1f s elapsed\n", msb_prog, round + 1, run->opt.max_rounds, open, run->npoints,
+			budget_stopped, elapsed);
 	fflush(stderr);
 }
 
@@ -304,33 +306,35 @@ static size_t round_log_medians(const struct cell *c, double *out, int *rounds)
 	return n;
 }
 
-/* Whether point p cannot yet answer to its family's target: a mode's location, or the paired
- * ratio of a mode against the point's first mode (none, the baseline), has an interval wider
- * than precision_*_halfwidth allows. */
-static bool point_open(const struct run *run, int p)
+/* How far point p is from answering to its family's target: the largest ratio of an interval's
+ * half-width to what precision_*_halfwidth allows, over each mode's location and the paired
+ * ratio of each mode against the point's first mode (none, the baseline). Above 1 the point is
+ * still open. *n gets the rounds of its baseline; -1 when no cell of it is measured. */
+static double point_shortfall(const struct run *run, int p, size_t *n)
 {
 	size_t cap = (size_t)run->rounds_done + 1, nbase = 0;
 	double *base = xmalloc(cap * sizeof(double)), *x = xmalloc(cap * sizeof(double)),
-	       *d = xmalloc(cap * sizeof(double));
+	       *d = xmalloc(cap * sizeof(double)), worst = -1;
 	int *base_rounds = xmalloc(cap * sizeof(int)), *rounds = xmalloc(cap * sizeof(int));
-	bool open = false, have_base = false;
+	bool have_base = false;
 
-	for (int i = 0; i < run->ncells && !open; i++) {
+	*n = 0;
+	for (int i = 0; i < run->ncells; i++) {
 		const struct cell *c = &run->cells[i];
-		double mde;
-		size_t n, nd = 0;
+		double mde, ratio;
+		size_t nx, nd = 0;
 
 		if (c->point != p || c->status != CELL_OK)
 			continue;
 		mde = run->opt.precision > 0 ? run->opt.precision : precision_mde_target(c->bench->family);
-		n = round_log_medians(c, x, rounds);
+		nx = round_log_medians(c, x, rounds);
 		if (!have_base) {	/* cells of a point come in seal mode order: none first */
-			memcpy(base, x, n * sizeof(double));
-			memcpy(base_rounds, rounds, n * sizeof(int));
-			nbase = n;
+			memcpy(base, x, nx * sizeof(double));
+			memcpy(base_rounds, rounds, nx * sizeof(int));
+			nbase = *n = nx;
 			have_base = true;
 		} else {
-			for (size_t a = 0, b = 0; a < n && b < nbase;) {
+			for (size_t a = 0, b = 0; a < nx && b < nbase;) {
 				if (rounds[a] == base_rounds[b])
 					d[nd++] = x[a++] - base[b++];
 				else if (rounds[a] < base_rounds[b])
@@ -338,32 +342,37 @@ static bool point_open(const struct run *run, int p)
 				else
 					b++;
 			}
-			if (precision_halfwidth(d, nd) > precision_ratio_halfwidth(mde))
-				open = true;
+			ratio = precision_halfwidth(d, nd) / precision_ratio_halfwidth(mde);
+			worst = ratio > worst ? ratio : worst;
 		}
-		if (precision_halfwidth(x, n) > precision_location_halfwidth(mde))
-			open = true;
+		ratio = precision_halfwidth(x, nx) / precision_location_halfwidth(mde);
+		worst = ratio > worst ? ratio : worst;
 	}
 	free(base), free(x), free(d), free(base_rounds), free(rounds);
-	return open;
+	return worst;
 }
 
-/* Marks which of the points still open stay open; returns how many do. */
+/* Marks which of the points still open stay open; returns how many do. A point none of whose
+ * cells is measured (all skipped or failed) closes without a reason: it was never precise. */
 static int update_open_points(const struct run *run, bool *open, const char **stopped)
 {
 	int n = 0;
 
 	for (int p = 0; p < run->npoints; p++) {
-		if (open[p] && !point_open(run, p)) {
+		size_t rounds;
+		double shortfall = open[p] ? point_shortfall(run, p, &rounds) : 0;
+
+		if (open[p] && shortfall <= 1) {
 			open[p] = false;
-			stopped[p] = "precise";
+			stopped[p] = shortfall < 0 ? NULL : "precise";
 		}
 		n += open[p];
 	}
 	return n;
 }
 
-/* What a round of point p takes: the mean wall time of each of its cells' runs, summed. */
+/* What a round of point p takes: the mean wall time of each of its measured cells' runs,
+ * summed. */
 static double point_round_ns(const struct run *run, int p)
 {
 	double ns = 0;
@@ -389,26 +398,35 @@ static double cells_wall_ns(const struct run *run)
 
 /* Of the open points, keep open those a further round can take before the time budget ends
  * (left_ns: what is left of it, less what a round takes besides its cells: the results file),
- * the cheapest first (precision_fit_budget); the others stop ("time budget"): the budget only
- * shrinks, so they would not fit later. Returns how many stay open. */
+ * in the order of what each would still cost to reach its target (precision_fit_budget): the
+ * rounds it lacks, as intervals narrow with 1/sqrt(rounds), times what one round of it takes.
+ * The others stop ("time budget"): the budget only shrinks, and the points ahead of them, still
+ * short of their targets, would take what is left. Returns how many stay open. */
 static int fit_open_points(const struct run *run, bool *open, const char **stopped, double left_ns)
 {
 	int *index = xmalloc((size_t)run->npoints * sizeof(int)), n = 0, kept;
-	double *cost = xmalloc((size_t)run->npoints * sizeof(double));
+	double *cost = xmalloc((size_t)run->npoints * sizeof(double)),
+	       *rank = xmalloc((size_t)run->npoints * sizeof(double));
 	bool *keep = xmalloc((size_t)run->npoints * sizeof(bool));
 
 	for (int p = 0; p < run->npoints; p++)
 		if (open[p]) {
+			size_t rounds;
+			double shortfall = point_shortfall(run, p, &rounds),
+			       lacking = (double)rounds * (shortfall * shortfall - 1);
+
 			index[n] = p;
-			cost[n++] = point_round_ns(run, p);
+			cost[n] = point_round_ns(run, p);
+			rank[n] = isfinite(lacking) ? cost[n] * (lacking > 1 ? lacking : 1) : INFINITY;
+			n++;
 		}
-	kept = precision_fit_budget(cost, n, left_ns, keep);
+	kept = precision_fit_budget(cost, rank, n, left_ns, keep);
 	for (int i = 0; i < n; i++)
 		if (!keep[i]) {
 			open[index[i]] = false;
 			stopped[index[i]] = "time budget";
 		}
-	free(index), free(cost), free(keep);
+	free(index), free(cost), free(rank), free(keep);
 	return kept;
 }
 
@@ -451,14 +469,21 @@ static void drop_unfinished_round(struct run *run)
 		if (c->status != c->status_done && c->status_done != CELL_FAILED && c->status_done != CELL_SKIPPED)
 			c->reason[0] = '\0';	/* the reason came with the dropped round */
 		c->status = c->status_done;
+		c->wall_ns = c->wall_ns_done;
+		c->wall_runs = c->wall_runs_done;
 	}
 }
 
 static void round_finished(struct run *run, int round)
 {
 	run->rounds_done = round + 1;
-	for (int i = 0; i < run->ncells; i++)
-		run->cells[i].status_done = run->cells[i].status;
+	for (int i = 0; i < run->ncells; i++) {
+		struct cell *c = &run->cells[i];
+
+		c->status_done = c->status;
+		c->wall_ns_done = c->wall_ns;
+		c->wall_runs_done = c->wall_runs;
+	}
 }
 
 static void install_stop_handlers(void)
@@ -574,7 +599,7 @@ int runner_run(const struct run_options *opt, const char *self_exe)
 	char helper_dir[4096];
 	uint64_t rng, *point_batch;
 	long last = opt->max_rounds > opt->repetitions ? opt->max_rounds : opt->repetitions;
-	int rc;
+	int rc, nbudget;
 	const char **stopped;
 	double round_besides_ns = 0, cells_before, besides;	/* the most a round took besides its cells */
 	bool *open;
@@ -631,7 +656,10 @@ int runner_run(const struct run_options *opt, const char *self_exe)
 		if (stop_signal)
 			break;
 		round_finished(&run, r);
-		round_progress(&run, r, extra ? nopen : -1);
+		nbudget = 0;
+		for (int p = 0; p < run.npoints; p++)
+			nbudget += stopped[p] && strcmp(stopped[p], "time budget") == 0;
+		round_progress(&run, r, extra ? nopen : -1, nbudget);
 		for (int i = 0; i < run.ncells; i++)
 			run.cells[i].stopped = stopped[run.cells[i].point];
 		/* A stream is written once, at the end; a file after every round. */

@@ -54,8 +54,8 @@ struct cell {
 	const char *stopped;		/* why its point got no more rounds: precise, max rounds, time
 					 * budget, not adaptive */
 	struct cell_results res;	/* what its reports said, every round's samples */
-	double wall_ns;			/* wall time of its finished cell runs (set-up and counting */
-	long wall_runs;			/* included), and how many there were */
+	double wall_ns, wall_ns_done;	/* wall time of its cell runs, set-up and counting included */
+	long wall_runs, wall_runs_done;	/* how many runs that was; _done: at the last finished round */
 };
 
 struct run {

@@ -102,31 +102,62 @@ def check_rule(what, data, base, most):
     return stops
 
 
-def point_costs(data):
-    """{point: (rounds, seconds a round of it takes: its cells' round_s summed)}."""
-    _, cells = points(data)
-    return {key: (len(set(cs[0]["rounds"])), sum(c["round_s"] or 0 for c in cs)) for key, cs in cells.items()}
+def shortfall(modes, before, mde):
+    """How far a point is from its target on its rounds before `before`, as the runner judges it:
+    the largest ratio of an interval's half-width to what the target allows; and its rounds."""
+    location = math.log1p(mde) / POWER / math.sqrt(2)
+    ratio = math.log1p(mde) / POWER
+    worst, base = -1, None
+    for seal in ("none", "sysmap", "all"):
+        if seal not in modes:
+            continue
+        mine = {r: v for r, v in modes[seal].items() if r < before}
+        if base is None:
+            base = mine
+        else:
+            worst = max(worst, half_width([v - base[r] for r, v in mine.items() if r in base]) / ratio)
+        worst = max(worst, half_width(list(mine.values())) / location)
+    return worst, len(base)
 
 
 def check_budget_order():
-    """A budget too short for every open point: the cheapest points get the further rounds. The
-    budget is set from a pilot run's costs to end about half-way through a further round."""
+    """A budget too short for a round of every open point: the points that would reach their target
+    for the least time (rounds lacking times round_s) get it, the rest stop. The budget comes from
+    a pilot run's costs, to end within a further round; where it happens to end between rounds,
+    the run is made again with another budget."""
     args = ["--filter", "harness.empty,harness.syscall.getppid,fork.fork", "--quick", "--repetitions", "8"]
     pilot = run("pilot", *args)
     if not pilot:
         return
     ok(all(c["round_s"] and c["round_s"] > 0 for c in pilot["cells"]),
        "every cell records what one of its rounds took (round_s)", str([c["round_s"] for c in pilot["cells"]]))
-    full = sum(cost for _, cost in point_costs(pilot).values())
-    budget = max(1, 8 * full + 1.6 * full)
-    split = run("split", *args, "--max-rounds", "40", "--precision", "0.01%", "--time-budget", f"{budget:.3f}")
-    if not split:
+    _, cells = points(pilot)
+    full = sum(c["round_s"] for cs in cells.values() for c in cs)
+    for extra in (1.5, 1.3, 1.7, 1.1):
+        split = run("split", *args, "--max-rounds", "40", "--precision", "0.01%",
+                    "--time-budget", f"{max(1, (8 + extra) * full):.3f}")
+        if not split:
+            return
+        logs, cells = points(split)
+        rounds = {key: set(cs[0]["rounds"]) for key, cs in cells.items()}
+        cut = next((r for r in range(8, 41) if any(r in rs for rs in rounds.values())
+                    and any(r - 1 in rs and r not in rs for rs in rounds.values())), None)
+        if cut is not None:
+            break
+    ok(cut is not None, "a budget short of a round of every open point gives it to some of them",
+       str(sorted(len(r) for r in rounds.values())))
+    if cut is None:
         return
-    costs = point_costs(split)
-    wrong = [f"{a[0]} {a[1]}: {ka} rounds at {ca:.3f} s, {b[0]} {b[1]}: {kb} rounds at {cb:.3f} s"
-             for a, (ka, ca) in costs.items() for b, (kb, cb) in costs.items() if ka > kb and ca > 1.25 * cb]
-    ok(not wrong, "a short budget gives further rounds to the cheaper points first "
-       f"(rounds per point: {sorted(k for k, _ in costs.values())})", "; ".join(wrong[:2]))
+    rank = {}
+    for key in (k for k, rs in rounds.items() if cut - 1 in rs):
+        mde = split["context"]["options"]["precision_targets"][cells[key][0]["family"]]
+        worst, n = shortfall(logs[key], cut, mde)
+        cost = sum(c["round_s"] for c in cells[key])
+        rank[key] = cost * max(1, n * (worst * worst - 1))
+    took = [rank[k] for k in rank if cut in rounds[k]]
+    left = [rank[k] for k in rank if cut not in rounds[k]]
+    ok(max(took) <= 1.25 * min(left), f"round {cut + 1} went to the points that would reach their target "
+       f"for the least time ({len(took)} of {len(rank)})", f"took {sorted(took)}, left out {sorted(left)}")
     ok(all(c["stopped"] == "time budget" for c in split["cells"]),
        "the points the budget cannot take stop as 'time budget'", str({c["stopped"] for c in split["cells"]}))
 

@@ -221,6 +221,13 @@ def test_merge_concatenates():
     cells = merge.merge_cells([(1, boot[0]), (2, bare)])
     ok(all(c["reference_ns"] is None for c in cells), "a boot without reference_ns leaves the merged one null",
        str([c.get("reference_ns") for c in cells])[:200])
+    timed = json.loads(json.dumps(boot))
+    for b, t in zip(timed, (0.02, 0.05)):
+        for c in b["cells"]:
+            c["round_s"] = t
+    cells = merge.merge_cells([(1, timed[0]), (2, timed[1])])
+    ok(all(abs(c["round_s"] - 0.035) < 1e-9 for c in cells),
+       "the VM merge gives round_s as the boots' mean, weighted by their rounds", str([c.get("round_s") for c in cells])[:200])
 
 
 def test_schema():

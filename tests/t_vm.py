@@ -4,6 +4,7 @@
 the test kernels of ../shared/kernels (MSEALBENCH_KERNELS overrides): the sealed kernels must seal
 the system mappings, the plain ones none, a quick run must complete in each and the comparison
 must run. Error paths: missing image, a kernel that never reaches init, a guest past its time limit."""
+import argparse
 import base64
 import hashlib
 import json
@@ -72,6 +73,12 @@ def initramfs_tests():
     ok(one == two and one.startswith(b"070701") and b"TRAILER!!!" in one,
        "the initramfs is a newc cpio, byte-identical for the same inputs")
     ok(b"dev/console" in one and len(one) % 4 == 0, "it holds /dev/console and is 4-byte aligned")
+    plan = dict(filter=None, seal=None, min_time=None, repetitions=None, events=None, timeout=900.0)
+    adaptive = initramfs.plan_text("k", argparse.Namespace(quick=False, **plan))
+    quick = initramfs.plan_text("k", argparse.Namespace(quick=True, **plan))
+    ok("--time-budget\t450" in adaptive and "--time-budget" not in quick,
+       "an adaptive guest run stops its further rounds within half the boot's --timeout; --quick has none",
+       str(adaptive.splitlines()[-3:]))
 
 
 def arch_tests():

@@ -56,17 +56,21 @@ static void test_precision(void)
 	       fabs(precision_location_halfwidth(0.01) - log(1.01) * 0.6997 / sqrt(2.0)) < 1e-4,
 	       "half-widths for a 1%% target: paired 0.70%%, one location 0.49%%");
 	{
-		double cost[] = { 5, 1, 3, 1, 9 };
+		double cost[] = { 5, 1, 3, 1, 9 }, rank[] = { 1, 5, 2, 9, 3 };
 		bool keep[5];
 
-		tap_ok(precision_fit_budget(cost, 5, 19, keep) == 5 && keep[0] && keep[4],
+		tap_ok(precision_fit_budget(cost, cost, 5, 19, keep) == 5 && keep[0] && keep[4],
 		       "a budget that takes every open point keeps them all");
-		tap_ok(precision_fit_budget(cost, 5, 6, keep) == 3 && keep[1] && keep[3] && keep[2] &&
-		       !keep[0] && !keep[4], "a short budget takes the cheapest points first (costs 1, 1 and 3 of 5, 1, 3, 1, 9 in 6)");
-		tap_ok(precision_fit_budget(cost, 5, 10.5, keep) == 4 && !keep[4],
-		       "the most expensive point is the first left out");
-		tap_ok(precision_fit_budget(cost, 5, 0.5, keep) == 0 && !keep[1],
-		       "a budget below the cheapest round takes none");
+		tap_ok(precision_fit_budget(cost, cost, 5, 6, keep) == 3 && keep[1] && keep[3] && keep[2] &&
+		       !keep[0] && !keep[4], "ranked by cost, a short budget takes the cheapest points first "
+		       "(costs 1, 1 and 3 of 5, 1, 3, 1, 9 in 6)");
+		tap_ok(precision_fit_budget(cost, cost, 5, 10.5, keep) == 4 && !keep[4],
+		       "ranked by cost, the most expensive point is the first left out");
+		tap_ok(precision_fit_budget(cost, cost, 5, 0.5, keep) == 0 && !keep[1],
+		       "a budget below the first point's round takes none");
+		tap_ok(precision_fit_budget(cost, rank, 5, 9, keep) == 2 && keep[0] && keep[2] && !keep[4] &&
+		       !keep[1] && !keep[3], "points take part in rank order; the first that does not fit ends it "
+		       "(ranks 1, 5, 2, 9, 3, costs 5, 1, 3, 1, 9 in 9: the first and third)");
 	}
 }
 

@@ -52,6 +52,10 @@ def plan_text(label, args):
         value = getattr(args, opt)
         if value is not None:
             run += ["--" + opt.replace("_", "-"), str(value)]
+    if not args.quick and args.repetitions is None:
+        # An adaptive run's further rounds stop within half the boot's --timeout, so the boot
+        # sends its results instead of being killed with them.
+        run += ["--time-budget", f"{max(1, int(args.timeout / 2))}"]
     for field in run:
         if "\t" in field or "\n" in field:
             raise VmError(f"option value {field!r} holds a TAB or newline")

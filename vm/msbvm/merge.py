@@ -56,7 +56,7 @@ def merge_cells(runs):
                 if isinstance(m.get("counters"), dict):
                     m["counters"]["values"] = {k: [] for k in (c["counters"].get("values") or {})}
                     m["counters"]["running_ratio"] = []
-                m["_batches"] = []
+                m["_batches"], m["_round_s"] = [], []
                 merged[key] = m
                 order.append(key)
             m = merged[key]
@@ -78,6 +78,8 @@ def merge_cells(runs):
                 m["counters"]["running_ratio"] += counters.get("running_ratio") or []
             if c.get("samples"):
                 m["_batches"].append(c.get("batch"))
+            if isinstance(c.get("round_s"), (int, float)) and rounds:
+                m["_round_s"].append((c["round_s"], len(set(rounds))))
             if not created:
                 m["gate"] = add_gate(m.get("gate"), c.get("gate"))
         offset = last + 1 if last >= 0 else offset
@@ -85,6 +87,9 @@ def merge_cells(runs):
     for key in order:
         m = merged[key]
         batches = sorted(set(b for b in m.pop("_batches") if b is not None))
+        timed = m.pop("_round_s")   # the boots' round times, weighted by their rounds
+        if "round_s" in m:
+            m["round_s"] = (sum(t * n for t, n in timed) / sum(n for _, n in timed)) if timed else None
         if len(batches) > 1:
             m["notes"] = list(m.get("notes") or []) + [
                 f"batch differed between boots ({', '.join(map(str, batches))}); samples are per operation"]
