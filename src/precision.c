@@ -91,18 +91,23 @@ int precision_fit_budget(const double *cost, const double *rank, int n, double l
 		order[i] = i;
 		keep[i] = false;
 	}
-	for (int i = 1; i < n; i++)	/* insertion sort by rank; equal ranks keep their order */
-		for (int j = i; j > 0 && rank[order[j - 1]] > rank[order[j]]; j--) {
-			int t = order[j];
+	/* Insertion sort by rank, equal ranks (infinite ones too) by cost, then in index order. */
+	for (int i = 1; i < n; i++)
+		for (int j = i; j > 0; j--) {
+			int a = order[j - 1], b = order[j], t;
 
+			if (rank[a] < rank[b] || (rank[a] == rank[b] && cost[a] <= cost[b]))
+				break;
+			t = order[j];
 			order[j] = order[j - 1];
 			order[j - 1] = t;
 		}
-	for (int i = 0; i < n && sum + cost[order[i]] <= left; i++) {
-		sum += cost[order[i]];
-		keep[order[i]] = true;
-		kept++;
-	}
+	for (int i = 0; i < n; i++)
+		if (sum + cost[order[i]] <= left) {
+			sum += cost[order[i]];
+			keep[order[i]] = true;
+			kept++;
+		}
 	free(order);
 	return kept;
 }

@@ -31,9 +31,9 @@ double precision_halfwidth(double *x, size_t n);
 
 /* Which of n open points a round can take within left: cost[i] is what a round of point i
  * takes, rank[i] the order they are offered it in (the runner's: what each would still cost to
- * reach its target). The points in rank order (ties: in index order) take part as long as their
- * costs fit; the first that does not fit ends it, so the points left out are the last in rank.
- * keep[i] says whether point i takes part; returns how many do (0: not even the first fits). */
+ * reach its target; equal ranks go to the cheaper first, then in index order). Each point in
+ * that order takes part if its cost still fits; one that does not is passed over. keep[i] says
+ * whether point i takes part; returns how many do (0: none fits). */
 int precision_fit_budget(const double *cost, const double *rank, int n, double left, bool *keep);
 
 /* The table of targets, for the results file: family i's name and target; NULL past the end. */

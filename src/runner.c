@@ -224,7 +224,10 @@ static void round_progress(const struct run *run, int round, int open, int budge
 {
 	double elapsed = (double)(now_ns() - run->rounds_start_ns) / 1e9;
 	double left = elapsed / (round + 1) * (double)(run->opt.repetitions - round - 1);
+	char budget_note[64] = "";
 
+	if (run->opt.time_budget_s > 0)
+		snprintf(budget_note, sizeof(budget_note), " (%d stopped by the time budget)", budget_stopped);
 	if (run->opt.quiet || isatty(STDERR_FILENO))
 		return;
 	if (open < 0)
@@ -232,9 +235,8 @@ static void round_progress(const struct run *run, int round, int open, int budge
 			run->opt.repetitions, elapsed, left,
 			run->opt.max_rounds > run->opt.repetitions ? " (then further rounds for imprecise cells)" : "");
 	else
-		fprintf(stderr, "%s: round %d (at most %ld) done for %d imprecise point(s) of %d (%d stopped by the "
-			"time budget), %.1f s elapsed\n", msb_prog, round + 1, run->opt.max_rounds, open, run->npoints,
-			budget_stopped, elapsed);
+		fprintf(stderr, "%s: round %d (at most %ld) done for %d imprecise point(s) of %d%s, %.1f s elapsed\n",
+			msb_prog, round + 1, run->opt.max_rounds, open, run->npoints, budget_note, elapsed);
 	fflush(stderr);
 }
 
@@ -308,8 +310,8 @@ static size_t round_log_medians(const struct cell *c, double *out, int *rounds)
 
 /* How far point p is from answering to its family's target: the largest ratio of an interval's
  * half-width to what precision_*_halfwidth allows, over each mode's location and the paired
- * ratio of each mode against the point's first mode (none, the baseline). Above 1 the point is
- * still open. *n gets the rounds of its baseline; -1 when no cell of it is measured. */
+ * ratio of each mode against the point's first mode (none, the baseline); -1 when no cell of it
+ * is measured. Above 1 the point is still open. *n gets the rounds of its baseline. */
 static double point_shortfall(const struct run *run, int p, size_t *n)
 {
 	size_t cap = (size_t)run->rounds_done + 1, nbase = 0;
@@ -399,9 +401,10 @@ static double cells_wall_ns(const struct run *run)
 /* Of the open points, keep open those a further round can take before the time budget ends
  * (left_ns: what is left of it, less what a round takes besides its cells: the results file),
  * in the order of what each would still cost to reach its target (precision_fit_budget): the
- * rounds it lacks, as intervals narrow with 1/sqrt(rounds), times what one round of it takes.
- * The others stop ("time budget"): the budget only shrinks, and the points ahead of them, still
- * short of their targets, would take what is left. Returns how many stay open. */
+ * rounds it lacks, as intervals narrow with 1/sqrt(rounds), times what one round of it takes;
+ * one that does not fit is passed over. Those passed over stop ("time budget"): the budget only
+ * shrinks, and the points ahead of them, still short of their targets, would take their share
+ * again. Returns how many stay open. */
 static int fit_open_points(const struct run *run, bool *open, const char **stopped, double left_ns)
 {
 	int *index = xmalloc((size_t)run->npoints * sizeof(int)), n = 0, kept;

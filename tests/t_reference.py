@@ -225,8 +225,12 @@ def test_merge_concatenates():
     for b, t in zip(timed, (0.02, 0.05)):
         for c in b["cells"]:
             c["round_s"] = t
+    for c in timed[1]["cells"]:     # the second boot lost its last round: 3 and 2 rounds
+        kept = [i for i, r in enumerate(c["rounds"]) if r < 2]
+        for series in ("samples", "rounds", "reference_ns"):
+            c[series] = [c[series][i] for i in kept]
     cells = merge.merge_cells([(1, timed[0]), (2, timed[1])])
-    ok(all(abs(c["round_s"] - 0.035) < 1e-9 for c in cells),
+    ok(all(abs(c["round_s"] - (0.02 * 3 + 0.05 * 2) / 5) < 1e-9 for c in cells),
        "the VM merge gives round_s as the boots' mean, weighted by their rounds", str([c.get("round_s") for c in cells])[:200])
 
 

@@ -56,7 +56,8 @@ static void test_precision(void)
 	       fabs(precision_location_halfwidth(0.01) - log(1.01) * 0.6997 / sqrt(2.0)) < 1e-4,
 	       "half-widths for a 1%% target: paired 0.70%%, one location 0.49%%");
 	{
-		double cost[] = { 5, 1, 3, 1, 9 }, rank[] = { 1, 5, 2, 9, 3 };
+		double cost[] = { 5, 1, 3, 1, 9 }, rank[] = { 1, 5, 2, 9, 3 },
+		       inf[] = { INFINITY, INFINITY, INFINITY, INFINITY, INFINITY };
 		bool keep[5];
 
 		tap_ok(precision_fit_budget(cost, cost, 5, 19, keep) == 5 && keep[0] && keep[4],
@@ -67,10 +68,12 @@ static void test_precision(void)
 		tap_ok(precision_fit_budget(cost, cost, 5, 10.5, keep) == 4 && !keep[4],
 		       "ranked by cost, the most expensive point is the first left out");
 		tap_ok(precision_fit_budget(cost, cost, 5, 0.5, keep) == 0 && !keep[1],
-		       "a budget below the first point's round takes none");
-		tap_ok(precision_fit_budget(cost, rank, 5, 9, keep) == 2 && keep[0] && keep[2] && !keep[4] &&
-		       !keep[1] && !keep[3], "points take part in rank order; the first that does not fit ends it "
-		       "(ranks 1, 5, 2, 9, 3, costs 5, 1, 3, 1, 9 in 9: the first and third)");
+		       "a budget below every point's round takes none");
+		tap_ok(precision_fit_budget(cost, rank, 5, 9, keep) == 3 && keep[0] && keep[2] && keep[1] &&
+		       !keep[4] && !keep[3], "points take part in rank order while each fits; one that does not is "
+		       "passed over (ranks 1, 5, 2, 9, 3, costs 5, 1, 3, 1, 9 in 9: the first, third and second)");
+		tap_ok(precision_fit_budget(cost, inf, 5, 6, keep) == 3 && keep[1] && keep[3] && keep[2],
+		       "equal (infinite) ranks go to the cheaper points first");
 	}
 }
 
