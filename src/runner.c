@@ -355,8 +355,10 @@ static double point_shortfall(const struct run *run, int p, size_t *n)
 }
 
 /* Marks which of the points still open stay open; returns how many do. A point none of whose
- * cells is measured (all skipped or failed) closes without a reason: it was never precise. */
-static int update_open_points(const struct run *run, bool *open, const char **stopped)
+ * cells is measured (all skipped or failed) closes without a reason: it was never precise.
+ * lacking (NULL: not wanted) gets the rounds each open point still lacks, as its intervals
+ * narrow with 1/sqrt(rounds): fit_open_points ranks by it. */
+static int update_open_points(const struct run *run, bool *open, const char **stopped, double *lacking)
 {
 	int n = 0;
 
@@ -368,6 +370,8 @@ static int update_open_points(const struct run *run, bool *open, const char **st
 			open[p] = false;
 			stopped[p] = shortfall < 0 ? NULL : "precise";
 		}
+		if (open[p] && lacking)
+			lacking[p] = (double)rounds * (shortfall * shortfall - 1);
 		n += open[p];
 	}
 	return n;
@@ -405,7 +409,8 @@ static double cells_wall_ns(const struct run *run)
  * one that does not fit is passed over. Those passed over stop ("time budget"): the budget only
  * shrinks, and the points ahead of them, still short of their targets, would take their share
  * again. Returns how many stay open. */
-static int fit_open_points(const struct run *run, bool *open, const char **stopped, double left_ns)
+static int fit_open_points(const struct run *run, bool *open, const char **stopped, const double *lacking,
+			   double left_ns)
 {
 	int *index = xmalloc((size_t)run->npoints * sizeof(int)), n = 0, kept;
 	double *cost = xmalloc((size_t)run->npoints * sizeof(double)),
@@ -414,13 +419,9 @@ static int fit_open_points(const struct run *run, bool *open, const char **stopp
 
 	for (int p = 0; p < run->npoints; p++)
 		if (open[p]) {
-			size_t rounds;
-			double shortfall = point_shortfall(run, p, &rounds),
-			       lacking = (double)rounds * (shortfall * shortfall - 1);
-
 			index[n] = p;
 			cost[n] = point_round_ns(run, p);
-			rank[n] = isfinite(lacking) ? cost[n] * (lacking > 1 ? lacking : 1) : INFINITY;
+			rank[n] = isfinite(lacking[p]) ? cost[n] * (lacking[p] > 1 ? lacking[p] : 1) : INFINITY;
 			n++;
 		}
 	kept = precision_fit_budget(cost, rank, n, left_ns, keep);
@@ -605,6 +606,7 @@ int runner_run(const struct run_options *opt, const char *self_exe)
 	int rc, nbudget;
 	const char **stopped;
 	double round_besides_ns = 0, cells_before, besides;	/* the most a round took besides its cells */
+	double *lacking;	/* rounds each open point lacks (update_open_points) */
 	bool *open;
 	time_t t = time(NULL);
 	struct tm tm;
@@ -638,6 +640,7 @@ int runner_run(const struct run_options *opt, const char *self_exe)
 	run.rounds_start_ns = now_ns();
 	point_batch = xcalloc((size_t)run.npoints, sizeof(*point_batch));
 	open = xmalloc((size_t)run.npoints * sizeof(*open));
+	lacking = xmalloc((size_t)run.npoints * sizeof(*lacking));
 	stopped = xmalloc((size_t)run.npoints * sizeof(*stopped));
 	for (int p = 0; p < run.npoints; p++) {
 		open[p] = true;
@@ -648,11 +651,11 @@ int runner_run(const struct run_options *opt, const char *self_exe)
 		uint64_t round_start = now_ns();
 		int nopen = run.npoints;
 
-		if (extra && (nopen = update_open_points(&run, open, stopped)) == 0)
+		if (extra && (nopen = update_open_points(&run, open, stopped, lacking)) == 0)
 			break;
 		if (extra && run.opt.time_budget_s > 0 &&
-		    (nopen = fit_open_points(&run, open, stopped, run.opt.time_budget_s * 1e9 - round_besides_ns -
-					     (double)(round_start - run.rounds_start_ns))) == 0)
+		    (nopen = fit_open_points(&run, open, stopped, lacking, run.opt.time_budget_s * 1e9 -
+					     round_besides_ns - (double)(round_start - run.rounds_start_ns))) == 0)
 			break;
 		cells_before = cells_wall_ns(&run);
 		run_round(&run, r, &rng, point_batch, extra ? open : NULL);
@@ -676,11 +679,11 @@ int runner_run(const struct run_options *opt, const char *self_exe)
 			round_besides_ns = besides;
 	}
 	if (!stop_signal && last > run.opt.repetitions && run.rounds_done == last)
-		update_open_points(&run, open, stopped);
+		update_open_points(&run, open, stopped, NULL);
 	for (int i = 0; i < run.ncells; i++)
 		run.cells[i].stopped = stopped[run.cells[i].point];
 	run.interrupted = stop_signal != 0;
-	free(point_batch), free(open), free(stopped);
+	free(point_batch), free(open), free(stopped), free(lacking);
 	rc = finish(&run);
 	free(run.gate_lows);
 	return rc;
