@@ -311,14 +311,15 @@ static size_t round_log_medians(const struct cell *c, double *out, int *rounds)
 /* How far point p is from answering to its family's target: the largest ratio of an interval's
  * half-width to what precision_*_halfwidth allows, over each mode's location and the paired
  * ratio of each mode against the point's first mode (none, the baseline); -1 when no cell of it
- * is measured. Above 1 the point is still open. *n gets the rounds of its baseline. */
+ * has a sample yet (skipped, failed, or every round lost to the gate). Above 1 the point is
+ * still open. *n gets the rounds of its baseline. */
 static double point_shortfall(const struct run *run, int p, size_t *n)
 {
 	size_t cap = (size_t)run->rounds_done + 1, nbase = 0;
 	double *base = xmalloc(cap * sizeof(double)), *x = xmalloc(cap * sizeof(double)),
 	       *d = xmalloc(cap * sizeof(double)), worst = -1;
 	int *base_rounds = xmalloc(cap * sizeof(int)), *rounds = xmalloc(cap * sizeof(int));
-	bool have_base = false;
+	bool have_base = false, measured = false;
 
 	*n = 0;
 	for (int i = 0; i < run->ncells; i++) {
@@ -330,6 +331,7 @@ static double point_shortfall(const struct run *run, int p, size_t *n)
 			continue;
 		mde = run->opt.precision > 0 ? run->opt.precision : precision_mde_target(c->bench->family);
 		nx = round_log_medians(c, x, rounds);
+		measured |= nx > 0;
 		if (!have_base) {	/* cells of a point come in seal mode order: none first */
 			memcpy(base, x, nx * sizeof(double));
 			memcpy(base_rounds, rounds, nx * sizeof(int));
@@ -351,7 +353,7 @@ static double point_shortfall(const struct run *run, int p, size_t *n)
 		worst = ratio > worst ? ratio : worst;
 	}
 	free(base), free(x), free(d), free(base_rounds), free(rounds);
-	return worst;
+	return measured ? worst : -1;
 }
 
 /* Marks which of the points still open stay open; returns how many do. A point none of whose

@@ -110,6 +110,16 @@ def main():
         ok(r.returncode == 0 and f"{g['rounds_lost']} cell round(s) lost" in r.stdout,
            "the table's gate line counts the lost rounds; skipped cells do not fail the run", r.stdout[-300:])
 
+    # The same in an adaptive run: a point none of whose cells was measured has no precision to
+    # judge, so its cells say nothing of why they stopped (null), never "precise".
+    adaptive, r = run("never-adaptive", "--min-time", "0.15", "--max-rounds", "4", every=2)
+    if adaptive:
+        cells = adaptive["cells"]
+        ok(cells and all(c["status"] == "skipped" and c["stopped"] is None for c in cells)
+           and adaptive["context"]["options"]["max_rounds"] == 4,
+           "adaptive run, every cell skipped: stopped is null, not 'precise'",
+           json.dumps([(c["benchmark"], c["status"], c["stopped"]) for c in cells]))
+
     for name, gate in (("off", "off"), ("default", None)):
         off, r = run(name, every=2, gate=gate)
         if not off:
