@@ -27,6 +27,7 @@ static const struct script scripts[] = {
 	{ "vm", "../vm/msealbench-vm", "../share/msealbench/vm/msealbench-vm" },
 	{ "lava", "../vm/msealbench-lava", "../share/msealbench/vm/msealbench-lava" },
 	{ "compare", "../plots/compare.py", "../share/msealbench/plots/compare.py" },
+	{ "merge", "../plots/merge.py", "../share/msealbench/plots/merge.py" },
 	{ "plot", "../plots/plot.py", "../share/msealbench/plots/plot.py" },
 	{ "validate", "../plots/validate.py", "../share/msealbench/plots/validate.py" },
 	{ "report", "../plots/report.py", "../share/msealbench/plots/report.py" },
@@ -76,6 +77,8 @@ const struct command cmd_lava = { "lava", script_main,
 				  NULL };
 const struct command cmd_compare = { "compare", script_main,
 				     "compare the seal modes of a run, or runs against a baseline", NULL };
+const struct command cmd_merge = { "merge", script_main,
+				   "merge the runs of one kernel, one per boot, into one file compare takes boots from", NULL };
 const struct command cmd_plot = { "plot", script_main, "draw a run's plots with gnuplot", NULL };
 const struct command cmd_report = { "report", script_main,
 				    "one page on the cost and compatibility of sealing: report.md and report.html", NULL };

@@ -9,13 +9,11 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from taplib import TOP, ok, done  # noqa: E402
+from taplib import TOP, compare_json, ok, done  # noqa: E402
 
 sys.path.insert(0, os.path.join(TOP, "plots"))
-from msb import comparison, results, synth  # noqa: E402
+from msb import comparison, merging, results, synth  # noqa: E402
 
-sys.path.insert(0, os.path.join(TOP, "vm"))
-from msbvm import merge  # noqa: E402
 
 COMPARE = os.path.join(TOP, "plots", "compare.py")
 WORK = tempfile.mkdtemp(prefix="msealbench-t_ab.")
@@ -30,15 +28,6 @@ def write(name, document):
     path = os.path.join(WORK, name)
     results.write_run(path, document)
     return path
-
-
-def compare_json(*paths):
-    r = subprocess.run([sys.executable, COMPARE, "--format", "json", "--bootstrap", "500", *paths],
-                       capture_output=True, text=True, timeout=120)
-    try:
-        return r.returncode, json.loads(r.stdout), r.stderr
-    except json.JSONDecodeError:
-        return r.returncode, None, r.stderr
 
 
 def geomeans_by_group(doc):
@@ -127,7 +116,7 @@ AB_SUITE = [("harness.syscall.getppid", 200.0), ("vdso.clock_gettime.monotonic",
 
 def kernel_boots(label, seed, shifts, suite=AB_SUITE, rounds=4):
     """The results file msealbench vm writes for a kernel booted len(shifts) times, merged by
-    vm/msbvm/merge.py; shifts[i] slows every cell of boot i+1 by that fraction (a slow period
+    msb/merging.py; shifts[i] slows every cell of boot i+1 by that fraction (a slow period
     of the host); a suite entry (name, median, effect) is a true change of the kernel."""
     runs = []
     for boot, shift in enumerate(shifts, 1):
@@ -136,7 +125,7 @@ def kernel_boots(label, seed, shifts, suite=AB_SUITE, rounds=4):
         runs.append((boot, synth.synthetic_run(specs, seed=seed * 100 + boot, rounds=rounds, per_round=3, drift_sd=0.005,
                                                label=label)))
     document = json.loads(json.dumps(runs[0][1]))
-    document["cells"] = merge.merge_cells(runs)
+    document["cells"] = merging.merge_cells(runs)
     return write(f"{label}-{seed}.json", document)
 
 

@@ -14,9 +14,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from taplib import TOP, check_schema, done, ok, schema_errors, skip  # noqa: E402
 
 sys.path.insert(0, os.path.join(TOP, "plots"))
-sys.path.insert(0, os.path.join(TOP, "vm"))
-from msb import reference, results, synth  # noqa: E402
-from msbvm import merge  # noqa: E402
+from msb import merging, reference, results, synth  # noqa: E402
 
 COMPARE = os.path.join(TOP, "plots", "compare.py")
 WORK = tempfile.mkdtemp(prefix="msealbench-t_reference.")
@@ -209,7 +207,7 @@ def test_kernels_differ():
 
 def test_merge_concatenates():
     boot = [synth.synthetic_run(specs(), seed=s, rounds=3, per_round=2, reference_ns=170.0) for s in (12, 13)]
-    cells = merge.merge_cells([(1, boot[0]), (2, boot[1])])
+    cells = merging.merge_cells([(1, boot[0]), (2, boot[1])])
     merged = next(c for c in cells if c["benchmark"] == "mremap.move")
     parts = [next(c for c in b["cells"] if c["benchmark"] == "mremap.move") for b in boot]
     ok(merged["reference_ns"] == parts[0]["reference_ns"] + parts[1]["reference_ns"]
@@ -218,7 +216,7 @@ def test_merge_concatenates():
     bare = json.loads(json.dumps(boot[1]))
     for c in bare["cells"]:
         c.pop("reference_ns", None)
-    cells = merge.merge_cells([(1, boot[0]), (2, bare)])
+    cells = merging.merge_cells([(1, boot[0]), (2, bare)])
     ok(all(c["reference_ns"] is None for c in cells), "a boot without reference_ns leaves the merged one null",
        str([c.get("reference_ns") for c in cells])[:200])
     timed = json.loads(json.dumps(boot))
@@ -229,7 +227,7 @@ def test_merge_concatenates():
         kept = [i for i, r in enumerate(c["rounds"]) if r < 2]
         for series in ("samples", "rounds", "reference_ns"):
             c[series] = [c[series][i] for i in kept]
-    cells = merge.merge_cells([(1, timed[0]), (2, timed[1])])
+    cells = merging.merge_cells([(1, timed[0]), (2, timed[1])])
     ok(all(abs(c["round_s"] - (0.02 * 3 + 0.05 * 2) / 5) < 1e-9 for c in cells),
        "the VM merge gives round_s as the boots' mean, weighted by their rounds", str([c.get("round_s") for c in cells])[:200])
 

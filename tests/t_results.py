@@ -14,7 +14,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from taplib import MSEALBENCH, TOP, check_schema, ok, done, schema_errors, skip  # noqa: E402
 
 sys.path.insert(0, os.path.join(TOP, "plots"))
-from msb import results, stats, synth  # noqa: E402
+from msb import merging, results, stats, synth  # noqa: E402
 sys.path.insert(0, os.path.join(TOP, "vm"))
 from msbvm import merge  # noqa: E402
 
@@ -67,7 +67,7 @@ def test_synth_writes_what_the_c_runner_writes(c_file):
 
 
 def test_vm_merge_summary(c_file):
-    cells = merge.merge_cells([(1, c_file), (2, c_file)])
+    cells = merging.merge_cells([(1, c_file), (2, c_file)])
     merged = next(c for c in cells if c["samples"])
     ok(merged["summary"] == results.cell_summary(merged["samples"]) and len(merged["samples"]) % 2 == 0
        and merged["summary"]["median"] == stats.median(merged["samples"]),
@@ -83,7 +83,7 @@ def test_vm_merge_gate(c_file):
     for c in two["cells"]:
         if isinstance(c.get("gate"), dict):
             c["gate"]["floor_ns"] = c["gate"]["floor_ns"] / 2
-    cells = merge.merge_cells([(1, one), (2, two)])
+    cells = merging.merge_cells([(1, one), (2, two)])
     pairs = [(m, c) for m, c in zip(cells, one["cells"]) if isinstance(c.get("gate"), dict)]
     ok(pairs and all(m["gate"]["set_aside"] == 2 * c["gate"]["set_aside"]
                      and m["gate"]["rounds_lost"] == 2 * c["gate"]["rounds_lost"]

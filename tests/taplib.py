@@ -92,6 +92,17 @@ def schema_errors(paths):
     return dict(json.loads(line) for line in out.stdout.splitlines())
 
 
+def compare_json(*args):
+    """(exit status, compare's JSON report or None, stderr) of `msealbench compare --format json`
+    on args, with 500 bootstrap resamples (enough for the tests' verdicts, and quick)."""
+    r = subprocess.run([MSEALBENCH, "compare", "--format", "json", "--bootstrap", "500", *args],
+                       capture_output=True, text=True, timeout=120)
+    try:
+        return r.returncode, json.loads(r.stdout), r.stderr
+    except json.JSONDecodeError:
+        return r.returncode, None, r.stderr
+
+
 def check_schema(paths, what):
     """One TAP line: every file of paths validates against results/schema-v1.json."""
     errors = schema_errors(paths)

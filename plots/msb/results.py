@@ -112,6 +112,11 @@ def params_text(params):
 
 
 def load_run(path):
+    return load_document(path)[1]
+
+
+def load_document(path):
+    """(the file's JSON, its Run): for a writer that keeps what it does not parse (the merge)."""
     data = _read_json(path)
     _check_schema(path, data)
     context = data.get("context")
@@ -122,8 +127,8 @@ def load_run(path):
         raise BadInput(f"{path}: \"cells\" is missing or not a list")
     parsed = [_parse_cell(path, index, raw) for index, raw in enumerate(cells)]
     _refuse_duplicates(path, parsed)
-    return Run(path=path, label=_run_label(path, context), date=str(context.get("date") or ""),
-               partial=bool(data.get("partial")), context=context, cells=parsed)
+    return data, Run(path=path, label=_run_label(path, context), date=str(context.get("date") or ""),
+                     partial=bool(data.get("partial")), context=context, cells=parsed)
 
 
 def _read_json(path):
