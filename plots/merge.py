@@ -17,10 +17,12 @@ rounds within them, pairs boot n of A with boot n of B, reports the spread betwe
 many boots would settle an open cell. A boot's layout, KASLR and memory placement are shared by
 all its rounds, so one run per kernel cannot tell the kernel from the boot.
 
-Refused (exit 2): fewer than two runs, a file given twice, a file already merged, runs of
-different kernels (release, build version or architecture) or of different --inject-delay.
-Runs of different hosts, partial runs, and cells missing from some runs are merged with a
-warning. --out is written whole or not at all, only over a regular file and never over one of
+Refused (exit 2): fewer than two runs, a run given twice (or a copy of it), a file already
+merged, runs of different kernels (release, build version, architecture or the system mappings it
+sealed at exec) or of different --inject-delay. Merged with a warning: runs of different hosts,
+runs not given in the order they were made, runs of different options (gate, reference,
+events, min-time, cpu) or msealbench versions, partial runs, cells that failed in a run (failed
+in the merged file) and cells missing from some runs. An --out ending in .gz is compressed. --out is written whole or not at all, only over a regular file and never over one of
 the runs.
 Exit status: 0 written, 2 bad input or usage, 3 internal error.
 """
@@ -39,16 +41,15 @@ def parse_args(argv):
                         formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("runs", metavar="RUN", nargs="+", help="results files of one kernel, one per boot, in order")
     parser.add_argument("--out", required=True, help="the merged results file")
-    parser.add_argument("--label", help="the merged file's label (default: the first run's)")
+    parser.add_argument("--label", help="the merged file's label (default: the first run's, else --out's name)")
     return parser.parse_args(argv)
 
 
 def merge(args):
     if os.path.lexists(args.out) and any(os.path.realpath(args.out) == os.path.realpath(r) for r in args.runs):
         raise BadInput(f"--out {args.out}: is one of the runs to merge; the merged file goes to a new name")
-    document, warnings = merging.merge_runs(args.runs, args.label)
-    for warning in warnings:
-        print(f"{PROG}: warning: {cli.terminal_text(warning)}", file=sys.stderr)
+    document, warnings = merging.merge_runs(args.runs, args.label, results.results_stem(os.path.basename(args.out)))
+    cli.warn(PROG, warnings)
     results.write_run(args.out, document)
     runs = document["context"]["merged"]["runs"]
     print(f"{PROG}: {cli.terminal_text(args.out)}: {len(runs)} runs merged as boots 1-{len(runs)} of "

@@ -36,7 +36,7 @@ def parse_args(argv):
     parser = cli.Parser(prog="msealbench report", description=__doc__,
                         formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--run", metavar="RUN.json", help="a results file with seal modes")
-    parser.add_argument("--ab", metavar="DIR", help="output directory of msealbench vm (kernel A/B)")
+    parser.add_argument("--ab", metavar="DIR", help="kernel A/B: output directory of msealbench vm, or a directory of msealbench merge's files")
     parser.add_argument("--baseline", metavar="LABEL",
                         help="--ab: the baseline kernel (default: the one without the option)")
     parser.add_argument("--probe", metavar="FILE", help="msealbench probe --json output, or its TAP output")

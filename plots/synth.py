@@ -14,8 +14,6 @@ For tests and demos of compare/plot/validate without the C runner:
     a known change point; --gzip writes run-NN.json.gz.
 """
 import argparse
-import gzip
-import json
 import os
 import sys
 
@@ -85,13 +83,7 @@ def history_command(args):
 
 
 def write_history_file(args, name, document):
-    path = os.path.join(args.dir, name)
-    if not args.gzip:
-        results.write_run(path, document)
-        return
-    cli.make_directory(args.dir)
-    text = json.dumps(document, indent=1, allow_nan=False) + "\n"
-    cli.write_file(path + ".gz", gzip.compress(text.encode("utf-8"), mtime=0))
+    results.write_run(os.path.join(args.dir, name + (".gz" if args.gzip else "")), document)
 
 
 def parse_step(text):

@@ -119,6 +119,9 @@ def main():
            and adaptive["context"]["options"]["max_rounds"] == 4,
            "adaptive run, every cell skipped: stopped is null, not 'precise'",
            json.dumps([(c["benchmark"], c["status"], c["stopped"]) for c in cells]))
+        ok(all(c["gate"]["rounds_lost"] == 3 for c in cells),
+           "and no further round was spent on a point with no sample (3 rounds lost each, not 4)",
+           json.dumps([c["gate"]["rounds_lost"] for c in cells]))
 
     for name, gate in (("off", "off"), ("default", None)):
         off, r = run(name, every=2, gate=gate)

@@ -27,27 +27,39 @@ class KernelAB:
 
 
 def kernel_option(run):
-    """CONFIG_MSEAL_SYSTEM_MAPPINGS of a kernel A/B file: from the guest's config, else from
-    whether the probe saw the kernel seal the system mappings; None when neither tells."""
-    vm = run.context.get("vm") if isinstance(run.context.get("vm"), dict) else {}
-    config = vm.get("config") if isinstance(vm.get("config"), dict) else {}
-    value = (config.get("options") or {}).get("CONFIG_MSEAL_SYSTEM_MAPPINGS") if isinstance(
-        config.get("options"), dict) else None
+    """CONFIG_MSEAL_SYSTEM_MAPPINGS of a kernel A/B file: from the guest's config (msealbench vm),
+    else the kernel config the run found (msealbench merge: the runs' own), else from whether
+    the probe saw the kernel seal the system mappings; None when none tells."""
+    vm = run.context.get("vm") if isinstance(run.context.get("vm"), dict) else None
+    if vm is not None:
+        config = vm.get("config") if isinstance(vm.get("config"), dict) else {}
+        options = config.get("options") if isinstance(config.get("options"), dict) else {}
+        sealed = vm.get("kernel_sealed_system_mappings")
+    else:
+        options = run.context.get("kernel_config") if isinstance(run.context.get("kernel_config"), dict) else {}
+        sealed = run.context.get("kernel_sealed_system_mappings")
+    value = options.get("CONFIG_MSEAL_SYSTEM_MAPPINGS")
     if value in ("y", "n"):
         return value == "y"
-    sealed = vm.get("kernel_sealed_system_mappings")
     return bool(sealed) if isinstance(sealed, list) else None
 
 
+def is_kernel_file(run):
+    """Whether a results file holds one kernel of an A/B: written by msealbench vm or lava
+    (context.vm), or by msealbench merge (context.merged)."""
+    return isinstance(run.context.get("vm"), dict) or isinstance(run.context.get("merged"), dict)
+
+
 def load_ab(directory, baseline_label=None):
-    """The kernels of a `msealbench vm` output directory (its top-level *.json files with a
-    context.vm); the baseline is the kernel without CONFIG_MSEAL_SYSTEM_MAPPINGS (or
-    baseline_label)."""
+    """The kernels of a kernel A/B directory: a `msealbench vm` output directory, or one holding
+    files of `msealbench merge` (its top-level *.json files with a context.vm or context.merged);
+    the baseline is the kernel without CONFIG_MSEAL_SYSTEM_MAPPINGS (or baseline_label)."""
     if not os.path.isdir(directory):
-        raise BadInput(f"{directory}: no such directory (a kernel A/B directory written by msealbench vm)")
-    runs = [r for r in results.runs_in(directory) if isinstance(r.context.get("vm"), dict)]
+        raise BadInput(f"{directory}: no such directory (a kernel A/B directory written by msealbench vm, or "
+                       "holding the files of msealbench merge)")
+    runs = [r for r in results.runs_in(directory) if is_kernel_file(r)]
     if len(runs) < 2:
-        raise BadInput(f"{directory}: holds {len(runs)} kernel results file(s) of msealbench vm; "
+        raise BadInput(f"{directory}: holds {len(runs)} kernel results file(s) of msealbench vm or merge; "
                        "a kernel A/B comparison needs two")
     if baseline_label is not None:
         chosen = [r for r in runs if r.label == baseline_label]

@@ -11,7 +11,9 @@ from .results import BadInput
 
 
 def cell_key(c):
-    return (c.get("benchmark"), json.dumps(c.get("params"), sort_keys=True), c.get("seal"))
+    """A cell's identity, as results.py reads it (no parameters, null or {}, are one)."""
+    params = c.get("params")
+    return (c.get("benchmark"), results.params_key(params if isinstance(params, dict) else {}), c.get("seal"))
 
 
 def add_gate(total, more):
@@ -49,7 +51,7 @@ def merge_cells(runs):
                 m = json.loads(json.dumps(c))
                 m["samples"], m["rounds"], m["boots"] = [], [], []
                 for series in PER_SAMPLE_SERIES:
-                    m[series] = [] if c.get(series) is not None else None
+                    m[series] = [] if isinstance(c.get(series), list) else None
                 if isinstance(m.get("counters"), dict):
                     m["counters"]["values"] = {k: [] for k in (c["counters"].get("values") or {})}
                     m["counters"]["running_ratio"] = []
@@ -58,7 +60,7 @@ def merge_cells(runs):
                 order.append(key)
             m = merged[key]
             status = c.get("status")
-            if status == "failed" and m.get("status") != "failed":
+            if status == "failed" and (created or m.get("status") != "failed"):
                 m["status"], m["reason"] = "failed", f"boot {boot_no}: {c.get('reason')}"
             elif status == "ok" and m.get("status") == "skipped":
                 m["status"], m["reason"] = "ok", None
@@ -67,7 +69,7 @@ def merge_cells(runs):
             m["boots"] += [boot_no] * len(c.get("samples") or [])
             for series in PER_SAMPLE_SERIES:
                 if m[series] is not None:
-                    m[series] = m[series] + c[series] if c.get(series) is not None else None
+                    m[series] = m[series] + c[series] if isinstance(c.get(series), list) else None
             counters = c.get("counters")
             if isinstance(counters, dict) and isinstance(m.get("counters"), dict):
                 for name, values in (counters.get("values") or {}).items():
@@ -107,19 +109,43 @@ def merge_cells(runs):
 
 
 def kernel_of(run):
-    """What must be equal for runs to be boots of one kernel: release, version (the build) and
-    machine architecture, from the run's context."""
+    """What must be equal for runs to be boots of one kernel: release, version (the build),
+    machine architecture and the system mappings it sealed at exec, from the run's context."""
     kernel = run.context.get("kernel") if isinstance(run.context.get("kernel"), dict) else {}
-    return (kernel.get("release"), kernel.get("version"), run.context.get("arch"))
+    sealed = run.context.get("kernel_sealed_system_mappings")
+    return (kernel.get("release"), kernel.get("version"), run.context.get("arch"),
+            tuple(sorted(map(str, sealed))) if isinstance(sealed, list) else sealed)
+
+
+def format_kernel(kernel):
+    release, version, arch, sealed = kernel
+    shown = "unknown" if sealed is None else ", ".join(sealed) or "none"
+    return f"{release} {version} {arch}, kernel-sealed {shown}"
+
+
+def options_of(run):
+    options = run.context.get("options")
+    return options if isinstance(options, dict) else {}
+
+
+# Options that change what a run measures or how: runs that differ in one are merged with a warning.
+COMPARED_OPTIONS = ("gate", "reference", "events", "min_time_s", "cpu")
+
+
+def combined_context(contexts, label):
+    """The first context, labelled, with the contention gates of all summed: what a merged
+    file's context starts from (msealbench merge adds `merged`, msealbench vm adds `vm`)."""
+    ctx = json.loads(json.dumps(contexts[0]))
+    ctx["label"] = label
+    for more in contexts[1:]:
+        ctx["gate"] = add_gate(ctx.get("gate"), more.get("gate") if isinstance(more, dict) else None)
+    return ctx
 
 
 def merged_context(runs, label):
-    """The first run's context, labelled, with the gates summed and `merged` naming each run
-    (the boot number it got, its file, date, host, seed, rounds and whether it was partial)."""
-    ctx = json.loads(json.dumps(runs[0].context))
-    ctx["label"] = label
-    for run in runs[1:]:
-        ctx["gate"] = add_gate(ctx.get("gate"), run.context.get("gate"))
+    """combined_context with `merged` naming each run: the boot number it got, its file, date,
+    host, seed, rounds and whether it was partial."""
+    ctx = combined_context([run.context for run in runs], label)
     ctx["merged"] = {"runs": [{
         "boot": n, "file": os.path.basename(run.path), "date": run.context.get("date"),
         "host": run.context.get("host"), "seed": run.context.get("seed"), "partial": run.partial,
@@ -127,51 +153,82 @@ def merged_context(runs, label):
     return ctx
 
 
-def merge_runs(paths, label=None):
-    """(document, warnings) of the runs at paths merged, run n as boot n; BadInput when they are
-    fewer than two, a file twice, an already merged file, or runs of different kernels or of
-    different injected delays (not boots of one measurement)."""
+def load_runs(paths):
+    """[(document, Run)] of paths; BadInput for fewer than two, a file given twice (by path, or
+    as a copy: the same host, date and seed) and an already merged file."""
     if len(paths) < 2:
         raise BadInput("merge needs two runs or more (one per boot of the kernel)")
     loaded, seen = [], {}
     for path in paths:
         document, run = results.load_document(path)
-        identity = os.path.realpath(path)
-        if identity in seen:
-            raise BadInput(f"{path}: given twice (as {seen[identity]}): each run is one boot")
-        seen[identity] = path
-        if any(c.boots for c in run.cells):
-            raise BadInput(f"{path}: already merged (its cells say which boot each sample came from); "
-                           "merge the runs it was made of")
+        for identity in (os.path.realpath(path), ("run", str(run.context.get("host")), run.date,
+                                                   str(run.context.get("seed")))):
+            if identity in seen:
+                raise BadInput(f"{path}: the same run as {seen[identity]} (same "
+                               f"{'file' if isinstance(identity, str) else 'host, date and seed'}): each run is one boot")
+            seen[identity] = path
+        if any(c.boots for c in run.cells) or "merged" in run.context or "vm" in run.context:
+            raise BadInput(f"{path}: already merged (msealbench merge or vm wrote it); merge the runs it was made of")
         loaded.append((document, run))
-    runs = [run for _, run in loaded]
+    return loaded
+
+
+def check_one_kernel(runs):
     first = runs[0]
     for run in runs[1:]:
         if kernel_of(run) != kernel_of(first):
             raise BadInput(f"{run.path}: another kernel than {first.path} ({format_kernel(kernel_of(run))} against "
                            f"{format_kernel(kernel_of(first))}); merge the runs of one kernel, then compare the "
                            "merged files")
-        delays = [(r.context.get("options") or {}).get("inject_delay") for r in (first, run)]
+        delays = [options_of(r).get("inject_delay") for r in (first, run)]
         if delays[0] != delays[1]:
             raise BadInput(f"{run.path}: injected delay {delays[1]!r}, {first.path} {delays[0]!r}: not the same "
                            "measurement")
+
+
+def merge_warnings(runs):
     warnings = []
     hosts = sorted({str(r.context.get("host")) for r in runs})
     if len(hosts) > 1:
         warnings.append(f"runs of {len(hosts)} hosts ({', '.join(hosts)}): the spread between them is counted as "
                         "the spread between boots")
+    dates = [r.date for r in runs]
+    later = next((i for i in range(1, len(runs)) if dates[i] and dates[i - 1] and dates[i] < dates[i - 1]), None)
+    if later is not None:
+        warnings.append(f"{runs[later].path} ({dates[later]}) was made before {runs[later - 1].path} "
+                        f"({dates[later - 1]}): boot n is the n-th run given, and compare pairs it with the other "
+                        "kernel's boot n; give the runs in the order they were made")
+    differing = [k for k in COMPARED_OPTIONS if len({json.dumps(options_of(r).get(k)) for r in runs}) > 1]
+    versions = {json.dumps((r.context.get("tool") or {}).get("version") if isinstance(r.context.get("tool"), dict)
+                           else None) for r in runs}
+    if len(versions) > 1:
+        differing.append("msealbench version")
+    if differing:
+        warnings.append(f"the runs differ in {', '.join(differing)}: the merged file's context is the first run's")
     partial = [r.path for r in runs if r.partial]
     if partial:
         warnings.append(f"{len(partial)} partial run(s) (interrupted), e.g. {partial[0]}: the merged file is partial")
+    failed = [(n, c) for n, r in enumerate(runs, 1) for c in r.cells if c.status == "failed"]
+    if failed:
+        n, cell = failed[0]
+        warnings.append(f"{len(failed)} cell(s) failed in a run, e.g. {cell.describe()} in boot {n}: failed in the "
+                        "merged file too, so compare leaves them out")
     keys = [{(c.benchmark, results.params_key(c.params), c.seal) for c in r.ok_cells()} for r in runs]
     uneven = set.union(*keys) - set.intersection(*keys)
     if uneven:
-        warnings.append(f"{len(uneven)} measured cell(s) are not in every run: they have fewer boots")
-    label = label or first.label
+        warnings.append(f"{len(uneven)} measured cell(s) are not measured in every run: they have fewer boots")
+    return warnings
+
+
+def merge_runs(paths, label=None, default_label=None):
+    """(document, warnings) of the runs at paths merged, run n as boot n; BadInput when they are
+    fewer than two, one run twice, an already merged file, or runs of different kernels or of
+    different injected delays (not boots of one measurement). The label: label, else the first
+    run's own, else default_label."""
+    loaded = load_runs(paths)
+    runs = [run for _, run in loaded]
+    check_one_kernel(runs)
+    own = runs[0].context.get("label")
+    label = label or (own if isinstance(own, str) and own.strip() else None) or default_label or runs[0].label
     cells = merge_cells([(n, document) for n, (document, _) in enumerate(loaded, 1)])
-    return results.document(merged_context(runs, label), cells, bool(partial)), warnings
-
-
-def format_kernel(kernel):
-    release, version, arch = kernel
-    return f"{release} {version} {arch}"
+    return results.document(merged_context(runs, label), cells, any(r.partial for r in runs)), merge_warnings(runs)

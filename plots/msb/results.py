@@ -401,6 +401,11 @@ def document(context, cells, partial=False):
 
 def write_run(path, data):
     """Writes a results document to path whole or not at all (cli.write_file), in its
-    directory, created if needed; standard JSON only (no NaN)."""
+    directory, created if needed; standard JSON only (no NaN), gzip-compressed when path ends in
+    .gz; OutputError, and nothing written, when the text would be larger than readers take."""
+    text = (json.dumps(data, indent=1, allow_nan=False) + "\n").encode("utf-8")
+    if len(text) > MAX_FILE_BYTES:
+        raise cli.OutputError(f"{path}: the results would be {len(text) / (1 << 20):.0f} MiB, more than results "
+                              f"files may be ({MAX_FILE_BYTES >> 20} MiB); not written")
     cli.make_directory(os.path.dirname(os.path.abspath(path)))
-    cli.write_file(path, json.dumps(data, indent=1, allow_nan=False) + "\n")
+    cli.write_file(path, gzip.compress(text, mtime=0) if path.endswith(".gz") else text)

@@ -8,7 +8,7 @@ import os
 import re
 
 from msb import results
-from msb.merging import add_gate, merge_cells
+from msb.merging import combined_context, merge_cells
 
 from .common import say, write_file
 
@@ -121,11 +121,7 @@ def write_merged(kernels, out, args, notes, more_context=None):
 
 
 def merged_results(k, qemu_version, args, notes):
-    first = k.runs[0][1]
-    ctx = json.loads(json.dumps(first.get("context", {})))
-    ctx["label"] = k.label
-    for _, run in k.runs[1:]:
-        ctx["gate"] = add_gate(ctx.get("gate"), run.get("context", {}).get("gate"))
+    ctx = combined_context([run.get("context", {}) for _, run in k.runs], k.label)
     config_text = k.config.decode("utf-8", "replace") if k.config else None
     sealed_seen = [i["kernel_sealed_system_mappings"] for _, i in k.boots
                    if i["kernel_sealed_system_mappings"] is not None]
